@@ -1,0 +1,212 @@
+"""Declarative conditions: data, never code.
+
+A condition is a TOML/JSON table with exactly one key naming its kind::
+
+    { answered = "p1.vilka_arbetar" }
+    { equals = { question = "p4.konkret.omrade", value = "levnadsvanor" } }
+    { contains_any = { question = "p4.patientsakerhet.utmaningar", words = ["fall", "avvikelse"] } }
+    { selected = { question = "p4.konkret.omrade", value = "artros" } }
+    { focus = "p4" }                      # a focus area (section id) was chosen
+    { flag = { indicator = "telefontillganglighet", any_of = ["misses_target"] } }
+    { skipped = "p3.npe" }
+    { untouched = "p5" }                  # no question of that section answered yet
+    { time_used = 0.75 }                  # at least this share of the meeting time has passed
+    { mode = "self" }
+    { all = [ ... ] }, { any = [ ... ] }, { not = { ... } }
+
+Evaluation is a plain tree walk over these models (see ``engine.evaluate``); nothing is ever
+``eval``-ed. Every id a condition names is checked when the flow is loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+
+from assistant.ids import Id
+
+FLAG_STATES = (
+    "insufficient_data",
+    "misses_target",
+    "possibly_misses_target",
+    "worse_than_peers",
+    "better_than_peers",
+    "clearly_worse_than_peers",
+    "clearly_better_than_peers",
+    "worse_than_previous",
+    "better_than_previous",
+)
+FlagState = Literal[
+    "insufficient_data",
+    "misses_target",
+    "possibly_misses_target",
+    "worse_than_peers",
+    "better_than_peers",
+    "clearly_worse_than_peers",
+    "clearly_better_than_peers",
+    "worse_than_previous",
+    "better_than_previous",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class QuestionValue(_Strict):
+    question: Id
+    value: str = Field(max_length=1000)
+
+
+class QuestionWords(_Strict):
+    question: Id
+    words: list[str] = Field(min_length=1, max_length=200)
+
+
+class FlagRef(_Strict):
+    indicator: Id
+    any_of: list[FlagState] = Field(min_length=1)
+
+
+class Answered(_Strict):
+    answered: Id
+
+
+class Skipped(_Strict):
+    skipped: Id
+
+
+class Equals(_Strict):
+    equals: QuestionValue
+
+
+class Selected(_Strict):
+    selected: QuestionValue
+
+
+class ContainsAny(_Strict):
+    contains_any: QuestionWords
+
+
+class Focus(_Strict):
+    focus: Id
+
+
+class Flag(_Strict):
+    flag: FlagRef
+
+
+class Untouched(_Strict):
+    untouched: Id
+
+
+class TimeUsed(_Strict):
+    time_used: float = Field(ge=0.0, le=1.0)
+
+
+class Mode(_Strict):
+    mode: Literal["facilitator", "self"]
+
+
+class All(_Strict):
+    all: list[Condition] = Field(min_length=1, max_length=100)
+
+
+class AnyOf(_Strict):
+    any: list[Condition] = Field(min_length=1, max_length=100)
+
+
+class Not(_Strict):
+    not_: Condition = Field(alias="not")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+_KINDS = {
+    "answered": Answered,
+    "skipped": Skipped,
+    "equals": Equals,
+    "selected": Selected,
+    "contains_any": ContainsAny,
+    "focus": Focus,
+    "flag": Flag,
+    "untouched": Untouched,
+    "time_used": TimeUsed,
+    "mode": Mode,
+    "all": All,
+    "any": AnyOf,
+    "not": Not,
+}
+
+
+def _kind(value: Any) -> str | None:
+    if isinstance(value, BaseModel):
+        for name, cls in _KINDS.items():
+            if isinstance(value, cls):
+                return name
+        return None
+    if isinstance(value, dict) and len(value) == 1:
+        key = next(iter(value))
+        return key if key in _KINDS else None
+    return None
+
+
+Condition = Annotated[
+    Union[  # noqa: UP007 - tagged union reads better spelled out
+        Annotated[Answered, Tag("answered")],
+        Annotated[Skipped, Tag("skipped")],
+        Annotated[Equals, Tag("equals")],
+        Annotated[Selected, Tag("selected")],
+        Annotated[ContainsAny, Tag("contains_any")],
+        Annotated[Focus, Tag("focus")],
+        Annotated[Flag, Tag("flag")],
+        Annotated[Untouched, Tag("untouched")],
+        Annotated[TimeUsed, Tag("time_used")],
+        Annotated[Mode, Tag("mode")],
+        Annotated[All, Tag("all")],
+        Annotated[AnyOf, Tag("any")],
+        Annotated[Not, Tag("not")],
+    ],
+    Discriminator(
+        _kind,
+        custom_error_type="condition",
+        custom_error_message="a condition is a table with exactly one of the keys: " + ", ".join(_KINDS),
+    ),
+]
+
+for _model in (All, AnyOf, Not):
+    _model.model_rebuild()
+
+
+def walk(cond: Any):
+    """Yield every condition node in a condition tree (depth first)."""
+    yield cond
+    if isinstance(cond, All):
+        for c in cond.all:
+            yield from walk(c)
+    elif isinstance(cond, AnyOf):
+        for c in cond.any:
+            yield from walk(c)
+    elif isinstance(cond, Not):
+        yield from walk(cond.not_)
+
+
+def referenced_ids(cond: Any) -> tuple[set[str], set[str], set[str]]:
+    """Return (question ids, section ids, indicator ids) a condition refers to."""
+    questions: set[str] = set()
+    sections: set[str] = set()
+    indicators: set[str] = set()
+    for node in walk(cond):
+        match node:
+            case Answered(answered=q) | Skipped(skipped=q):
+                questions.add(q)
+            case Equals(equals=qv) | Selected(selected=qv):
+                questions.add(qv.question)
+            case ContainsAny(contains_any=qw):
+                questions.add(qw.question)
+            case Focus(focus=s) | Untouched(untouched=s):
+                sections.add(s)
+            case Flag(flag=f):
+                indicators.add(f.indicator)
+    return questions, sections, indicators

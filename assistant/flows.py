@@ -1,0 +1,432 @@
+"""Flow definitions: pydantic models, loading and validation with located error messages.
+
+A flow is a TOML file in ``flows/`` named after its id. Loading never raises anything but
+``FlowError``, whose ``problems`` are one line each, located as ``file:line: …`` for syntax errors
+and ``file: sections[3].questions[2].id: …`` for schema and reference errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assistant import render
+from assistant.conditions import Condition, referenced_ids
+from assistant.ids import Id
+from assistant.indicators import Catalogue
+
+QuestionType = Literal["text", "single", "multi", "scale", "number"]
+AREA_PATTERN = r"^(P[1-5]|[A-C])$"
+MAX_FLOW_BYTES = 2_000_000
+CATALOGUE_NAME = "indicators.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Choice(_Strict):
+    value: Id
+    label: str = Field(min_length=1, max_length=200)
+
+
+class Scale(_Strict):
+    min: int = Field(default=1, ge=-100, le=100)
+    max: int = Field(default=5, ge=-100, le=100)
+    min_label: str | None = Field(default=None, max_length=100)
+    max_label: str | None = Field(default=None, max_length=100)
+
+
+class Question(_Strict):
+    id: Id
+    text: str = Field(min_length=1, max_length=4000)
+    self_text: str | None = Field(default=None, max_length=4000)
+    help: str | None = Field(default=None, max_length=4000)
+    type: QuestionType = "text"
+    choices: list[Choice] = Field(default_factory=list, max_length=100)
+    allow_other: bool = False
+    scale: Scale | None = None
+    when: Condition | None = None
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    indicators: list[Id] = Field(default_factory=list, max_length=50)
+
+
+class Subarea(_Strict):
+    id: Id
+    title: str = Field(min_length=1, max_length=300)
+    intro: str | None = Field(default=None, max_length=4000)
+    questions: list[Question] = Field(default_factory=list, max_length=500)
+
+
+class Section(_Strict):
+    id: Id
+    area: str | None = Field(default=None, pattern=AREA_PATTERN)
+    title: str = Field(min_length=1, max_length=300)
+    intro: str | None = Field(default=None, max_length=4000)
+    self_intro: str | None = Field(default=None, max_length=4000)
+    minutes: int = Field(default=0, ge=0, le=600)
+    kind: Literal["dialogue", "summary", "feedback"] = "dialogue"
+    facilitator_only: bool = False
+    questions: list[Question] = Field(default_factory=list, max_length=500)
+    subareas: list[Subarea] = Field(default_factory=list, max_length=50)
+
+
+class Role(_Strict):
+    id: Id
+    title: str = Field(min_length=1, max_length=200)
+    party: str = Field(min_length=1, max_length=200)
+    responsibility: str | None = Field(default=None, max_length=1000)
+    facilitator_only: bool = False
+
+
+class Phase(_Strict):
+    id: Id
+    title: str = Field(min_length=1, max_length=300)
+    instructions: list[str] = Field(default_factory=list, max_length=100)
+
+
+class Focus(_Strict):
+    min: int = Field(default=2, ge=0, le=20)
+    max: int = Field(default=3, ge=0, le=20)
+    prompt: str = Field(default="Välj ut 2–3 områden som är extra viktiga att diskutera", max_length=500)
+
+
+class Rule(_Strict):
+    id: Id
+    when: Condition
+    suggest: list[Id] = Field(default_factory=list, max_length=50)
+    text: str | None = Field(default=None, max_length=2000)
+    section: Id | None = None
+    reason: str = Field(min_length=1, max_length=2000)
+    priority: int = Field(default=50, ge=0, le=100)
+    action: bool = False
+
+
+class Flow(_Strict):
+    id: Id
+    title: str = Field(min_length=1, max_length=300)
+    version: int = Field(ge=1, le=1_000_000)
+    provenance: str = Field(min_length=1, max_length=4000)
+    language: str = Field(default="sv", pattern=r"^[a-z]{2}$")
+    meeting_minutes: int = Field(default=90, ge=1, le=1440)
+    intro: str | None = Field(default=None, max_length=8000)
+    focus: Focus = Field(default_factory=Focus)
+    phases: list[Phase] = Field(default_factory=list, max_length=20)
+    roles: list[Role] = Field(default_factory=list, max_length=50)
+    sections: list[Section] = Field(min_length=1, max_length=200)
+    rules: list[Rule] = Field(default_factory=list, max_length=2000)
+
+    # Derived, never serialised.
+    @cached_property
+    def questions(self) -> list[Question]:
+        return [q for _, q in self.question_places()]
+
+    @cached_property
+    def question_index(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
+
+    @cached_property
+    def section_of(self) -> dict[str, Section]:
+        return {q.id: s for s, q in self.question_places()}
+
+    @cached_property
+    def subarea_of(self) -> dict[str, Subarea]:
+        out: dict[str, Subarea] = {}
+        for s in self.sections:
+            for sub in s.subareas:
+                for q in sub.questions:
+                    out[q.id] = sub
+        return out
+
+    @cached_property
+    def section_index(self) -> dict[str, Section]:
+        return {s.id: s for s in self.sections}
+
+    @cached_property
+    def rule_index(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
+    @cached_property
+    def order(self) -> dict[str, int]:
+        return {q.id: i for i, q in enumerate(self.questions)}
+
+    def question_places(self) -> Iterator[tuple[Section, Question]]:
+        for s in self.sections:
+            for q in s.questions:
+                yield s, q
+            for sub in s.subareas:
+                for q in sub.questions:
+                    yield s, q
+
+    def section_questions(self, section_id: str) -> list[Question]:
+        return [q for s, q in self.question_places() if s.id == section_id]
+
+    def questions_for_indicator(self, indicator_id: str) -> list[Question]:
+        return [q for q in self.questions if indicator_id in q.indicators]
+
+    @property
+    def dialogue_sections(self) -> list[Section]:
+        """Sections that count for coverage: the P1–P5 / A–C areas."""
+        return [s for s in self.sections if s.area]
+
+    def section_label(self, section: Section) -> str:
+        return f"{section.area} {section.title}" if section.area else section.title
+
+
+@dataclass(frozen=True)
+class LoadedFlow:
+    flow: Flow
+    path: Path
+    sha256: str
+
+
+class FlowError(Exception):
+    """A flow (or catalogue) file could not be loaded. ``problems`` holds one located line each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _loc(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+_UNION_TAGS = {
+    "answered",
+    "skipped",
+    "equals",
+    "selected",
+    "contains_any",
+    "focus",
+    "flag",
+    "untouched",
+    "time_used",
+    "mode",
+    "all",
+    "any",
+    "not",
+}
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    # A tagged union repeats its tag in the location ("when.equals.equals.question"); drop the echo.
+    out: list[Any] = []
+    for part in loc:
+        if out and part == out[-1] and part in _UNION_TAGS:
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def format_validation_error(name: str, exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors(include_url=False):
+        where = _loc(_clean_loc(err["loc"]))
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        lines.append(f"{name}: {where}: {msg}")
+    return lines
+
+
+_TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, turning every failure into a located ``FlowError``."""
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FlowError([f"{name}: cannot read: {exc.strerror or exc}"]) from None
+    if len(raw) > MAX_FLOW_BYTES:
+        raise FlowError([f"{name}: file is too large ({len(raw)} bytes, at most {MAX_FLOW_BYTES})"])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise FlowError([f"{name}:{line}: not UTF-8 text"]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = _TOML_LINE.search(msg)
+        line, col = (m.group(1), m.group(2)) if m else ("1", "1")
+        msg = _TOML_LINE.sub("", msg).strip()
+        raise FlowError([f"{name}:{line}: TOML syntax error: {msg} (column {col})"]) from None
+    except RecursionError:
+        raise FlowError([f"{name}:1: TOML nesting is too deep"]) from None
+
+
+def is_catalogue(data: dict[str, Any], path: Path) -> bool:
+    return path.name == CATALOGUE_NAME or ("indicators" in data and "sections" not in data)
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    data = read_toml(path)
+    try:
+        return Catalogue.model_validate(data)
+    except ValidationError as exc:
+        raise FlowError(format_validation_error(str(path), exc)) from None
+
+
+def parse_flow(data: dict[str, Any], name: str, catalogue: Catalogue | None = None) -> Flow:
+    try:
+        flow = Flow.model_validate(data)
+    except ValidationError as exc:
+        raise FlowError(format_validation_error(name, exc)) from None
+    except RecursionError:
+        raise FlowError([f"{name}: conditions are nested too deeply"]) from None
+    problems = check_references(flow, catalogue)
+    if problems:
+        raise FlowError([f"{name}: {p}" for p in problems])
+    return flow
+
+
+def load_flow(path: Path, catalogue: Catalogue | None = None) -> LoadedFlow:
+    path = Path(path)
+    data = read_toml(path)
+    flow = parse_flow(data, str(path), catalogue)
+    if path.stem != flow.id:
+        raise FlowError([f"{path}: id: the flow id {flow.id!r} must match the file name {path.stem!r}"])
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return LoadedFlow(flow=flow, path=path, sha256=digest)
+
+
+def check_references(flow: Flow, catalogue: Catalogue | None = None) -> list[str]:
+    """Every id a flow refers to must exist; ids must be unique. Returns located problems."""
+    problems: list[str] = []
+    section_ids: dict[str, str] = {}
+    question_ids: dict[str, str] = {}
+    for si, s in enumerate(flow.sections):
+        where = f"sections[{si}]"
+        if s.id in section_ids:
+            problems.append(f"{where}.id: duplicate section id {s.id!r} (first at {section_ids[s.id]})")
+        else:
+            section_ids[s.id] = where
+        places = [(f"{where}.questions[{qi}]", q) for qi, q in enumerate(s.questions)]
+        sub_ids: set[str] = set()
+        for ui, sub in enumerate(s.subareas):
+            if sub.id in sub_ids:
+                problems.append(f"{where}.subareas[{ui}].id: duplicate subarea id {sub.id!r}")
+            sub_ids.add(sub.id)
+            places += [(f"{where}.subareas[{ui}].questions[{qi}]", q) for qi, q in enumerate(sub.questions)]
+        for qwhere, q in places:
+            if q.id in question_ids:
+                problems.append(f"{qwhere}.id: duplicate question id {q.id!r} (first at {question_ids[q.id]})")
+            else:
+                question_ids[q.id] = qwhere
+    if not question_ids:
+        problems.append("sections: the flow has no questions")
+
+    qindex = {q.id: q for q in flow.questions}
+    known_indicators = catalogue.ids if catalogue is not None else None
+
+    def check_condition(where: str, cond: Any) -> None:
+        qs, ss, inds = referenced_ids(cond)
+        for q in sorted(qs):
+            if q not in qindex:
+                problems.append(f"{where}: unknown question id {q!r}")
+        for s in sorted(ss):
+            if s not in section_ids:
+                problems.append(f"{where}: unknown section id {s!r}")
+        if known_indicators is not None:
+            for ind in sorted(inds):
+                if ind not in known_indicators:
+                    problems.append(f"{where}: unknown indicator id {ind!r}")
+        _check_choice_values(where, cond, qindex, problems)
+
+    def check_template(where: str, text: str | None) -> None:
+        if text is None:
+            return
+        try:
+            refs = render.template_question_refs(text)
+        except render.TemplateProblem as exc:
+            problems.append(f"{where}: template error: {exc}")
+            return
+        for ref in sorted(refs):
+            if ref not in qindex:
+                problems.append(f"{where}: template refers to unknown question id {ref!r}")
+
+    for si, s in enumerate(flow.sections):
+        check_template(f"sections[{si}].intro", s.intro)
+        check_template(f"sections[{si}].self_intro", s.self_intro)
+    for s, q in flow.question_places():
+        qwhere = question_ids.get(q.id, q.id)
+        if q.when is not None:
+            check_condition(f"{qwhere}.when", q.when)
+        check_template(f"{qwhere}.text", q.text)
+        check_template(f"{qwhere}.self_text", q.self_text)
+        if q.type in ("single", "multi") and not q.choices:
+            problems.append(f"{qwhere}.choices: a {q.type} question needs choices")
+        if q.type not in ("single", "multi") and q.choices:
+            problems.append(f"{qwhere}.choices: only single and multi questions have choices")
+        values = [c.value for c in q.choices]
+        if len(values) != len(set(values)):
+            problems.append(f"{qwhere}.choices: duplicate choice values")
+        if q.scale is not None and q.scale.min >= q.scale.max:
+            problems.append(f"{qwhere}.scale: min must be less than max")
+        if known_indicators is not None:
+            for ind in q.indicators:
+                if ind not in known_indicators:
+                    problems.append(f"{qwhere}.indicators: unknown indicator id {ind!r}")
+
+    rule_ids: set[str] = set()
+    for ri, r in enumerate(flow.rules):
+        where = f"rules[{ri}]"
+        if r.id in rule_ids:
+            problems.append(f"{where}.id: duplicate rule id {r.id!r}")
+        rule_ids.add(r.id)
+        check_condition(f"{where}.when", r.when)
+        for qi, q in enumerate(r.suggest):
+            if q not in qindex:
+                problems.append(f"{where}.suggest[{qi}]: unknown question id {q!r}")
+        if not r.suggest and not r.text and not r.action:
+            problems.append(f"{where}: a rule must suggest questions, give a follow-up text, or propose an action")
+        if r.text and not r.section:
+            problems.append(f"{where}.section: a follow-up text needs the section it belongs to")
+        if r.section and r.section not in section_ids:
+            problems.append(f"{where}.section: unknown section id {r.section!r}")
+        check_template(f"{where}.reason", r.reason)
+        check_template(f"{where}.text", r.text)
+
+    if flow.focus.min > flow.focus.max:
+        problems.append("focus: min must not exceed max")
+    return problems
+
+
+def _check_choice_values(where: str, cond: Any, qindex: dict[str, Question], problems: list[str]) -> None:
+    from assistant.conditions import ContainsAny, Equals, Selected, walk
+
+    for node in walk(cond):
+        if isinstance(node, Equals | Selected):
+            qv = node.equals if isinstance(node, Equals) else node.selected
+            q = qindex.get(qv.question)
+            if q is not None and q.choices and qv.value not in {c.value for c in q.choices}:
+                problems.append(f"{where}: {qv.value!r} is not a choice of question {q.id!r}")
+            if isinstance(node, Selected) and q is not None and not q.choices:
+                problems.append(f"{where}: 'selected' needs a question with choices, {q.id!r} has none")
+        elif isinstance(node, ContainsAny):
+            q = qindex.get(node.contains_any.question)
+            if q is not None and q.type not in ("text", "single", "multi"):
+                problems.append(f"{where}: 'contains_any' needs a text question, {q.id!r} is {q.type}")
