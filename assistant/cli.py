@@ -1,0 +1,106 @@
+"""The one entry point: ``dialogstod`` (no subcommand opens the app).
+
+Each command group lives in ``assistant/commands/<group>.py`` and exposes
+``register(subparsers)``; each registered parser sets ``func`` to a function ``(args) -> int``.
+Errors the user can act on are ``UserError`` (or storage/flow errors): printed as one clear line
+each, exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+COMMAND_MODULES = (
+    "assistant.commands.flows",
+    "assistant.commands.chat",
+    "assistant.commands.archive",
+    "assistant.commands.data",
+    "assistant.commands.app",
+)
+
+
+class UserError(Exception):
+    """Bad input or a state the user can fix. ``lines`` are printed to stderr."""
+
+    def __init__(self, *lines: str):
+        super().__init__("\n".join(lines))
+        self.lines = list(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dialogstod",
+        description="Dialogstöd – stöd för uppföljningsdialoger enligt SKR:s UppföljningsDialog (5P).",
+        epilog="Utan kommando öppnas appen. Databas: --db, annars $DIALOGSTOD_DB, annars användarens datakatalog.",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=None,
+        help="SQLite-databas att använda (standard: $DIALOGSTOD_DB eller användarens datakatalog)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="KOMMANDO", title="kommandon")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # a command group not written yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.db:
+        os.environ["DIALOGSTOD_DB"] = args.db
+    func = getattr(args, "func", None)
+    if func is None:
+        from assistant.commands.app import run_app
+
+        func = run_app
+    try:
+        return int(func(args) or 0)
+    except KeyboardInterrupt:
+        print("\nAvbrutet.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # Output closed early (e.g. `| head`); not an error for the user.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the one place that turns errors into messages
+        lines = user_error_lines(exc)
+        if lines is None:
+            raise
+        for line in lines:
+            print(f"dialogstod: {line}", file=sys.stderr)
+        return 2
+
+
+def user_error_lines(exc: BaseException) -> list[str] | None:
+    """The lines to show for an error a user can act on, or None for a bug."""
+    from assistant.flows import FlowError
+
+    if isinstance(exc, UserError):
+        return exc.lines
+    if isinstance(exc, FlowError):
+        return exc.problems
+    try:
+        from storage import StorageError
+    except ImportError:  # pragma: no cover - storage always ships
+        StorageError = ()  # type: ignore[assignment]
+    if StorageError and isinstance(exc, StorageError):
+        return [str(exc)]
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
