@@ -371,7 +371,7 @@ def check_references(flow: Flow, catalogue: Catalogue | None = None) -> list[str
     for si, s in enumerate(flow.sections):
         check_template(f"sections[{si}].intro", s.intro)
         check_template(f"sections[{si}].self_intro", s.self_intro)
-    for s, q in flow.question_places():
+    for _s, q in flow.question_places():
         qwhere = question_ids.get(q.id, q.id)
         if q.when is not None:
             check_condition(f"{qwhere}.when", q.when)

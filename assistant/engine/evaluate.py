@@ -1,0 +1,133 @@
+"""Evaluating declarative conditions against a dialogue state. A tree walk; nothing is eval-ed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from assistant.conditions import (
+    All,
+    Answered,
+    AnyOf,
+    ContainsAny,
+    Equals,
+    Flag,
+    Focus,
+    Mode,
+    Not,
+    Selected,
+    Skipped,
+    TimeUsed,
+    Untouched,
+)
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from assistant.engine.state import State
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+@dataclass(frozen=True)
+class WordMatch:
+    """A keyword stem found in an answer: ``word`` is the word as the person wrote it."""
+
+    word: str
+    stem: str
+    question: str
+
+
+def match_stems(text: str, stems: list[str], question: str = "") -> WordMatch | None:
+    """Swedish word forms: a stem matches any word that starts with it, case-insensitively.
+
+    ``avvikelse`` matches ``Avvikelser`` and ``avvikelserapporteringen``; ``fall`` matches
+    ``fallolyckor``. A stem with a space ("lex maria") matches that phrase at a word start.
+    """
+    if not text:
+        return None
+    folded = _fold(text)
+    words = [(m.group(0), m.start()) for m in _WORD.finditer(text)]
+    folded_words = [(_fold(w), pos) for w, pos in words]
+    for stem in stems:
+        s = _fold(stem.strip())
+        if not s:
+            continue
+        if " " in s:
+            m = re.search(r"(?<!\w)" + re.escape(s), folded)
+            if m:
+                return WordMatch(word=text[m.start() : m.end()], stem=stem, question=question)
+            continue
+        for (fw, _pos), (w, _) in zip(folded_words, words, strict=True):
+            if fw.startswith(s):
+                return WordMatch(word=w, stem=stem, question=question)
+    return None
+
+
+@dataclass
+class Context:
+    """What a condition may look at besides the state."""
+
+    flags: list[Any] = field(default_factory=list)  # objects with .indicator and .states
+    now: datetime | None = None
+    # filled while evaluating, for templates:
+    flag: Any = None
+    match: WordMatch | None = None
+
+
+def evaluate(cond: Any, state: State, ctx: Context) -> bool:
+    match cond:
+        case None:
+            return True
+        case Answered(answered=q):
+            return q in state.answers
+        case Skipped(skipped=q):
+            return q in state.skipped
+        case Equals(equals=qv):
+            value = state.values.get(qv.question)
+            if value is not None and not isinstance(value, list):
+                return str(value) == qv.value
+            text = state.answers.get(qv.question)
+            return text is not None and _fold(text.strip()) == _fold(qv.value)
+        case Selected(selected=qv):
+            value = state.values.get(qv.question)
+            if isinstance(value, list):
+                return qv.value in value
+            return value == qv.value
+        case ContainsAny(contains_any=qw):
+            found = match_stems(state.answers.get(qw.question, ""), qw.words, qw.question)
+            if found and ctx.match is None:
+                ctx.match = found
+            return found is not None
+        case Focus(focus=s):
+            return any(s in sections for sections in state.focus.values())
+        case Flag(flag=ref):
+            for f in ctx.flags:
+                if f.indicator == ref.indicator and any(st in f.states for st in ref.any_of):
+                    if ctx.flag is None:
+                        ctx.flag = f
+                    return True
+            return False
+        case Untouched(untouched=s):
+            return not state.section_touched(s)
+        case TimeUsed(time_used=share):
+            if ctx.now is None:
+                return False
+            return state.elapsed_seconds(ctx.now) >= share * state.flow.meeting_minutes * 60
+        case Mode(mode=m):
+            return state.mode == m
+        case All(all=items):
+            return all(evaluate(c, state, ctx) for c in items)
+        case AnyOf(any=items):
+            return any(evaluate(c, state, ctx) for c in items)
+        case Not(not_=inner):
+            # A negated branch must not leak its flag/match into templates.
+            probe = Context(flags=ctx.flags, now=ctx.now)
+            return not evaluate(inner, state, probe)
+    raise TypeError(f"unknown condition {cond!r}")  # pragma: no cover - models are closed

@@ -1,0 +1,148 @@
+"""Follow-up suggestions: flow rules evaluated against the state, the clinic's flags and the clock."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from assistant import render
+from assistant.engine.evaluate import Context, evaluate
+from assistant.engine.state import FOLLOWUP_PREFIX, State
+
+_SEVERITY = {
+    "clearly_worse_than_peers": 15,
+    "misses_target": 12,
+    "worse_than_peers": 10,
+    "worse_than_previous": 8,
+    "possibly_misses_target": 5,
+}
+_TAGS = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    sid: str
+    rule: str
+    reason: str
+    questions: tuple[str, ...] = ()
+    text: str | None = None  # a follow-up question not in the bank, or the text of a proposed action
+    section: str | None = None
+    action: bool = False
+    score: int = 0
+    indicator: str | None = None
+    labels: tuple[str, ...] = field(default=())  # the questions' texts, for display
+
+    def payload(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"sid": self.sid, "rule": self.rule, "reason": self.reason, "questions": list(self.questions)}
+        if self.text:
+            out["text"] = self.text
+        if self.section:
+            out["section"] = self.section
+        if self.action:
+            out["action"] = True
+        if self.indicator:
+            out["indicator"] = self.indicator
+        return out
+
+    @property
+    def title(self) -> str:
+        """What accepting it would ask or do, for a one-line list."""
+        if self.action:
+            return "Gör om till åtgärd: " + (self.text or "")
+        if self.text:
+            return self.text
+        return " / ".join(self.labels)
+
+
+def _render(template: str, state: State, ctx: Context) -> str:
+    extra: dict[str, Any] = {}
+    if ctx.flag is not None:
+        extra["flag"] = ctx.flag
+    if ctx.match is not None:
+        extra["match"] = ctx.match
+    try:
+        return render.render_text(template, state.answers, **extra).strip()
+    except render.TemplateProblem:
+        return _TAGS.sub("", template).strip()
+
+
+def suggestions(state: State, flags: list[Any] | None = None, now: datetime | None = None) -> list[Suggestion]:
+    """Open suggestions, best first. Accepted and dismissed ones never come back."""
+    from assistant.engine.step import prompt_text
+
+    flags = flags or []
+    flow = state.flow
+    focus = set(state.focus_sections)
+    last_answered = max(state.answered_at, key=state.answered_at.get) if state.answered_at else None
+    order = flow.order
+    out: list[tuple[tuple[int, int, int], Suggestion]] = []
+    for index, rule in enumerate(flow.rules):
+        sid = rule.id
+        if sid in state.accepted or sid in state.dismissed:
+            continue
+        ctx = Context(flags=flags, now=now)
+        if not evaluate(rule.when, state, ctx):
+            continue
+        current = state.current.qid if state.current else None
+        questions = tuple(
+            q
+            for q in rule.suggest
+            if q != current and (state.is_open(q) or q in state.parked) and not _hidden(state, q)
+        )
+        text = _render(rule.text, state, ctx) if rule.text else None
+        if rule.action:
+            if not text:
+                answered = [state.answers[q] for q in _answered_refs(rule) if q in state.answers]
+                text = "\n".join(answered) or None
+            if not text:
+                continue
+        elif rule.text:
+            if FOLLOWUP_PREFIX + rule.id in state.followups:
+                continue
+        elif not questions:
+            continue
+        score = rule.priority
+        sections = {state.section_id_of(q) for q in questions} | ({rule.section} if rule.section else set())
+        if sections & focus:
+            score += 20
+        indicator = None
+        if ctx.flag is not None:
+            indicator = getattr(ctx.flag, "indicator", None)
+            score += max((_SEVERITY.get(s, 0) for s in getattr(ctx.flag, "states", ())), default=0)
+        if ctx.match is not None and ctx.match.question == last_answered:
+            score += 10
+        reason = _render(rule.reason, state, ctx)
+        labels = tuple(prompt_text(state, q) for q in questions)
+        first = min((order.get(q, 10**6) for q in questions), default=10**6)
+        out.append(
+            (
+                (-score, first, index),
+                Suggestion(
+                    sid=sid,
+                    rule=rule.id,
+                    reason=reason,
+                    questions=questions,
+                    text=text,
+                    section=rule.section,
+                    action=rule.action,
+                    score=score,
+                    indicator=indicator,
+                    labels=labels,
+                ),
+            )
+        )
+    out.sort(key=lambda item: item[0])
+    return [s for _, s in out]
+
+
+def _hidden(state: State, qid: str) -> bool:
+    section = state.flow.section_of.get(qid)
+    return bool(section and state.mode == "self" and section.facilitator_only)
+
+
+def _answered_refs(rule) -> list[str]:
+    from assistant.conditions import referenced_ids
+
+    return sorted(referenced_ids(rule.when)[0])

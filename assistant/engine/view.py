@@ -1,0 +1,74 @@
+"""What a door (line mode, TUI) shows for the current prompt. Plain data; the doors only lay it out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant import render
+from assistant.engine.state import State
+from assistant.flows import Choice
+
+
+@dataclass(frozen=True)
+class PromptView:
+    qid: str
+    text: str
+    help: str | None
+    type: str
+    choices: tuple[Choice, ...]
+    allow_other: bool
+    scale: tuple[int, int] | None
+    section: str
+    section_label: str
+    section_intro: str | None
+    subarea: str | None
+    position: int  # 1-based among the questions of this dialogue
+    total: int
+    previous_answer: str | None
+    via: str
+    parked: bool
+
+    def choice_lines(self) -> list[str]:
+        lines = [f"{i}. {c.label}" for i, c in enumerate(self.choices, 1)]
+        if self.choices and self.allow_other:
+            lines.append("(eller skriv ett eget svar)")
+        return lines
+
+
+def prompt_view(state: State) -> PromptView | None:
+    current = state.current
+    if current is None:
+        return None
+    flow = state.flow
+    section = flow.section_index.get(current.section)
+    q = state.question(current.qid)
+    intro_src = None
+    if section is not None:
+        intro_src = section.self_intro if state.mode == "self" and section.self_intro else section.intro
+    intro = None
+    if intro_src:
+        try:
+            intro = render.render_text(intro_src, state.answers)
+        except render.TemplateProblem:
+            intro = intro_src
+    order = state.order
+    position = order.index(current.qid) + 1 if current.qid in order else 0
+    sub = flow.subarea_of.get(current.qid)
+    return PromptView(
+        qid=current.qid,
+        text=current.text,
+        help=q.help if q else None,
+        type=q.type if q else "text",
+        choices=tuple(q.choices) if q else (),
+        allow_other=q.allow_other if q else False,
+        scale=(q.scale.min, q.scale.max) if q and q.scale else ((1, 5) if q and q.type == "scale" else None),
+        section=current.section,
+        section_label=flow.section_label(section) if section else current.section,
+        section_intro=intro,
+        subarea=sub.title if sub else None,
+        position=position,
+        total=len(order),
+        previous_answer=state.answers.get(current.qid),
+        via=current.via,
+        parked=current.qid in state.parked,
+    )

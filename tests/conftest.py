@@ -1,0 +1,49 @@
+"""Shared fixtures. Every test runs with the data directory and database under tmp_path."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parent.parent
+
+T0 = datetime(2026, 3, 12, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path, monkeypatch):
+    """Point the user data dir and the default database at tmp_path (never the real home)."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("DIALOGSTOD_DATA_DIR", str(data))
+    monkeypatch.setenv("DIALOGSTOD_DB", str(data / "dialogstod.db"))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return data
+
+
+@pytest.fixture
+def mini_flow():
+    from assistant.flows import load_flow
+
+    return load_flow(FIXTURES / "flows" / "mini.toml").flow
+
+
+class Clock:
+    """A fixed clock that moves only when told."""
+
+    def __init__(self, start: datetime = T0):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self, **delta) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
