@@ -1,0 +1,784 @@
+"""The shipped flows are faithful to the method documents.
+
+The expected questions below are written out by hand from the method documents
+(``/work/shared/method/``). The only normalisation is whitespace and the joins of lines the PDF
+extraction broke mid-sentence ("under-leverantörer" was a hyphenation break → "underleverantörer").
+Everything else is the documents' own words and punctuation, including the fysioterapi document's
+"atros" in Konkret exempel.
+
+A flow question matches an expected question when the expected text is a substring of the flow
+question's text (so a question may add a template naming the chosen area), and the expected
+questions must appear in the document's order. Dropping, rewording or reordering a question fails.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import jinja2
+import pytest
+from jinja2 import meta
+
+from assistant import render
+from assistant.conditions import ContainsAny, Flag, walk
+from assistant.flows import Flow, load_catalogue, load_flow
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOWS = ROOT / "flows"
+CATALOGUE = FLOWS / "indicators.toml"
+METHOD = Path("/work/shared/method")
+DOC_000 = METHOD / "000_9601bb60e129147a.txt"
+DOC_001 = METHOD / "001_5ddd09558c78c82a.txt"
+DOC_002 = METHOD / "002_c59f8badd688f88c.txt"
+
+
+def norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def load(name: str) -> Flow:
+    catalogue = load_catalogue(CATALOGUE) if CATALOGUE.exists() else None
+    return load_flow(FLOWS / f"{name}.toml", catalogue).flow
+
+
+@pytest.fixture(scope="module")
+def fysio() -> Flow:
+    return load("fysioterapi-2023")
+
+
+@pytest.fixture(scope="module")
+def vardcentral() -> Flow:
+    return load("vardcentral")
+
+
+@pytest.fixture(scope="module")
+def nara_vard() -> Flow:
+    return load("nara-vard")
+
+
+# ---------------------------------------------------------------- document 000: Vårdval fysioterapi 2023
+
+# (area, section title, subarea title or None, the questions in the document's order)
+DOC_000_BANK: list[tuple[str | None, str, str | None, list[str]]] = [
+    (
+        "P1",
+        "Personal (Persons)",
+        None,
+        [
+            "Vilka arbetar här?",
+            "Hur är arbetsmiljön?",
+            "Hur mår medarbetarna?",
+            "Hur ser upplägget ut för fortbildning?",
+            "Framtida utmaningar kring utbildning? Fortbildning? Bemanning? Arbetsmiljö?",
+        ],
+    ),
+    (
+        "P2",
+        "Verksamhetens syfte – vision (Purpose)",
+        None,
+        ["Hur ser verksamhetens egen verksamhetsidé och vision ut?"],
+    ),
+    (
+        "P3",
+        "Patienter",
+        None,
+        [
+            "Hur ser patientgruppen ut? T. ex. ålder, kön, socioekonomiska faktorer?",
+            "Titta på data i Nationell patientenkät – hur utvecklas resultaten?",
+            "Planeras/pågår några åtgärder utifrån resultaten i Nationell patientenkät?",
+            "Hur arbetar mottagningen med Personcentrering? Förbättringspotential gällande personcentrering?",
+            "Hur fungerar hanteringen av inkommande remisser?",
+        ],
+    ),
+    (
+        "P4",
+        "Processer – utveckling, kvalitet och rutiner (Processer)",
+        "Organisation och ledning",
+        [
+            "Hur är verksamhetens arbete organiserat?",
+            "Hur arbetar ni med e-hälsa?",
+            "Finns det ett ledningssystem och hur fungerar det?",
+            "Följsamhet till Vida och ev andra styrande dokument?",
+            "Hur ser ledningsstrukturen ut kortfattat? Tillhörighet till större koncern? Planeras ändringar? "
+            "Finns det en upplevelse av att verksamheten har mandat att utveckla fysioterapimottagningen?",
+            "Finns det särskilda utmaningar avseende mål och resurser?",
+            "Är det något med era lokaler som behöver förbättras för patienterna? För personalen?",
+            "Utförs någon del av uppdraget av underleverantörer? Hur följs dess kvalitet upp?",
+        ],
+    ),
+    (
+        "P4",
+        "Processer – utveckling, kvalitet och rutiner (Processer)",
+        "Patientsäkerhet",
+        [
+            "Hur bedrivs arbete med patientsäkerhet?",
+            "Finns några utmaningar vad gäller patientsäkerhet?",
+            "Hur fungerar avvikelserapportering?",
+            "Reflektioner kring senaste Patientsäkerhetsberättelsen?",
+            "Reflektioner kring processen gällande införande av Personcentrerat och sammanhållet vårdförlopp?",
+        ],
+    ),
+    (
+        "P4",
+        "Processer – utveckling, kvalitet och rutiner (Processer)",
+        "Utveckling",
+        [
+            "Hur bevakas och omsätts ny kunskap och evidens i arbetssätten? (T.ex. riktlinjer och vårdprogram)",
+            "Hur arbetar verksamheten med förbättringsarbete?",
+            "Vilka förbättringsarbeten har genomförts och är pågående?",
+            "Vilka förbättringsarbeten planeras? Identifierade förbättringsområden?",
+        ],
+    ),
+    (
+        "P4",
+        "Processer – utveckling, kvalitet och rutiner (Processer)",
+        "Titta på data gemensamt",
+        [
+            "Vilka datakällor används för att följa verksamheten?",
+            "Hur är olika diagnosgrupper fördelade?",
+            "Identifieras några skillnader i jämförelse med andra enheter?",
+            "Vilka förbättringsområden kan identifieras?",
+            "Utmaningar och behov av stöd i det fortsatta kvalitetsarbetet?",
+        ],
+    ),
+    (
+        "P4",
+        "Processer – utveckling, kvalitet och rutiner (Processer)",
+        "Konkret exempel",
+        [
+            "Välj ett område att titta närmare på (t.ex. rehabplaner, levnadsvanor, atros)",
+            "Vad tänker ni om det?",
+            "Vad skulle ni kunna ändra för att skapa en förändring?",
+            "Finns det något ni kan göra redan imorgon?",
+            "Vilka vinster finns det med att åstadkomma förändringen?",
+        ],
+    ),
+    (
+        "P4",
+        "Processer – utveckling, kvalitet och rutiner (Processer)",
+        "Prevention och levnadsvanor",
+        [
+            "Hur arbetar verksamheten med prevention och levnadsvanor?",
+            "Förbättringspotential gällande levnadsvanor?",
+            "Utmaningar i arbetet med förebyggande arbete?",
+            "Hur arbetar mottagningen med våld i nära relation?",
+        ],
+    ),
+    (
+        "P4",
+        "Processer – utveckling, kvalitet och rutiner (Processer)",
+        "Samverkan",
+        [
+            "Hur sker samverkan med andra aktörer och vårdgivare? T.ex. SIP, andra mottagningar, "
+            "rehabkoordinatorer, FK, kommuner, Friskvården",
+            "Hur arbetar ni med individer med komplexa vårdbehov?",
+            "Sker någon samverkan med civilsamhället, t.ex. PRO, kyrkan, Röda korset?",
+        ],
+    ),
+    (
+        "P5",
+        "Mönster i verksamhetens utveckling (Patterns)",
+        "Besöksmönster",
+        [
+            "Hur ser fördelningen mellan olika sorters besök ut? Ex Nybesök, återbesök, gruppbesök, "
+            "distansbesök (digitala resp kval telefon)",
+            "Hur många patienter är ”mångsökare” (def PVQ mer än 21 besök de senaste 12 mån)",
+            "Hur ser besöksfördelningen ut över året (månad, veckor och veckodagar)",
+        ],
+    ),
+    (
+        "P5",
+        "Mönster i verksamhetens utveckling (Patterns)",
+        "Arbete och system för prioriteringar i verksamheter",
+        [
+            "Reflektioner kring arbete med den etiska plattformen i praktiken? (människovärdesprincipen, "
+            "behovs- och solidaritetsprincipen, kostnadseffektivitetsprincipen)",
+            "Hur identifierar och hanterar enheten bortträngningseffekter?",
+            "Reflektioner kring vårdbehov hos patienter med nedsatt autonomi?",
+            "Hur fungerar rutiner för tolksamtal?",
+        ],
+    ),
+    (
+        "P5",
+        "Mönster i verksamhetens utveckling (Patterns)",
+        "Tillgänglighet",
+        [
+            "Öppettider/Mottagningstider/Telefontider?",
+            "E-tjänster?",
+            "Tillgänglighet för akut, subakut och kroniskt sjukdom?",
+            "Telefontillgänglighet?",
+            "Vilka utmaningar finns vad gäller tillgänglighet?",
+            "Bisysslor?",
+        ],
+    ),
+    (None, "Sammanfattning", None, ["Vad gör ni bra?", "Vad ska ni jobba vidare med?"]),
+    (
+        None,
+        "Återkoppling till vårdvalsenheten",
+        None,
+        [
+            "Vad är bra?",
+            "Vad behöver bli bättre?",
+            "Vad skapar värde för verksamheten?",
+            "Kommande uppföljningsmöte? Önskemål om något fokusområde då?",
+        ],
+    ),
+]
+
+DOC_000_QUESTIONS = [q for _, _, _, qs in DOC_000_BANK for q in qs]
+
+P4_SUBAREAS = [
+    "Organisation och ledning",
+    "Patientsäkerhet",
+    "Utveckling",
+    "Titta på data gemensamt",
+    "Konkret exempel",
+    "Prevention och levnadsvanor",
+    "Samverkan",
+]
+P5_SUBAREAS = ["Besöksmönster", "Arbete och system för prioriteringar i verksamheter", "Tillgänglighet"]
+
+# ---------------------------------------------------------------- document 001: vårdcentral
+
+# (area, section title, the guiding question, verbatim)
+DOC_001_AREAS = [
+    ("P1", "Syfte", "Varför finns vår verksamhet?"),
+    ("P2", "Patienter", "Vilka är våra patienter?"),
+    ("P3", "Personal", "Vilka arbetar här?"),
+    ("P4", "Processer", "Vilka är våra huvudprocesser?"),
+    ("P5", "Mönster", "Lärdomar om vårt mikrosystem"),
+]
+
+# ---------------------------------------------------------------- document 002: Nära vård
+
+DOC_002_AREAS = [
+    (
+        "A",
+        "Behov och förutsättningar",
+        [
+            "Finns kunskap om målgruppens behov och förmågor?",
+            "Finns kompetens att möta målgruppens behov och förmågor?",
+            "Ger styrning och ledning förutsättningar att möta behoven och nyttja kompetensen på rätt sätt i rätt tid?",
+        ],
+    ),
+    (
+        "B",
+        "Samverkan och utveckling",
+        [
+            "Erbjuds patienter och brukare nära vård som är personcentrerad, samordnad, proaktiv och hälsofrämjande?",
+            "Säkerställs gemensam utvecklingskraft genom uppföljning, lärande och utveckling av den nära vården?",
+            "Möjliggör organisering och arbetssätt samverkan för en hållbar nära vård?",
+        ],
+    ),
+    (
+        "C",
+        "Resultat",
+        [
+            "Får patienter och brukare en nära vård som är personcentrerad, samordnad, proaktiv och hälsofrämjande?",
+            "Använder medarbetarna sin gemensamma kompetens på rätt sätt i rätt tid?",
+            "Leder den nära vården till ökad hälsa/minskad ohälsa i länet/för målgruppen?",
+            "Leder den nära vården till att aktörernas samlade resurser utnyttjas effektivt?",
+        ],
+    ),
+]
+DOC_002_QUESTIONS = [q for _, _, qs in DOC_002_AREAS for q in qs]
+
+DOC_002_PARTS = [
+    (
+        "del-1",
+        "Förbereda för gemensam uppföljning och utveckling",
+        [
+            "Definiera system, målgrupper och aktörer",
+            "Säkerställa gemensam utvecklingskraft",
+            "Beskriva nära vårdtjänster, arbetssätt och resurser",
+        ],
+    ),
+    (
+        "del-2",
+        "Utveckla modell för gemensam uppföljning och utveckling",
+        [
+            "Anpassa uppföljningsfrågor",
+            "Tydliggöra önskade resultat, mått, indikatorer och källor",
+            "Designa datainsamling",
+            "Fånga patienters, brukares och medarbetares perspektiv",
+        ],
+    ),
+    (
+        "del-3",
+        "Etablera arbetssätt för gemensam uppföljning och utveckling",
+        [
+            "Planera och genomföra datainsamling och lärmöten på olika nivåer",
+            "Visualisera resultat som stöd för gemensam analys",
+            "Skapa analys, gemensamt lärande och utveckling av arbetssätt",
+        ],
+    ),
+]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def find_in_order(expected: list[str], texts: list[str]) -> list[int]:
+    """Index into ``texts`` of each expected question, in order; AssertionError names the first miss.
+
+    Each expected text must be a substring of a distinct text that comes after the previous match.
+    """
+    texts = [norm(t) for t in texts]
+    found: list[int] = []
+    start = 0
+    for q in expected:
+        want = norm(q)
+        for i in range(start, len(texts)):
+            if want in texts[i]:
+                found.append(i)
+                start = i + 1
+                break
+        else:
+            earlier = [i for i, t in enumerate(texts) if want in t]
+            where = f"it appears too early, at position {earlier[0]}" if earlier else "it is missing"
+            raise AssertionError(f"question {q!r} not found in order after position {start - 1}: {where}")
+    return found
+
+
+def texts_of(questions) -> list[str]:
+    return [q.text for q in questions]
+
+
+def doc_text(path: Path) -> str:
+    if not path.exists():
+        pytest.skip(f"method document {path} not available")
+    text = norm(path.read_text(encoding="utf-8"))
+    # The only extraction artefacts the hand-written lists undo.
+    return text.replace("under-leverantörer", "underleverantörer")
+
+
+def section(flow: Flow, title: str):
+    matches = [s for s in flow.sections if s.title == title]
+    assert len(matches) == 1, f"expected exactly one section titled {title!r}"
+    return matches[0]
+
+
+# ---------------------------------------------------------------- the helper itself
+
+
+def test_order_check_catches_dropped_reworded_and_reordered_questions():
+    bank = ["Vilka arbetar här?", "Hur är arbetsmiljön?", "Hur mår medarbetarna?"]
+    assert find_in_order(bank, [*bank, "Extra?"]) == [0, 1, 2]
+    with pytest.raises(AssertionError, match="missing"):
+        find_in_order(bank, [bank[0], bank[2]])
+    with pytest.raises(AssertionError, match="missing"):
+        find_in_order(bank, [bank[0], "Hur är arbetsmiljön på mottagningen?", bank[2]])
+    with pytest.raises(AssertionError, match="too early"):
+        find_in_order(bank, [bank[1], bank[0], bank[2]])
+
+
+# ---------------------------------------------------------------- the hand-written lists match the documents
+
+
+def test_hand_written_fysio_bank_is_in_document_000_in_order():
+    doc = doc_text(DOC_000)
+    pos = 0
+    for q in DOC_000_QUESTIONS:
+        at = doc.find(norm(q), pos)
+        assert at >= 0, f"not in document 000 (in order): {q!r}"
+        pos = at + len(norm(q))
+
+
+def test_hand_written_guiding_questions_are_in_document_001():
+    doc = doc_text(DOC_001)
+    pos = 0
+    for area, title, guiding in DOC_001_AREAS:
+        at = doc.find(f"{area}: {title} {guiding}", pos)
+        assert at >= 0, f"not in document 001 (in order): {area}: {title} {guiding}"
+        pos = at
+
+
+def test_hand_written_nara_vard_questions_and_parts_are_in_document_002():
+    doc = doc_text(DOC_002)
+    pos = 0
+    for q in DOC_002_QUESTIONS:
+        at = doc.find(f"- {q}", pos)
+        assert at >= 0, f"not in document 002 (in order): {q!r}"
+        pos = at
+    pos = 0
+    for pid, title, bullets in DOC_002_PARTS:
+        number = pid.split("-")[1]
+        at = doc.find(f"Del {number} {title} " + " ".join(f"- {b}" for b in bullets), pos)
+        assert at >= 0, f"Del {number} not in document 002 as written"
+        pos = at
+
+
+# ---------------------------------------------------------------- every shipped flow loads
+
+
+@pytest.mark.parametrize("name", ["fysioterapi-2023", "vardcentral", "nara-vard"])
+def test_flow_loads_and_minutes_sum_to_meeting_minutes(name):
+    flow = load(name)
+    assert flow.id == name
+    assert sum(s.minutes for s in flow.sections) == flow.meeting_minutes
+    assert all(s.minutes > 0 for s in flow.sections)
+
+
+# ---------------------------------------------------------------- fysioterapi-2023
+
+
+def test_fysio_has_every_question_of_document_000_verbatim_and_in_order(fysio):
+    find_in_order(DOC_000_QUESTIONS, texts_of(fysio.questions))
+
+
+def test_fysio_has_no_questions_beyond_the_document(fysio):
+    assert len(fysio.questions) == len(DOC_000_QUESTIONS) == 64
+
+
+def test_fysio_questions_sit_in_the_document_sections_and_subareas(fysio):
+    for area, title, subarea, questions in DOC_000_BANK:
+        s = section(fysio, title)
+        assert s.area == area
+        if subarea is None:
+            assert not s.subareas
+            pool = s.questions
+        else:
+            subs = [sub for sub in s.subareas if sub.title == subarea]
+            assert len(subs) == 1, f"{title}: expected subarea {subarea!r}"
+            pool = subs[0].questions
+        assert len(pool) == len(questions), f"{title} / {subarea}: question count"
+        find_in_order(questions, texts_of(pool))
+
+
+def test_fysio_section_structure(fysio):
+    assert [(s.id, s.area, s.kind) for s in fysio.sections] == [
+        ("p1", "P1", "dialogue"),
+        ("p2", "P2", "dialogue"),
+        ("p3", "P3", "dialogue"),
+        ("p4", "P4", "dialogue"),
+        ("p5", "P5", "dialogue"),
+        ("sammanfattning", None, "summary"),
+        ("aterkoppling", None, "feedback"),
+    ]
+    assert [sub.title for sub in fysio.section_index["p4"].subareas] == P4_SUBAREAS
+    assert [sub.title for sub in fysio.section_index["p5"].subareas] == P5_SUBAREAS
+    feedback = fysio.section_index["aterkoppling"]
+    assert feedback.title == "Återkoppling till vårdvalsenheten"
+    assert feedback.facilitator_only
+    assert not fysio.section_index["sammanfattning"].facilitator_only
+    assert fysio.meeting_minutes == 90
+
+
+def test_fysio_named_ids(fysio):
+    q = fysio.question_index
+    assert (
+        q["aterkoppling.kommande_mote"].text == "Kommande uppföljningsmöte? Önskemål om något fokusområde då?"
+    )
+    assert q["sammanfattning.bra"].text == "Vad gör ni bra?"
+    assert q["sammanfattning.jobba_vidare"].text == "Vad ska ni jobba vidare med?"
+    assert q["p1.vilka_arbetar"].text == "Vilka arbetar här?"
+    assert q["p4.patientsakerhet.avvikelser"].text == "Hur fungerar avvikelserapportering?"
+    assert q["p5.tillganglighet.telefon"].text == "Telefontillgänglighet?"
+
+
+def test_fysio_konkret_exempel(fysio):
+    step1 = fysio.question_index["p4.konkret.omrade"]
+    assert step1.text == "Välj ett område att titta närmare på (t.ex. rehabplaner, levnadsvanor, atros)"
+    assert step1.type == "single"
+    assert step1.allow_other
+    assert [(c.value, c.label) for c in step1.choices] == [
+        ("rehabplaner", "Rehabplaner"),
+        ("levnadsvanor", "Levnadsvanor"),
+        ("artros", "Artros"),
+    ]
+    steps = [q for q in fysio.section_questions("p4") if fysio.subarea_of[q.id].title == "Konkret exempel"]
+    assert [q.id for q in steps][0] == "p4.konkret.omrade"
+    for q in steps[1:]:
+        assert render.template_question_refs(q.text) == {"p4.konkret.omrade"}
+        shown = render.render_text(q.text, {"p4.konkret.omrade": "Artros"})
+        assert shown.endswith("(Artros)")
+        assert "det valda området" in render.render_text(q.text, {})
+
+
+def test_fysio_indicator_links(fysio):
+    def linked(indicator: str) -> set[str]:
+        return {q.id for q in fysio.questions_for_indicator(indicator)}
+
+    assert linked("telefontillganglighet") == {"p5.tillganglighet.telefon"}
+    assert linked("mangsokare") == {"p5.besoksmonster.mangsokare"}
+    for ind in ("besok_nybesok", "besok_aterbesok", "besok_gruppbesok", "besok_distans"):
+        assert linked(ind) == {"p5.besoksmonster.fordelning"}
+    for ind in NPE:
+        assert linked(ind) == {"p3.npe_resultat", "p3.npe_atgarder"}
+    assert "p4.konkret.omrade" in linked("rehabplaner")
+    assert "p4.prevention.forbattringspotential" in linked("levnadsvanor_dokumenterade")
+    assert linked("boa_deltagande")
+
+
+def test_fysio_roles_and_phases(fysio):
+    roles = {r.id: r for r in fysio.roles}
+    assert set(roles) == {"verksamhetschef", "fysioterapeut", "annan", "utvecklingsledare"}
+    assert roles["utvecklingsledare"].facilitator_only
+    assert roles["utvecklingsledare"].responsibility == "Dokumentera"
+    assert roles["utvecklingsledare"].party == "Vårdvalsenheten"
+    assert all(
+        roles[r].responsibility == "Presentera data" for r in ("verksamhetschef", "fysioterapeut", "annan")
+    )
+    assert [(p.id, p.title) for p in fysio.phases] == [
+        ("before", "Inför uppföljningsdialogen"),
+        ("during", "Under uppföljningsdialogen"),
+        ("after", "Efter uppföljningsdialogen"),
+    ]
+    before, during, after = (p.instructions for p in fysio.phases)
+    assert "Fundera på om det är några områden som är extra viktiga att diskutera vid dialogen" in before
+    assert any(
+        i.startswith("Översiktlig koll på verksamhetens resultat utifrån tillgänglig data") for i in before
+    )
+    assert any("målet är att ha dialog kring samtliga fem områden (P1-P5)" in i for i in during)
+    assert "Dokumentation och återkoppling efter genomförd Uppföljningsdialog" in after
+    assert (
+        "SKR" in fysio.provenance and "Vårdval fysioterapi" in fysio.provenance and "2023" in fysio.provenance
+    )
+
+
+# ---------------------------------------------------------------- vardcentral
+
+
+def test_vardcentral_areas_and_guiding_questions(vardcentral):
+    dialogue = vardcentral.dialogue_sections
+    assert [(s.area, s.title) for s in dialogue] == [(a, t) for a, t, _ in DOC_001_AREAS]
+    for s, (_, _, guiding) in zip(dialogue, DOC_001_AREAS, strict=True):
+        first = vardcentral.section_questions(s.id)[0]
+        assert norm(guiding) in norm(first.text), f"{s.title}: first question must be {guiding!r}"
+    assert [s.id for s in vardcentral.sections][-2:] == ["sammanfattning", "aterkoppling"]
+    assert vardcentral.section_index["aterkoppling"].facilitator_only
+
+
+def test_vardcentral_focus_and_provenance(vardcentral):
+    assert vardcentral.focus.prompt == "Välj ut 2-3 områden som är extra viktiga att diskutera"
+    assert (vardcentral.focus.min, vardcentral.focus.max) == (2, 3)
+    assert "anpassade från frågebanken i Uppföljningsdialog 2023 – Vårdval fysioterapi" in norm(
+        vardcentral.provenance
+    )
+    assert any(r.responsibility == "Dokumentering" for r in vardcentral.roles)
+
+
+def test_vardcentral_reuses_fysio_ids_for_the_same_questions(vardcentral, fysio):
+    shared = set(vardcentral.question_index) & set(fysio.question_index)
+    for qid in (
+        "sammanfattning.bra",
+        "sammanfattning.jobba_vidare",
+        "aterkoppling.kommande_mote",
+        "p1.vilka_arbetar",
+        "p4.konkret.omrade",
+        "p5.tillganglighet.telefon",
+    ):
+        assert qid in shared
+    # A shared id is the same question: the same text, or the fysio text adapted to a vårdcentral.
+    adapted = {
+        "p3.personcentrering",
+        "p4.organisation.styrande_dokument",
+        "p4.organisation.ledningsstruktur",
+        "p4.prevention.vald_nara_relation",
+        "p4.konkret.omrade",
+    }
+    for qid in shared - adapted:
+        assert vardcentral.question_index[qid].text == fysio.question_index[qid].text, qid
+    step1 = vardcentral.question_index["p4.konkret.omrade"]
+    assert step1.type == "single" and step1.allow_other
+    assert {c.value for c in step1.choices} >= {"levnadsvanor", "tillganglighet"}
+
+
+def test_vardcentral_keeps_the_fysio_bank_order_where_it_follows_it(vardcentral, fysio):
+    # Within each P-area the adapted questions keep the fysioterapi bank's relative order.
+    for s in vardcentral.dialogue_sections:
+        ids = [q.id for q in vardcentral.section_questions(s.id) if q.id in fysio.order]
+        assert ids == sorted(ids, key=fysio.order.__getitem__), s.title
+
+
+def test_vardcentral_has_no_physio_only_questions(vardcentral):
+    for q in vardcentral.questions:
+        text = q.text.casefold()
+        for word in ("fysioterap", "medrave", "boa", "artros", "rehabplan", "vida "):
+            assert word not in text, f"{q.id}: physio-only wording {word!r}"
+
+
+# ---------------------------------------------------------------- nara-vard
+
+
+def test_nara_vard_questions_verbatim_and_in_order(nara_vard):
+    find_in_order(DOC_002_QUESTIONS, texts_of(nara_vard.questions))
+    for area, title, questions in DOC_002_AREAS:
+        s = next(s for s in nara_vard.sections if s.area == area)
+        assert s.title == title
+        assert [norm(q.text) for q in s.questions] == [norm(q) for q in questions]
+    assert [s.area for s in nara_vard.dialogue_sections] == ["A", "B", "C"]
+
+
+def test_nara_vard_parts_are_phases(nara_vard):
+    assert [p.id for p in nara_vard.phases] == [pid for pid, _, _ in DOC_002_PARTS]
+    for phase, (_, title, bullets) in zip(nara_vard.phases, DOC_002_PARTS, strict=True):
+        assert title in phase.title
+        assert phase.instructions == bullets
+
+
+def test_nara_vard_closing_sections(nara_vard):
+    q = nara_vard.question_index
+    assert q["sammanfattning.bra"].text == "Vad gör ni bra?"
+    assert q["sammanfattning.jobba_vidare"].text == "Vad ska ni jobba vidare med?"
+    assert (
+        q["aterkoppling.kommande_mote"].text == "Kommande uppföljningsmöte? Önskemål om något fokusområde då?"
+    )
+
+
+# ---------------------------------------------------------------- rules
+
+NPE = [
+    "npe_helhetsintryck",
+    "npe_delaktighet",
+    "npe_emotionellt_stod",
+    "npe_information",
+    "npe_kontinuitet",
+    "npe_respekt",
+    "npe_tillganglighet",
+]
+FLAGGABLE = [
+    "telefontillganglighet",
+    "mangsokare",
+    "besok_nybesok",
+    "besok_aterbesok",
+    "besok_gruppbesok",
+    "besok_distans",
+    *NPE,
+    "rehabplaner",
+    "boa_deltagande",
+    "levnadsvanor_dokumenterade",
+]
+_PARSE = jinja2.Environment()
+_PARSE.filters.update(render.FILTERS)
+
+
+def template_names(text: str | None) -> set[str]:
+    return meta.find_undeclared_variables(_PARSE.parse(text)) if text else set()
+
+
+def has(cond, kind) -> bool:
+    return any(isinstance(node, kind) for node in walk(cond))
+
+
+def fake_flag(full: bool):
+    return SimpleNamespace(
+        indicator="telefontillganglighet",
+        label="Telefontillgänglighet",
+        states=("misses_target",),
+        period="2024 T1" if full else None,
+        value=0.78 if full else None,
+        n=1204 if full else None,
+        target=0.85 if full else None,
+        ci_low=0.75 if full else None,
+        ci_high=0.81 if full else None,
+        text="under målet" if full else None,
+    )
+
+
+@pytest.mark.parametrize("name", ["fysioterapi-2023", "vardcentral", "nara-vard"])
+def test_rule_templates_only_use_what_their_condition_provides_and_render(name):
+    flow = load(name)
+    match = SimpleNamespace(word="Fallolyckor", stem="fallolyck", question="p4.patientsakerhet.utmaningar")
+    for rule in flow.rules:
+        used = template_names(rule.reason) | template_names(rule.text)
+        assert used <= {"flag", "match", "svar"}, f"{rule.id}: unknown template names {used}"
+        if "flag" in used:
+            assert has(rule.when, Flag), f"{rule.id}: uses flag without a flag condition"
+        if "match" in used:
+            assert has(rule.when, ContainsAny), f"{rule.id}: uses match without contains_any"
+        for full in (True, False):
+            context = {"flag": fake_flag(full)} if has(rule.when, Flag) else {}
+            if has(rule.when, ContainsAny):
+                context["match"] = match
+            for template in (rule.reason, rule.text):
+                if template:
+                    shown = render.render_text(template, {}, **context)
+                    assert shown.strip() and "{{" not in shown, rule.id
+
+
+def test_telefon_reason_shows_the_figures_swedish_style(fysio):
+    reason = fysio.rule_index["telefon-under-mal"].reason
+    shown = render.render_text(reason, {}, flag=fake_flag(True))
+    assert shown == "Telefontillgängligheten (2024 T1) var 78\u00a0% (n = 1\u00a0204), mål 85\u00a0%."
+    assert render.render_text(reason, {}, flag=fake_flag(False)) == "Telefontillgängligheten var –."
+
+
+def flag_rules(flow: Flow, indicator: str):
+    return [
+        r
+        for r in flow.rules
+        if any(isinstance(n, Flag) and n.flag.indicator == indicator for n in walk(r.when))
+    ]
+
+
+@pytest.mark.parametrize("indicator", FLAGGABLE)
+def test_fysio_every_flaggable_indicator_suggests_its_linked_questions(fysio, indicator):
+    rules = flag_rules(fysio, indicator)
+    assert rules, f"no rule for {indicator}"
+    linked = {q.id for q in fysio.questions_for_indicator(indicator)}
+    suggested = {q for r in rules for q in r.suggest}
+    assert linked & suggested, f"{indicator}: no rule suggests a linked question"
+    assert any("flag.value" in r.reason for r in rules), f"{indicator}: no reason shows the figure"
+
+
+def test_fysio_telefon_rules_cover_every_worse_state(fysio):
+    states = {
+        s
+        for r in flag_rules(fysio, "telefontillganglighet")
+        for n in walk(r.when)
+        if isinstance(n, Flag)
+        for s in n.flag.any_of
+    }
+    assert {
+        "misses_target",
+        "possibly_misses_target",
+        "worse_than_peers",
+        "clearly_worse_than_peers",
+        "worse_than_previous",
+    } <= states
+
+
+@pytest.mark.parametrize("name", ["fysioterapi-2023", "vardcentral"])
+def test_patient_safety_words_suggest_deviation_reporting(name):
+    flow = load(name)
+    rules = [
+        r for r in flow.rules if "p4.patientsakerhet.avvikelser" in r.suggest and has(r.when, ContainsAny)
+    ]
+    assert rules
+    words = {
+        w for r in rules for n in walk(r.when) if isinstance(n, ContainsAny) for w in n.contains_any.words
+    }
+    for stem in ("avvikelse", "vårdskad", "klagomål", "incident", "misstag", "läkemedelsfel", "lex maria"):
+        assert stem in words
+    assert any(w.startswith("fall") for w in words)
+
+
+@pytest.mark.parametrize("name", ["fysioterapi-2023", "vardcentral"])
+def test_konkret_exempel_is_proposed_from_flags_and_from_answers(name):
+    flow = load(name)
+    rules = [r for r in flow.rules if "p4.konkret.omrade" in r.suggest]
+    assert any(has(r.when, Flag) for r in rules)
+    assert any(has(r.when, ContainsAny) for r in rules)
+
+
+@pytest.mark.parametrize("name", ["fysioterapi-2023", "vardcentral", "nara-vard"])
+def test_action_from_jobba_vidare_and_untouched_areas(name):
+    flow = load(name)
+    assert any(
+        r.action and r.when.model_dump() == {"answered": "sammanfattning.jobba_vidare"} for r in flow.rules
+    )
+    for s in flow.dialogue_sections:
+        first = flow.section_questions(s.id)[0].id
+        assert any(
+            r.when.model_dump() == {"all": [{"untouched": s.id}, {"time_used": 0.6}]} and r.suggest == [first]
+            for r in flow.rules
+        ), f"no time rule for untouched {s.id}"
+
+
+def test_rule_ids_are_readable():
+    for name in ("fysioterapi-2023", "vardcentral", "nara-vard"):
+        for rule in load(name).rules:
+            assert re.fullmatch(r"[a-z0-9-]+", rule.id), rule.id
