@@ -430,3 +430,47 @@ def _check_choice_values(where: str, cond: Any, qindex: dict[str, Question], pro
             q = qindex.get(node.contains_any.question)
             if q is not None and q.type not in ("text", "single", "multi"):
                 problems.append(f"{where}: 'contains_any' needs a text question, {q.id!r} is {q.type}")
+
+
+# ---------------------------------------------------------------- the flows a user can pick
+
+
+def default_catalogue() -> Catalogue | None:
+    from assistant import locations
+
+    path = locations.shipped_flows_dir() / CATALOGUE_NAME
+    return load_catalogue(path) if path.exists() else None
+
+
+def flow_files() -> dict[str, Path]:
+    """Flow id -> file; a region's own flow in the user flows dir replaces a shipped one."""
+    from assistant import locations
+
+    found: dict[str, Path] = {}
+    for folder in locations.flow_dirs():
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.toml")):
+                if path.name != CATALOGUE_NAME:
+                    found[path.stem] = path
+    return found
+
+
+_LOADED: dict[tuple[str, float], LoadedFlow] = {}
+
+
+def get_flow(flow_id: str) -> LoadedFlow:
+    """Load a flow by id (cached per file and modification time). Raises FlowError."""
+    path = flow_files().get(flow_id)
+    if path is None:
+        known = ", ".join(sorted(flow_files())) or "inga"
+        raise FlowError([f"Det finns inget flöde {flow_id!r}. Tillgängliga flöden: {known}"])
+    key = (str(path), path.stat().st_mtime)
+    loaded = _LOADED.get(key)
+    if loaded is None:
+        loaded = load_flow(path, default_catalogue())
+        _LOADED[key] = loaded
+    return loaded
+
+
+def all_flows() -> list[LoadedFlow]:
+    return [get_flow(fid) for fid in flow_files()]

@@ -8,6 +8,7 @@ What people write is passed in as data and never parsed as a template. Every env
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,31 @@ def procent(value: Any, decimals: int = 0) -> str:
     return f"{tal(number, decimals)}\u00a0%"
 
 
-FILTERS = {"tal": tal, "procent": procent}
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]#|!~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"})
+
+
+_MD_LIST = re.compile(r"^(\s*)([-+=]|\d+\.)")
+
+
+def md(value: Any) -> str:
+    """Escape text for Markdown so nothing a person wrote becomes markup, a link or HTML."""
+    if value is None:
+        return ""
+    text = str(value).translate(_MD_SPECIAL)
+    # a line that starts like a list or a setext heading stays text
+    def guard(m: re.Match[str]) -> str:
+        marker = m.group(2)
+        return m.group(1) + (marker[:-1] + "\\." if marker.endswith(".") else "\\" + marker)
+
+    return "\n".join(_MD_LIST.sub(guard, line) for line in text.split("\n"))
+
+
+def md_quote(value: Any) -> str:
+    """A Markdown block quote of escaped text, one '> ' per line."""
+    return "\n".join("> " + line if line else ">" for line in md(value).split("\n"))
+
+
+FILTERS = {"tal": tal, "procent": procent, "md": md, "md_quote": md_quote}
 
 
 # ---------------------------------------------------------------- flow texts

@@ -31,6 +31,7 @@ EventKind = Literal[
     "suggestion_offered",  # payload: sid, reason, questions, text
     "suggestion_accepted",  # payload: sid
     "suggestion_dismissed",  # payload: sid
+    "flags_shown",  # payload: flags — the clinic's data as shown when the meeting opened (label, period, text, states)
     "flags_discussed",  # payload: indicators
     "corrected",  # qid, text = new text; payload: who, previous
     "finished",  # the dialogue was finished

@@ -101,6 +101,7 @@ class State:
     accepted: set[str] = field(default_factory=set)
     dismissed: set[str] = field(default_factory=set)
     discussed_flags: list[str] = field(default_factory=list)
+    flags_shown: list[dict[str, Any]] = field(default_factory=list)
     pii_masked: int = 0
     elapsed: float = 0.0  # seconds of meeting time up to last_at
     section_seconds: dict[str, float] = field(default_factory=dict)
@@ -181,6 +182,20 @@ class State:
     def finished(self) -> bool:
         return self.status == "finished"
 
+    def discussed(self) -> list[dict[str, Any]]:
+        """Shown flags that the dialogue took up: named explicitly, through an accepted suggestion,
+        or through an answered question linked to the indicator."""
+        taken = set(self.discussed_flags)
+        for sid in self.accepted:
+            indicator = self.offered.get(sid, {}).get("indicator")
+            if indicator:
+                taken.add(indicator)
+        for qid in self.answers:
+            q = self.flow.question_index.get(qid)
+            if q is not None:
+                taken.update(q.indicators)
+        return [f for f in self.flags_shown if f["indicator"] in taken]
+
 
 _ORDER_CACHE: dict[tuple[int, tuple[str, ...], str], list[str]] = {}
 
@@ -242,6 +257,7 @@ def _copy(state: State) -> State:
         "accepted",
         "dismissed",
         "discussed_flags",
+        "flags_shown",
         "section_seconds",
     ):
         setattr(new, name, copy.copy(getattr(state, name)))
@@ -464,6 +480,11 @@ def _flags_discussed(state: State, e: Event) -> None:
             state.discussed_flags.append(str(ind))
 
 
+def _flags_shown(state: State, e: Event) -> None:
+    flags = e.payload.get("flags") or []
+    state.flags_shown = [dict(f) for f in flags if isinstance(f, dict) and f.get("indicator")]
+
+
 def _corrected(state: State, e: Event) -> None:
     qid = _need_qid(state, e)
     state.corrections.append(
@@ -516,6 +537,7 @@ _HANDLERS = {
     "suggestion_offered": _suggestion_offered,
     "suggestion_accepted": _suggestion_accepted,
     "suggestion_dismissed": _suggestion_dismissed,
+    "flags_shown": _flags_shown,
     "flags_discussed": _flags_discussed,
     "corrected": _corrected,
     "finished": _finished,

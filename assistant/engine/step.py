@@ -115,6 +115,13 @@ class DiscussFlags:
 
 
 @dataclass(frozen=True)
+class ShowFlags:
+    """Record the clinic's data as shown when the meeting opens (dicts: indicator, label, period, text, states)."""
+
+    flags: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
 class Correct:
     qid: str
     text: str
@@ -235,7 +242,7 @@ def step(state: State, command: Any, now: datetime) -> list[Event]:
     finished_ok = (AddNote, AddAction, UpdateAction, Correct, Reopen, DiscussFlags, Offer, Dismiss)
     if state.finished and not isinstance(command, finished_ok):
         raise EngineError("Dialogen är avslutad. Rättelser görs som rättelser; öppna den igen för att fortsätta.")
-    prepared_ok = (Open, ChooseFocus, AssignRole, AddNote, DiscussFlags, Offer, Dismiss, Finish)
+    prepared_ok = (Open, ChooseFocus, AssignRole, AddNote, DiscussFlags, ShowFlags, Offer, Dismiss, Finish)
     if state.status == "prepared" and not isinstance(command, prepared_ok):
         raise EngineError("Dialogen är förberedd men mötet har inte börjat. Öppna den för att starta mötet.")
 
@@ -350,6 +357,9 @@ def step(state: State, command: Any, now: datetime) -> list[Event]:
             new = [i for i in indicators if i not in state.discussed_flags]
             if new:
                 ev("flags_discussed", indicators=new)
+            return made
+        case ShowFlags(flags=flags):
+            ev("flags_shown", flags=[dict(f) for f in flags])
             return made
         case Correct(qid=qid, text=raw, who=who):
             if qid not in state.flow.question_index and qid not in state.followups:

@@ -1,0 +1,426 @@
+"""The line mode: a whole dialogue in a plain terminal (ssh, screen readers, scripts, pipes).
+
+One answer per line; a line ending in ``\\`` continues on the next. Lines starting with ``/`` are
+commands (Swedish, with English aliases). Every event is committed before the next prompt is
+printed, so ``/avsluta``, end of input, Ctrl-C, a closed terminal or a kill all leave the dialogue
+resumable with ``dialogstod chat --resume ID``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+from assistant import engine as E
+from assistant.session import Dialogue, flagged
+from assistant.textsafe import one_line, terminal_safe
+
+
+@dataclass(frozen=True)
+class Command:
+    sv: str
+    en: str
+    arg: str
+    help: str
+
+
+COMMANDS = (
+    Command("hoppa", "skip", "", "hoppa över frågan"),
+    Command("tillbaka", "back", "", "gå tillbaka till förra frågan"),
+    Command("avsnitt", "section", "N", "gå till ett avsnitt (nummer, P1–P5, A–C eller id)"),
+    Command("avsnitt-klart", "end-section", "", "avsluta avsnittet i förtid och gå vidare"),
+    Command("parkera", "park", "", "parkera frågan till senare (parkeringsplatsen)"),
+    Command("parkerade", "parked", "", "ta upp den första parkerade frågan"),
+    Command("anteckning", "note", "TEXT", "skriv en anteckning"),
+    Command("åtgärd", "action", "TEXT [; ansvarig NAMN] [; ÅÅÅÅ-MM-DD]", "lägg till en åtgärd"),
+    Command("förslag", "suggestions", "", "visa förslag på följdfrågor"),
+    Command("ta", "accept", "N", "ta förslag N som nästa fråga"),
+    Command("avböj", "dismiss", "N", "avböj förslag N"),
+    Command("data", "data", "", "visa mottagningens data och flaggor"),
+    Command("status", "status", "", "täckning per område, tid, parkerade frågor och åtgärder"),
+    Command("klar", "finish", "", "avsluta dialogen (den kan fortfarande rättas och exporteras)"),
+    Command("avsluta", "quit", "", "lämna nu; dialogen sparas och kan återupptas"),
+    Command("hjälp", "help", "", "visa den här hjälpen"),
+)
+_BY_NAME = {name: c for c in COMMANDS for name in (c.sv, c.en)}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_action(arg: str) -> tuple[str, str | None, str | None]:
+    """'Se över telefontiderna; ansvarig Anna; 2027-03-31' -> (text, owner, due)."""
+    parts = [p.strip() for p in arg.split(";")]
+    text, owner, due = parts[0], None, None
+    for part in parts[1:]:
+        if not part:
+            continue
+        low = part.casefold()
+        if _DATE.match(part):
+            due = part
+        elif low.startswith(("datum", "due", "senast")):
+            due = part.split(maxsplit=1)[1].strip(" :") if " " in part else None
+        elif low.startswith(("ansvarig", "owner")):
+            owner = part.split(maxsplit=1)[1].strip(" :") if " " in part else None
+        elif owner is None:
+            owner = part
+        else:
+            text += "; " + part
+    return text, owner, due
+
+
+def fmt_clock(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+class LineChat:
+    def __init__(
+        self,
+        dialogue: Dialogue,
+        *,
+        inp: TextIO | None = None,
+        out: TextIO | None = None,
+        interactive: bool | None = None,
+        resume_hint: str = "",
+    ):
+        self.d = dialogue
+        self.inp = inp or sys.stdin
+        self.out = out or sys.stdout
+        self.interactive = self.inp.isatty() if interactive is None else interactive
+        self.resume_hint = resume_hint or f"dialogstod chat --resume {dialogue.id[:8]}"
+        self.last_section: str | None = None
+        self.last_subarea: str | None = None
+        self.shown_warnings: set[str] = set()
+        self.listed: list[E.Suggestion] = []
+        self.known_suggestions: set[str] = set()
+
+    # ------------------------------------------------------------ output
+
+    def say(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+
+    def user(self, text: str) -> str:
+        return terminal_safe(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    # ------------------------------------------------------------ the loop
+
+    def run(self, *, fresh: bool) -> int:
+        self.banner(fresh)
+        self.show_prompt(force_header=True)
+        try:
+            while True:
+                line = self.read_answer()
+                if line is None:
+                    self.say()
+                    self.say("Slut på indata. " + self.saved_line())
+                    return 0
+                if not self.handle(line):
+                    return 0
+        except KeyboardInterrupt:
+            self.say()
+            self.say("Avbrutet. " + self.saved_line())
+            return 130
+        finally:
+            self.flush()
+
+    def saved_line(self) -> str:
+        if self.d.state.finished:
+            return f"Dialogen är avslutad och sparad. Exportera med: dialogstod export {self.d.id[:8]} --format html"
+        return f"Dialogen är sparad. Fortsätt med: {self.resume_hint}"
+
+    def read_answer(self) -> str | None:
+        parts: list[str] = []
+        while True:
+            if self.interactive:
+                self.out.write("> " if not parts else "… ")
+            self.flush()
+            line = self.inp.readline()
+            if line == "":
+                return "\n".join(parts) if parts else None
+            line = line.rstrip("\n").rstrip("\r")
+            if line.endswith("\\"):
+                parts.append(line[:-1])
+                continue
+            parts.append(line)
+            return "\n".join(parts)
+
+    def handle(self, line: str) -> bool:
+        """Handle one input; False ends the loop."""
+        stripped = line.strip()
+        if stripped.startswith("/") and not stripped.startswith("//"):
+            name, _, arg = stripped[1:].partition(" ")
+            return self.command(name.casefold(), arg.strip())
+        if stripped.startswith("//"):  # an answer that starts with a slash
+            line = line.replace("//", "/", 1)
+        if self.d.state.current is None:
+            self.say(self.nothing_to_answer())
+            return True
+        before = self.d.state.current
+        made = self.run_engine(E.Answer(line))
+        if made is None:
+            return True
+        self.after_events(made)
+        if self.d.state.current != before:
+            self.show_prompt()
+        return True
+
+    def run_engine(self, command) -> list[E.Event] | None:
+        try:
+            return self.d.do(command)
+        except E.EngineError as exc:
+            self.say(f"! {exc}")
+            return None
+
+    def after_events(self, made: list[E.Event]) -> None:
+        for e in made:
+            if e.kind == "pii_masked":
+                self.say(
+                    "! Ett personnummer eller samordningsnummer upptäcktes och maskerades innan det sparades."
+                )
+
+    # ------------------------------------------------------------ commands
+
+    def command(self, name: str, arg: str) -> bool:
+        cmd = _BY_NAME.get(name)
+        if cmd is None:
+            close = [c for c in COMMANDS if c.sv.startswith(name[:3]) or c.en.startswith(name[:3])] if name else []
+            hint = f" Menade du /{close[0].sv}?" if close else ""
+            self.say(f"! Okänt kommando /{self.user(name)}.{hint} Skriv /hjälp för alla kommandon.")
+            return True
+        handler: Callable[[str], bool | None] = getattr(self, "cmd_" + cmd.en.replace("-", "_"))
+        result = handler(arg)
+        return result is not False
+
+    def _navigate(self, command) -> None:
+        before = self.d.state.current
+        made = self.run_engine(command)
+        if made is None:
+            return
+        self.after_events(made)
+        if self.d.state.current != before or isinstance(command, E.Back):
+            self.show_prompt()
+        elif self.d.state.current is None:
+            self.say(self.nothing_to_answer())
+
+    def cmd_skip(self, arg: str) -> None:
+        self._navigate(E.Skip())
+
+    def cmd_back(self, arg: str) -> None:
+        self._navigate(E.Back())
+
+    def cmd_section(self, arg: str) -> None:
+        if not arg:
+            self.say("Avsnitt:")
+            for i, s in enumerate(self.visible_sections(), 1):
+                self.say(f"  {i}. {self.d.flow.section_label(s)}")
+            self.say("Skriv /avsnitt N.")
+            return
+        self._navigate(E.Jump(arg))
+
+    def cmd_end_section(self, arg: str) -> None:
+        self._navigate(E.EndSection())
+
+    def cmd_park(self, arg: str) -> None:
+        if self.run_engine(E.Park()) is not None:
+            self.say(f"Parkerad. ({len(self.d.state.parked)} på parkeringsplatsen)")
+            self.show_prompt()
+
+    def cmd_parked(self, arg: str) -> None:
+        if not self.d.state.parked:
+            self.say("Parkeringsplatsen är tom.")
+            return
+        if arg:
+            for i, qid in enumerate(self.d.state.parked, 1):
+                if arg == str(i):
+                    self._navigate(E.ReturnToParked(qid))
+                    return
+        if not arg and len(self.d.state.parked) > 1:
+            self.say("Parkerade frågor:")
+            for i, qid in enumerate(self.d.state.parked, 1):
+                self.say(f"  {i}. {one_line(E.prompt_text(self.d.state, qid), 90)}")
+            self.say("Tar upp nummer 1 (skriv /parkerade N för en annan).")
+        self._navigate(E.ReturnToParked())
+
+    def cmd_note(self, arg: str) -> None:
+        made = self.run_engine(E.AddNote(arg))
+        if made is not None:
+            self.after_events(made)
+            self.say("Anteckning sparad.")
+
+    def cmd_action(self, arg: str) -> None:
+        text, owner, due = parse_action(arg)
+        made = self.run_engine(E.AddAction(text, owner, due))
+        if made is not None:
+            self.after_events(made)
+            action = list(self.d.state.actions.values())[-1]
+            extra = ", ".join(x for x in (action.owner and f"ansvarig {action.owner}", action.due) if x)
+            self.say(f"Åtgärd {action.action_id} sparad" + (f" ({self.user(extra)})." if extra else "."))
+
+    def cmd_suggestions(self, arg: str) -> None:
+        found = self.d.offer()
+        self.listed = found
+        self.known_suggestions |= {s.sid for s in found}
+        if not found:
+            self.say("Inga förslag just nu.")
+            return
+        self.say("Förslag:")
+        for i, s in enumerate(found, 1):
+            self.say(f"  {i}. {self.user(s.reason)} → {self.user(s.title)}")
+        self.say("Skriv /ta N för att ta ett förslag, /avböj N för att avböja.")
+
+    def _pick(self, arg: str) -> E.Suggestion | None:
+        if not self.listed:
+            self.say("! Visa förslagen först med /förslag.")
+            return None
+        if not arg.isdigit() or not 1 <= int(arg) <= len(self.listed):
+            self.say(f"! Ange ett nummer mellan 1 och {len(self.listed)}.")
+            return None
+        return self.listed[int(arg) - 1]
+
+    def cmd_accept(self, arg: str) -> None:
+        s = self._pick(arg)
+        if s is None:
+            return
+        before_actions = len(self.d.state.actions)
+        self._navigate(E.Accept(s.sid))
+        if len(self.d.state.actions) > before_actions:
+            self.say("Åtgärd sparad: " + self.user(list(self.d.state.actions.values())[-1].text))
+
+    def cmd_dismiss(self, arg: str) -> None:
+        s = self._pick(arg)
+        if s is not None and self.run_engine(E.Dismiss(s.sid)) is not None:
+            self.say("Förslaget avböjt.")
+
+    def cmd_data(self, arg: str) -> None:
+        self.data_overview(show_all=True)
+
+    def cmd_status(self, arg: str) -> None:
+        st = self.d.state
+        self.say(f"Mötestid {fmt_clock(self.d.elapsed())} av {st.flow.meeting_minutes} min.")
+        for a in self.d.coverage():
+            mark = "✓" if a.status == "complete" else ("●" if a.touched else "○")
+            focus = " (fokus)" if a.focus else ""
+            spent = f"{int(a.spent_seconds // 60)}/{a.minutes} min"
+            self.say(
+                f"  {mark} {a.label}{focus}: {a.answered} besvarade, {a.skipped} överhoppade, "
+                f"{a.parked} parkerade, {a.untouched} kvar · {spent}"
+            )
+        untouched = [a.label for a in self.d.coverage() if not a.touched]
+        if untouched:
+            self.say("  Ej berört ännu: " + ", ".join(untouched))
+        self.say(f"Parkerade frågor: {len(st.parked)} · Anteckningar: {len(st.notes)} · Åtgärder: {len(st.actions)}")
+
+    def cmd_finish(self, arg: str) -> bool:
+        if self.run_engine(E.Finish()) is None:
+            return True
+        self.say("Dialogen är avslutad.")
+        self.cmd_status("")
+        self.say(self.saved_line())
+        return False
+
+    def cmd_quit(self, arg: str) -> bool:
+        self.say(self.saved_line())
+        return False
+
+    def cmd_help(self, arg: str) -> None:
+        self.say("Skriv ditt svar och tryck Enter. Avsluta en rad med \\ för att fortsätta svaret på nästa rad.")
+        self.say("Ett svar som börjar med / skrivs med två snedstreck: //svar.")
+        for c in COMMANDS:
+            usage = f"/{c.sv} {c.arg}".strip()
+            self.say(f"  {usage:<44} {c.help} (/{c.en})")
+
+    # ------------------------------------------------------------ showing things
+
+    def visible_sections(self):
+        return [s for s in self.d.flow.sections if not (self.d.state.mode == "self" and s.facilitator_only)]
+
+    def banner(self, fresh: bool) -> None:
+        st = self.d.state
+        flow = self.d.flow
+        mode = "självskattning" if st.mode == "self" else "uppföljningsdialog"
+        self.say(f"Dialogstöd · {self.user(self.d.clinic)} · {flow.title}")
+        self.say(f"Dialog {self.d.id[:8]} · {mode}")
+        if st.roles:
+            self.say("Deltagare: " + ", ".join(self.user(f"{n} ({r})" if r else n) for n, r in st.roles.items()))
+        if st.focus_sections:
+            labels = [flow.section_label(flow.section_index[s]) for s in st.focus_sections]
+            self.say("Fokusområden: " + ", ".join(labels))
+        if fresh:
+            self.data_overview(show_all=False)
+            self.say("Skriv ditt svar och tryck Enter. /hjälp visar kommandona.")
+        else:
+            answered = len(st.answers)
+            self.say(f"Fortsätter där ni slutade ({answered} svar hittills).")
+
+    def data_overview(self, *, show_all: bool) -> None:
+        flags = self.d.flags()
+        if not flags:
+            if show_all:
+                self.say("Ingen data importerad för den här mottagningen (se `dialogstod data import`).")
+            return
+        shown = flags if show_all else flagged(flags)
+        self.say(f"Data för {self.user(self.d.clinic)}:")
+        for f in shown:
+            self.say(f"  {'▼' if flagged([f]) else '·'} {self.user(f.label)} {f.period}: {self.user(f.text)}")
+        small = [f for f in flags if "insufficient_data" in f.states]
+        if small and not show_all:
+            self.say(
+                f"  ({len(small)} indikatorer har för få observationer för att flaggas – slumpen kan förklara skillnader.)"
+            )
+        if not shown:
+            self.say("  Inget sticker ut i datan.")
+
+    def nothing_to_answer(self) -> str:
+        st = self.d.state
+        if st.finished:
+            return "Dialogen är avslutad. Skriv /avsluta för att lämna."
+        parked = f" {len(st.parked)} frågor är parkerade (/parkerade)." if st.parked else ""
+        return (
+            "Alla frågor är besvarade, överhoppade eller parkerade." + parked + " Gå till ett avsnitt med /avsnitt N, "
+            "eller avsluta dialogen med /klar."
+        )
+
+    def show_prompt(self, force_header: bool = False) -> None:
+        st = self.d.state
+        for w in self.d.warnings():
+            if w not in self.shown_warnings:
+                self.shown_warnings.add(w)
+                self.say(f"⏱ {w}")
+        view = E.prompt_view(st)
+        if view is None:
+            if st.status == "prepared":
+                self.say("Dialogen är förberedd. Mötet börjar när den öppnas.")
+            else:
+                self.say(self.nothing_to_answer())
+            return
+        if force_header or view.section != self.last_section:
+            line = f"── {view.section_label} "
+            right = f" {view.position}/{view.total} · {fmt_clock(self.d.elapsed())}"
+            self.say(line + "─" * max(3, 72 - len(line) - len(right)) + right)
+            if view.section_intro and view.section != self.last_section:
+                self.say(self.user(view.section_intro))
+            self.last_section = view.section
+            self.last_subarea = None
+        if view.subarea and view.subarea != self.last_subarea:
+            self.say(f"[{view.subarea}]")
+            self.last_subarea = view.subarea
+        if view.via == "parked":
+            self.say("(parkerad fråga)")
+        self.say(self.user(view.text))
+        for line in view.choice_lines():
+            self.say("  " + self.user(line))
+        if view.scale:
+            self.say(f"  (svara {view.scale[0]}–{view.scale[1]})")
+        if view.help:
+            self.say("  Hjälp: " + self.user(view.help))
+        if view.previous_answer is not None:
+            self.say("  Tidigare svar: " + self.user(view.previous_answer))
+        new = [s for s in self.d.suggestions() if s.sid not in self.known_suggestions]
+        if new:
+            self.known_suggestions |= {s.sid for s in new}
+            self.say(f"  ({len(new)} nya förslag – /förslag)")

@@ -1,0 +1,274 @@
+"""Reviewing past dialogues: list, show, search, export, bundle, actions, correct, locate."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+
+from assistant.textsafe import one_line, terminal_safe
+
+STATUSES = ("prepared", "in_progress", "finished")
+STATUS_SV = {"prepared": "förberedd", "in_progress": "pågår", "finished": "avslutad"}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("list", help="lista dialoger")
+    p.add_argument("--clinic", metavar="NAMN", help="bara den här mottagningen")
+    p.add_argument("--flow", metavar="ID", help="bara det här flödet")
+    p.add_argument("--status", choices=STATUSES, help="bara dialoger med den här statusen")
+    p.add_argument("--year", type=int, metavar="ÅR", help="bara dialoger som började det här året")
+    p.add_argument("--json", action="store_true", help="skriv JSON")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="visa en dialog som läsbar text")
+    p.add_argument("id", help="dialogens id (eller början av det)")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("search", help="fritextsök i alla dialoger (t.ex. avvik*)")
+    p.add_argument("query", nargs="+", help="sökord; avsluta ett ord med * för prefixsökning")
+    p.add_argument("--clinic", metavar="NAMN")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true", help="skriv JSON")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("export", help="exportera en dialog: md, html, docx eller json")
+    p.add_argument("id", help="dialogens id (eller början av det)")
+    p.add_argument("--format", "-f", choices=("md", "html", "json", "docx"), default="html")
+    p.add_argument("-o", "--output", metavar="FIL", help="filnamn (standard: ett namn i aktuell katalog; - för stdout)")
+    p.add_argument("--world-readable", action="store_true", help="skriv filen läsbar för alla (0644) i stället för 0600")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("bundle", help="flytta dialoger mellan datorer")
+    bs = p.add_subparsers(dest="bundle_command", metavar="UNDERKOMMANDO", required=True)
+    be = bs.add_parser("export", help="packa dialoger i en fil")
+    be.add_argument("ids", nargs="+", metavar="ID")
+    be.add_argument("-o", "--output", required=True, metavar="FIL")
+    be.set_defaults(func=cmd_bundle_export)
+    bi = bs.add_parser("import", help="läs in dialoger från en fil (samma fil två gånger lägger inte till något)")
+    bi.add_argument("file", metavar="FIL")
+    bi.set_defaults(func=cmd_bundle_import)
+
+    p = sub.add_parser("actions", help="lista åtgärder från alla dialoger")
+    p.add_argument("--clinic", metavar="NAMN")
+    p.add_argument("--open", action="store_true", help="bara öppna åtgärder")
+    p.add_argument("--done", metavar="DIALOG:ÅTGÄRD", help="markera en åtgärd som klar, t.ex. 3f2a91c0:a2")
+    p.add_argument("--reopen", metavar="DIALOG:ÅTGÄRD", help="öppna en klar åtgärd igen")
+    p.add_argument("--who", metavar="NAMN", help="vem som ändrar (sparas i dialogens logg)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_actions)
+
+    p = sub.add_parser("correct", help="rätta ett svar efter mötet (sparas som en rättelse, inget skrivs över)")
+    p.add_argument("id", help="dialogens id")
+    p.add_argument("question", help="frågans id (se `show`)")
+    p.add_argument("text", help="den nya texten")
+    p.add_argument("--who", metavar="NAMN", help="vem som rättar")
+    p.set_defaults(func=cmd_correct)
+
+    p = sub.add_parser("locate", help="visa var databas, flöden och mallar finns")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_locate)
+
+
+def _store():
+    from assistant.session import open_store
+
+    return open_store()
+
+
+def _dialogue(store, ref: str):
+    from assistant.cli import UserError
+    from assistant.session import Dialogue, DialogueError
+
+    try:
+        return Dialogue.resume(store, ref)
+    except DialogueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def dialogue_json(row: dict) -> dict:
+    return {
+        "id": row["id"],
+        "clinic": row["clinic"],
+        "flow": row["flow_id"],
+        "flow_version": row["flow_version"],
+        "mode": row["mode"],
+        "status": row["status"],
+        "started": row["started"],
+        "updated": row["updated"],
+    }
+
+
+def cmd_list(args) -> int:
+    with _store() as store:
+        rows = store.list_dialogues(clinic=args.clinic, flow=args.flow, status=args.status, year=args.year)
+    if args.json:
+        print(json.dumps([dialogue_json(r) for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("Inga dialoger." + ("" if any((args.clinic, args.flow, args.status, args.year)) else " Starta en med `dialogstod chat` eller `dialogstod`."))
+        return 0
+    print(f"{'id':<8}  {'start':<16}  {'status':<9}  {'flöde':<16}  mottagning")
+    for r in rows:
+        started = str(r["started"])[:16].replace("T", " ")
+        status = STATUS_SV.get(r["status"], r["status"])
+        print(f"{r['id'][:8]:<8}  {started:<16}  {status:<9}  {r['flow_id']:<16}  {one_line(r['clinic'], 60)}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    from assistant.export import transcript_text
+
+    with _store() as store:
+        d = _dialogue(store, args.id)
+        sys.stdout.write(transcript_text(d.state, d.row))
+    return 0
+
+
+def cmd_search(args) -> int:
+    query = " ".join(args.query)
+    with _store() as store:
+        hits = store.search(query, limit=args.limit, clinic=args.clinic)
+    if args.json:
+        print(json.dumps(hits, ensure_ascii=False, indent=2, default=str))
+        return 0
+    if not hits:
+        print(f"Inga träffar för {terminal_safe(query)!r}.")
+        return 0
+    for h in hits:
+        when = str(h["at"])[:10]
+        print(f"{h['dialogue_id'][:8]}  {when}  {one_line(h['clinic'], 30)}  [{h['kind']}]")
+        print(f"    {one_line(h['snippet'], 110)}")
+    print(f"{len(hits)} träffar.")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from assistant.engine import utcnow
+    from assistant.export import default_filename, export_bytes, write_private
+
+    with _store() as store:
+        d = _dialogue(store, args.id)
+        data = export_bytes(store, d.state, d.row, args.format, generated=utcnow())
+    if args.output == "-":
+        sys.stdout.buffer.write(data)
+        return 0
+    path = Path(args.output) if args.output else Path(default_filename(d.row, args.format))
+    write_private(path, data, mode=0o644 if args.world_readable else 0o600)
+    print(f"Skrev {path} ({len(data):,} byte).".replace(",", "\u00a0"))
+    return 0
+
+
+def cmd_bundle_export(args) -> int:
+    from assistant.cli import UserError
+
+    with _store() as store:
+        ids = []
+        for ref in args.ids:
+            row = store.get_dialogue(ref)
+            if row is None:
+                raise UserError(f"Det finns ingen dialog {ref!r}.")
+            ids.append(row["id"])
+        count = store.export_bundle(ids, args.output)
+    print(f"Packade {count} {'dialog' if count == 1 else 'dialoger'} i {args.output}.")
+    return 0
+
+
+def cmd_bundle_import(args) -> int:
+    with _store() as store:
+        result = store.import_bundle(args.file)
+    print(
+        f"Läste in {result['imported']} nya dialoger från {args.file}"
+        + (f"; {result['already_present']} fanns redan." if result.get("already_present") else ".")
+    )
+    return 0
+
+
+def _split_action_ref(ref: str) -> tuple[str, str]:
+    from assistant.cli import UserError
+
+    dialogue, sep, action = ref.partition(":")
+    if not sep or not dialogue or not action:
+        raise UserError("Ange åtgärden som DIALOG:ÅTGÄRD, t.ex. 3f2a91c0:a2 (se `dialogstod actions`).")
+    return dialogue, action
+
+
+def cmd_actions(args) -> int:
+    from assistant import engine as E
+    from assistant.cli import UserError
+
+    with _store() as store:
+        for ref, status in ((args.done, "done"), (args.reopen, "open")):
+            if ref:
+                dialogue_ref, action_id = _split_action_ref(ref)
+                d = _dialogue(store, dialogue_ref)
+                try:
+                    d.do(E.UpdateAction(action_id, status=status, who=args.who))
+                except E.EngineError as exc:
+                    raise UserError(str(exc)) from None
+                print(f"Åtgärd {action_id} i dialog {d.id[:8]} är nu {'klar' if status == 'done' else 'öppen'}.")
+                return 0
+        rows = store.list_actions(clinic=args.clinic, open_only=args.open)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return 0
+    if not rows:
+        print("Inga åtgärder.")
+        return 0
+    for a in rows:
+        mark = "☐" if a["status"] == "open" else "☑"
+        extra = " · ".join(x for x in (a.get("owner") and f"ansvarig {a['owner']}", a.get("due")) if x)
+        print(f"{mark} {a['dialogue_id'][:8]}:{a['action_id']}  {one_line(a['clinic'], 28)}  {one_line(a['text'], 70)}")
+        if extra:
+            print(f"      {terminal_safe(extra)}")
+    return 0
+
+
+def cmd_correct(args) -> int:
+    from assistant import engine as E
+    from assistant.cli import UserError
+
+    with _store() as store:
+        d = _dialogue(store, args.id)
+        try:
+            made = d.do(E.Correct(args.question, args.text, who=args.who))
+        except E.EngineError as exc:
+            raise UserError(str(exc)) from None
+    if any(e.kind == "pii_masked" for e in made):
+        print("Ett personnummer upptäcktes och maskerades innan rättelsen sparades.")
+    print(f"Rättelsen är sparad i dialog {d.id[:8]}; exporten visar den nya texten.")
+    return 0
+
+
+def _mode(path: Path) -> str:
+    try:
+        return oct(stat.S_IMODE(os.stat(path).st_mode))
+    except OSError:
+        return "-"
+
+
+def cmd_locate(args) -> int:
+    from assistant import locations
+
+    db = locations.db_path()
+    places = {
+        "database": str(db),
+        "database_exists": db.exists(),
+        "data_dir": str(locations.data_dir()),
+        "flows": str(locations.shipped_flows_dir()),
+        "user_flows": str(locations.user_flows_dir()),
+        "templates": str(locations.templates_dir()),
+    }
+    if args.json:
+        print(json.dumps(places, ensure_ascii=False, indent=2))
+        return 0
+    print(f"Databas:          {db}" + ("" if db.exists() else " (skapas vid första användningen)"))
+    if db.exists():
+        print(f"  behörighet:     {_mode(db)} (katalog {_mode(db.parent)})")
+    print(f"Datakatalog:      {places['data_dir']}")
+    print(f"Flöden:           {places['flows']}")
+    print(f"Egna flöden:      {places['user_flows']}")
+    print(f"Mallar:           {places['templates']}")
+    return 0

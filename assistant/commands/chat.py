@@ -1,0 +1,140 @@
+"""`dialogstod chat`: start, prepare or resume a dialogue in the line mode."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "chat",
+        help="håll en dialog i terminalen (radläge)",
+        description="Håll en dialog i terminalen, en rad per svar. /hjälp under dialogen visar kommandona.",
+    )
+    p.add_argument("--flow", metavar="ID", help="flödets id, t.ex. fysioterapi-2023 (se `flows list`)")
+    p.add_argument("--clinic", metavar="NAMN", help="mottagningens namn")
+    p.add_argument("--mode", choices=("facilitator", "self"), default="facilitator", help="facilitator (standard) eller self (självskattning)")
+    p.add_argument(
+        "--participant",
+        action="append",
+        default=[],
+        metavar="NAMN:ROLL",
+        help="deltagare och roll, t.ex. \"Anna:presenterar data\" (kan upprepas)",
+    )
+    p.add_argument(
+        "--focus",
+        action="append",
+        default=[],
+        metavar="PART=OMRÅDEN",
+        help="en parts fokusområden, t.ex. mottagningen=P3,P5 (kan upprepas, 2–3 per part)",
+    )
+    p.add_argument("--prepare", action="store_true", help="förbered dialogen inför mötet och avsluta")
+    p.add_argument("--resume", metavar="ID", help="fortsätt en sparad dialog (id eller början av id)")
+    p.add_argument("--keep-identity-numbers", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_chat)
+
+
+def _participants(raw: list[str]):
+    from assistant.cli import UserError
+    from assistant.engine import Participant
+
+    out = []
+    for item in raw:
+        name, sep, role = item.partition(":")
+        if not name.strip():
+            raise UserError(f"Deltagaren {item!r} saknar namn. Skriv NAMN:ROLL.")
+        out.append(Participant(name.strip(), role.strip() if sep else ""))
+    return tuple(out)
+
+
+def parse_focus(flow, raw: list[str]) -> dict[str, tuple[str, ...]]:
+    from assistant.cli import UserError
+    from assistant.engine import EngineError, State, resolve_section
+
+    probe = State(flow=flow)
+    out: dict[str, tuple[str, ...]] = {}
+    for item in raw:
+        party, sep, areas = item.partition("=")
+        if not sep:
+            party, areas = "gemensamt", item
+        try:
+            sections = tuple(resolve_section(probe, a) for a in areas.split(",") if a.strip())
+        except EngineError as exc:
+            raise UserError(str(exc)) from None
+        if len(sections) > flow.focus.max:
+            raise UserError(f"Välj högst {flow.focus.max} fokusområden per part ({party}).")
+        out[party.strip() or "gemensamt"] = sections
+    return out
+
+
+def _resume_hint(args, dialogue_id: str) -> str:
+    db = f"--db {args.db} " if getattr(args, "db", None) else ""
+    return f"dialogstod {db}chat --resume {dialogue_id[:8]}"
+
+
+def cmd_chat(args) -> int:
+    from assistant import engine as E
+    from assistant.chat import LineChat
+    from assistant.cli import UserError
+    from assistant.flows import get_flow
+    from assistant.session import Dialogue, DialogueError, open_store
+
+    if not args.resume and not (args.flow and args.clinic):
+        raise UserError("Ange --flow och --clinic för en ny dialog, eller --resume ID för att fortsätta en.")
+    store = open_store()
+    try:
+        if args.resume:
+            try:
+                dialogue = Dialogue.resume(store, args.resume)
+            except DialogueError as exc:
+                raise UserError(str(exc)) from None
+            fresh = False
+            if dialogue.state.status == "prepared":
+                dialogue.open_meeting()
+                fresh = True
+        else:
+            flow = get_flow(args.flow).flow
+            options = E.StartOptions(
+                clinic=args.clinic,
+                mode=args.mode,
+                participants=_participants(args.participant),
+                prepared=args.prepare,
+                focus=parse_focus(flow, args.focus),
+                mask_pii=not args.keep_identity_numbers,
+            )
+            try:
+                dialogue = Dialogue.start(store, args.flow, options)
+            except E.EngineError as exc:
+                raise UserError(str(exc)) from None
+            fresh = True
+            if args.prepare:
+                print(f"Dialog {dialogue.id[:8]} förberedd för {dialogue.clinic}.")
+                print(f"Öppna den på mötesdagen med: {_resume_hint(args, dialogue.id)}")
+                return 0
+        _install_hangup_handler()
+        chat = LineChat(dialogue, resume_hint=_resume_hint(args, dialogue.id))
+        return chat.run(fresh=fresh)
+    finally:
+        store.close()
+
+
+def _install_hangup_handler() -> None:
+    """A closed terminal (SIGHUP) or SIGTERM ends the loop like Ctrl-C: everything is already saved."""
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    for sig in (getattr(signal, "SIGHUP", None), signal.SIGTERM):
+        if sig is not None:
+            try:
+                signal.signal(sig, stop)
+            except (ValueError, OSError):  # not the main thread
+                pass
+    if os.environ.get("DIALOGSTOD_NO_READLINE") is None and sys.stdin.isatty():
+        try:
+            import readline  # noqa: F401 - line editing and history for typed answers
+        except ImportError:
+            pass

@@ -1,0 +1,152 @@
+"""`dialogstod flows list|show|check`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from assistant.flows import Flow, FlowError, is_catalogue, load_catalogue, load_flow, read_toml
+
+
+def register(sub) -> None:
+    p = sub.add_parser("flows", help="visa och kontrollera dialogflöden")
+    fs = p.add_subparsers(dest="flows_command", metavar="UNDERKOMMANDO", required=True)
+    ls = fs.add_parser("list", help="lista flödena: id, titel, antal avsnitt och frågor")
+    ls.add_argument("--json", action="store_true", help="skriv JSON")
+    ls.set_defaults(func=cmd_list)
+    show = fs.add_parser("show", help="visa ett flödes struktur")
+    show.add_argument("id", help="flödets id, t.ex. fysioterapi-2023")
+    show.add_argument("--json", action="store_true", help="alla avsnitt och frågor i flödesordning som JSON")
+    show.set_defaults(func=cmd_show)
+    check = fs.add_parser("check", help="kontrollera flödesfiler (exit 0 = giltiga, 2 = fel)")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="flödesfiler (.toml) eller indicators.toml")
+    check.set_defaults(func=cmd_check)
+
+
+def cmd_list(args) -> int:
+    from assistant.flows import all_flows
+
+    flows = all_flows()
+    if args.json:
+        rows = [
+            {
+                "id": lf.flow.id,
+                "title": lf.flow.title,
+                "version": lf.flow.version,
+                "sections": len(lf.flow.sections),
+                "questions": len(lf.flow.questions),
+                "path": str(lf.path),
+            }
+            for lf in flows
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    width = max((len(lf.flow.id) for lf in flows), default=2)
+    print(f"{'id':<{width}}  {'avsnitt':>7}  {'frågor':>6}  titel")
+    for lf in flows:
+        f = lf.flow
+        print(f"{f.id:<{width}}  {len(f.sections):>7}  {len(f.questions):>6}  {f.title}")
+    return 0
+
+
+def flow_json(flow: Flow) -> dict:
+    def question(q) -> dict:
+        out = {"id": q.id, "text": q.text, "type": q.type}
+        if q.self_text:
+            out["self_text"] = q.self_text
+        if q.help:
+            out["help"] = q.help
+        if q.choices:
+            out["choices"] = [c.model_dump() for c in q.choices]
+        if q.indicators:
+            out["indicators"] = list(q.indicators)
+        if q.when is not None:
+            out["when"] = q.when.model_dump(by_alias=True)
+        return out
+
+    sections = []
+    for s in flow.sections:
+        entry = {
+            "id": s.id,
+            "area": s.area,
+            "title": s.title,
+            "kind": s.kind,
+            "minutes": s.minutes,
+            "questions": [question(q) for q in s.questions],
+        }
+        if s.intro:
+            entry["intro"] = s.intro
+        if s.subareas:
+            entry["subareas"] = [
+                {"id": sub.id, "title": sub.title, "questions": [question(q) for q in sub.questions]}
+                for sub in s.subareas
+            ]
+        sections.append(entry)
+    return {
+        "id": flow.id,
+        "title": flow.title,
+        "version": flow.version,
+        "provenance": flow.provenance,
+        "language": flow.language,
+        "meeting_minutes": flow.meeting_minutes,
+        "phases": [p.model_dump() for p in flow.phases],
+        "roles": [r.model_dump() for r in flow.roles],
+        "sections": sections,
+        "questions": [{"id": q.id, "section": flow.section_of[q.id].id, "text": q.text} for q in flow.questions],
+        "rules": [r.id for r in flow.rules],
+    }
+
+
+def cmd_show(args) -> int:
+    from assistant.flows import get_flow
+
+    flow = get_flow(args.id).flow
+    if args.json:
+        print(json.dumps(flow_json(flow), ensure_ascii=False, indent=2))
+        return 0
+    print(f"{flow.title}  ({flow.id}, version {flow.version})")
+    print(f"Källa: {flow.provenance}")
+    print(f"Mötestid: {flow.meeting_minutes} min")
+    for phase in flow.phases:
+        print(f"\n{phase.title}")
+        for line in phase.instructions:
+            print(f"  – {line}")
+    for s in flow.sections:
+        print(f"\n── {flow.section_label(s)} ({s.minutes} min)")
+        for q in s.questions:
+            print(f"   {q.id}: {q.text}")
+        for sub in s.subareas:
+            print(f"   {sub.title}")
+            for q in sub.questions:
+                print(f"     {q.id}: {q.text}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from assistant.flows import default_catalogue
+
+    problems: list[str] = []
+    ok = 0
+    catalogue = None
+    try:
+        catalogue = default_catalogue()
+    except FlowError as exc:
+        problems += exc.problems
+    for raw in args.paths:
+        path = Path(raw)
+        try:
+            data = read_toml(path)
+            if is_catalogue(data, path):
+                load_catalogue(path)
+            else:
+                load_flow(path, catalogue)
+            ok += 1
+        except FlowError as exc:
+            problems += exc.problems
+    for line in problems:
+        print(line)
+    if problems:
+        print(f"{len(problems)} fel i {len(args.paths) - ok} av {len(args.paths)} filer.")
+        return 2
+    print(f"{ok} {'fil' if ok == 1 else 'filer'} OK.")
+    return 0

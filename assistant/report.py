@@ -1,0 +1,153 @@
+"""The "Dokumentation och återkoppling" document as plain data, built from a replayed state.
+
+Every export format (Markdown, HTML, docx) and ``dialogstod show`` render this same context;
+what people wrote stays plain strings here and is escaped by each format.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from assistant import engine as E
+
+TITLE = "Dokumentation och återkoppling efter genomförd Uppföljningsdialog"
+MODE_LABELS = {"facilitator": "Uppföljningsdialog", "self": "Självskattning"}
+STATUS_LABELS = {"prepared": "Förberedd", "in_progress": "Pågår", "finished": "Avslutad", "new": "Ny"}
+ACTION_STATUS = {"open": "öppen", "done": "klar"}
+DATA_CAVEAT = (
+    "Siffrorna ska läsas i sitt sammanhang: slumpvariation (särskilt på små mottagningar), "
+    "skillnader i patientgrupper och uppdrag och skillnader i registrering påverkar utfallet. "
+    "Indikatorer med för få observationer flaggas inte."
+)
+
+
+def _date(value: datetime | None) -> str | None:
+    return value.astimezone().strftime("%Y-%m-%d") if value else None
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else None
+
+
+def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = None) -> dict[str, Any]:
+    flow = state.flow
+    corrected = {c.qid: c for c in state.corrections}
+    notes_by_section: dict[str | None, list[dict[str, Any]]] = {}
+    for n in state.notes:
+        section = state.section_id_of(n.qid) if n.qid else None
+        notes_by_section.setdefault(section, []).append(
+            {"text": n.text, "at": _when(n.at), "question": E.prompt_text(state, n.qid) if n.qid else None}
+        )
+
+    areas = []
+    for section in flow.sections:
+        if state.mode == "self" and section.facilitator_only:
+            continue
+        items = []
+        qids = [q.id for q in flow.section_questions(section.id)]
+        qids += [f.qid for f in state.followups.values() if f.section == section.id]
+        for qid in qids:
+            if qid in state.answers:
+                status = "answered"
+            elif qid in state.parked:
+                status = "parked"
+            elif qid in state.skipped:
+                status = "skipped"
+            else:
+                continue
+            sub = flow.subarea_of.get(qid)
+            c = corrected.get(qid)
+            items.append(
+                {
+                    "qid": qid,
+                    "question": E.prompt_text(state, qid),
+                    "answer": state.answers.get(qid),
+                    "status": status,
+                    "subarea": sub.title if sub else None,
+                    "followup": qid in state.followups,
+                    "corrected": c is not None,
+                    "corrected_by": c.who if c else None,
+                    "corrected_at": _when(c.at) if c else None,
+                }
+            )
+        areas.append(
+            {
+                "id": section.id,
+                "area": section.area,
+                "title": section.title,
+                "label": flow.section_label(section),
+                "kind": section.kind,
+                "entries": items,
+                "touched": any(i["status"] == "answered" for i in items),
+                "notes": notes_by_section.get(section.id, []),
+            }
+        )
+
+    coverage = [
+        {
+            "label": a.label,
+            "answered": a.answered,
+            "skipped": a.skipped,
+            "parked": a.parked,
+            "untouched": a.untouched,
+            "total": a.total,
+            "status": a.status,
+            "minutes": a.minutes,
+            "spent_minutes": round(a.spent_seconds / 60),
+            "focus": a.focus,
+        }
+        for a in E.coverage(state)
+    ]
+    focus = []
+    for party, sections in state.focus.items():
+        focus.append(
+            {"party": party, "areas": [flow.section_label(flow.section_index[s]) for s in sections]}
+        )
+    return {
+        "title": TITLE,
+        "dialogue_id": row.get("id", ""),
+        "clinic": state.dialogue.get("clinic", row.get("clinic", "")),
+        "flow": {"id": flow.id, "title": flow.title, "version": flow.version, "provenance": flow.provenance},
+        "mode": state.mode,
+        "mode_label": MODE_LABELS.get(state.mode, state.mode),
+        "status": state.status,
+        "status_label": STATUS_LABELS.get(state.status, state.status),
+        "date": _date(state.started_at),
+        "finished": _date(state.finished_at),
+        "participants": [{"name": n, "role": r} for n, r in state.roles.items()],
+        "focus": focus,
+        "areas": areas,
+        "general_notes": notes_by_section.get(None, []),
+        "parked": [{"qid": q, "question": E.prompt_text(state, q)} for q in state.parked],
+        "actions": [
+            {
+                "id": a.action_id,
+                "text": a.text,
+                "owner": a.owner,
+                "due": a.due,
+                "status": a.status,
+                "status_label": ACTION_STATUS.get(a.status, a.status),
+            }
+            for a in state.actions.values()
+        ],
+        "coverage": coverage,
+        "untouched": [c["label"] for c in coverage if c["status"] == "untouched"],
+        "flags_shown": state.flags_shown,
+        "flags_discussed": state.discussed(),
+        "corrections": [
+            {
+                "question": E.prompt_text(state, c.qid),
+                "previous": c.previous,
+                "text": c.text,
+                "who": c.who,
+                "at": _when(c.at),
+            }
+            for c in state.corrections
+        ],
+        "elapsed_minutes": round(state.elapsed / 60),
+        "meeting_minutes": flow.meeting_minutes,
+        "data_caveat": DATA_CAVEAT,
+        "generated": _when(generated) if generated else None,
+        "pii_masked": state.pii_masked,
+    }

@@ -1,0 +1,203 @@
+"""A dialogue bound to storage: the one path both doors (line mode, TUI) take.
+
+``Dialogue.do(command)`` asks the engine for the events, commits them to the database, and only
+then moves the state on. The state is always ``replay(flow, events)``; nothing here keeps
+dialogue state of its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from assistant import engine as E
+from assistant.flows import FlowError, LoadedFlow, get_flow
+
+Clock = Callable[[], datetime]
+
+
+class DialogueError(Exception):
+    """A dialogue that cannot be opened: the message is for the user."""
+
+
+def open_store(path=None):
+    from storage import Store
+
+    return Store.open(path)
+
+
+@dataclass
+class Preview:
+    """What a new dialogue with a clinic opens with: the earlier dialogue's wishes and open actions."""
+
+    previous_id: str
+    previous_started: str
+    wish: str | None
+    open_actions: list[dict]
+    suggested_focus: list[str]
+    flag_moves: list[str]
+
+
+class Dialogue:
+    def __init__(self, store, loaded: LoadedFlow, row: dict, events: list[E.Event], clock: Clock = E.utcnow):
+        self.store = store
+        self.loaded = loaded
+        self.row = row
+        self.clock = clock
+        self.events = events
+        try:
+            self.state = E.replay(loaded.flow, events)
+        except E.ReplayError as exc:
+            raise DialogueError(
+                f"Dialogen {row['id'][:8]} kan inte läsas med flödet {loaded.flow.id} "
+                f"(version {loaded.flow.version}): {exc}"
+            ) from None
+        self._flags: list[Any] | None = None
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def start(
+        cls,
+        store,
+        flow_id: str,
+        options: E.StartOptions,
+        *,
+        clock: Clock = E.utcnow,
+    ) -> Dialogue:
+        loaded = get_flow(flow_id)
+        options = E.StartOptions(**{**options.__dict__, "flow_sha256": loaded.sha256})
+        events = E.start(loaded.flow, options, clock())
+        state = E.replay(loaded.flow, events)
+        dialogue_id = str(uuid.uuid4())
+        store.create_dialogue(
+            dialogue_id=dialogue_id,
+            clinic=state.dialogue["clinic"],
+            flow_id=loaded.flow.id,
+            flow_version=loaded.flow.version,
+            flow_sha256=loaded.sha256,
+            mode=state.mode,
+            participants=state.dialogue.get("participants", []),
+            status=state.status,
+            events=events,
+        )
+        row = store.get_dialogue(dialogue_id)
+        dialogue = cls(store, loaded, row, events, clock)
+        if state.status == "in_progress":
+            dialogue.record_flags()
+        return dialogue
+
+    @classmethod
+    def resume(cls, store, ref: str, *, clock: Clock = E.utcnow) -> Dialogue:
+        row = store.get_dialogue(ref)
+        if row is None:
+            raise DialogueError(f"Det finns ingen dialog {ref!r}. Se `dialogstod list`.")
+        try:
+            loaded = get_flow(row["flow_id"])
+        except FlowError as exc:
+            raise DialogueError(f"Dialogens flöde kan inte läsas: {'; '.join(exc.problems)}") from None
+        return cls(store, loaded, row, store.load_events(row["id"]), clock)
+
+    # ------------------------------------------------------------ doing
+
+    @property
+    def id(self) -> str:
+        return self.row["id"]
+
+    @property
+    def flow(self):
+        return self.loaded.flow
+
+    @property
+    def clinic(self) -> str:
+        return self.state.dialogue.get("clinic") or self.row.get("clinic", "")
+
+    def open_meeting(self) -> list[E.Event]:
+        """A prepared dialogue's meeting begins: open it and record the data shown."""
+        made = self.do(E.Open())
+        return made + self.record_flags()
+
+    def record_flags(self) -> list[E.Event]:
+        shown = flagged(self.flags())
+        if not shown:
+            return []
+        return self.do(E.ShowFlags(tuple(flag_snapshot(f) for f in shown)))
+
+    def do(self, command: Any) -> list[E.Event]:
+        """Run a command: its events are on disk before the new state (and next prompt) exists."""
+        made = E.step(self.state, command, self.clock())
+        if made:
+            self.store.append_events(self.id, made)
+            self.events = self.events + made
+            self.state = E.advance(self.state, made)
+        return made
+
+    # ------------------------------------------------------------ data and suggestions
+
+    def flags(self) -> list[Any]:
+        """The clinic's flags, newest period per indicator (computed once per dialogue opening)."""
+        if self._flags is None:
+            self._flags = clinic_flags(self.store, self.clinic, latest_only=True)
+        return self._flags
+
+    def suggestions(self) -> list[E.Suggestion]:
+        return E.suggestions(self.state, self.flags(), self.clock())
+
+    def offer(self) -> list[E.Suggestion]:
+        """The open suggestions, recorded as offered."""
+        found = self.suggestions()
+        if found:
+            self.do(E.Offer(tuple(found)))
+        return found
+
+    def coverage(self) -> list[E.AreaCoverage]:
+        return E.coverage(self.state, self.clock())
+
+    def warnings(self) -> list[str]:
+        return E.warnings(self.state, self.clock())
+
+    def elapsed(self) -> float:
+        return self.state.elapsed_seconds(self.clock())
+
+
+def clinic_flags(store, clinic: str, *, latest_only: bool = False, period: str | None = None) -> list[Any]:
+    """Flags for a clinic from the imported indicator data (all clinics are the peers)."""
+    try:
+        rows = store.indicator_values()
+    except AttributeError:  # pragma: no cover - storage without indicator support
+        return []
+    if not rows or not any(r["clinic"].casefold() == clinic.casefold() for r in rows):
+        return []
+    from assistant.data.flags import compute_flags
+    from assistant.flows import default_catalogue
+
+    name = next(r["clinic"] for r in rows if r["clinic"].casefold() == clinic.casefold())
+    flags = compute_flags(rows, default_catalogue(), name, period=period)
+    if not latest_only:
+        return flags
+    newest: dict[str, Any] = {}
+    for f in flags:
+        if f.indicator not in newest or str(f.period) > str(newest[f.indicator].period):
+            newest[f.indicator] = f
+    return list(newest.values())
+
+
+def flag_snapshot(flag: Any) -> dict[str, Any]:
+    return {
+        "indicator": flag.indicator,
+        "label": flag.label,
+        "period": str(flag.period),
+        "text": flag.text,
+        "states": list(flag.states),
+        "value": flag.value,
+        "n": flag.n,
+        "target": flag.target,
+    }
+
+
+def flagged(flags: list[Any]) -> list[Any]:
+    """Flags worth a question: any state but 'insufficient_data' (which is never a reason to ask)."""
+    return [f for f in flags if any(s != "insufficient_data" for s in f.states)]
