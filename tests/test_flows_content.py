@@ -28,7 +28,7 @@ from assistant.flows import Flow, load_catalogue, load_flow
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS = ROOT / "flows"
 CATALOGUE = FLOWS / "indicators.toml"
-METHOD = Path("/work/shared/method")
+METHOD = ROOT.parent / "shared" / "method"  # shared/ sits beside the checkout (here and in CI)
 DOC_000 = METHOD / "000_9601bb60e129147a.txt"
 DOC_001 = METHOD / "001_5ddd09558c78c82a.txt"
 DOC_002 = METHOD / "002_c59f8badd688f88c.txt"
