@@ -143,6 +143,8 @@ class LineChat:
             if line == "":
                 return "\n".join(parts) if parts else None
             line = line.rstrip("\n").rstrip("\r")
+            if not self.interactive:
+                self.say(("> " if not parts else "… ") + terminal_safe(line))
             if line.endswith("\\"):
                 parts.append(line[:-1])
                 continue

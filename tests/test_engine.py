@@ -402,3 +402,23 @@ def test_focus_raises_rank(mini_flow, clock):
     flags = [FakeFlag("telefontillganglighet", ["possibly_misses_target"])]
     ranked = [x.rule for x in E.suggestions(state, flags, clock())]
     assert ranked.index("avvikelser") < ranked.index("tel-under-mal")
+
+
+def test_suggestion_covered_by_a_better_one_is_left_out(mini_flow, clock):
+    from assistant.flows import Flow
+
+    data = mini_flow.model_dump(by_alias=True, exclude_none=True)
+    data["rules"].append(
+        {
+            "id": "tel-samre-an-forra",
+            "when": {"flag": {"indicator": "telefontillganglighet", "any_of": ["worse_than_previous"]}},
+            "suggest": ["p4.telefon"],
+            "reason": "Sämre än förra året.",
+            "priority": 10,
+        }
+    )
+    flow = Flow.model_validate(data)
+    s = Session(flow, clock)
+    flags = [FakeFlag("telefontillganglighet", ["misses_target", "worse_than_previous"])]
+    rules = [x.rule for x in E.suggestions(s.state, flags, clock())]
+    assert "tel-under-mal" in rules and "tel-samre-an-forra" not in rules

@@ -134,7 +134,15 @@ def suggestions(state: State, flags: list[Any] | None = None, now: datetime | No
             )
         )
     out.sort(key=lambda item: item[0])
-    return [s for _, s in out]
+    # A suggestion that would only ask what a better-ranked one already asks adds nothing.
+    kept: list[Suggestion] = []
+    covered: set[str] = set()
+    for _, s in out:
+        if s.questions and not s.text and not s.action and set(s.questions) <= covered:
+            continue
+        covered.update(s.questions)
+        kept.append(s)
+    return kept
 
 
 def _hidden(state: State, qid: str) -> bool:

@@ -1,0 +1,251 @@
+"""The line mode: commands in-process, and `dialogstod chat` as a real subprocess with piped input."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from assistant.chat import parse_action
+from tests.conftest import FIXTURES, REPO
+
+
+@pytest.fixture
+def user_flows(isolated_dirs):
+    folder = isolated_dirs / "flows"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / "flows" / "mini.toml", folder / "mini.toml")
+    return folder
+
+
+def chat(user_flows, script: str, *args: str) -> tuple[int, str, str]:
+    from assistant.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin, sys.stdout, sys.stderr = io.StringIO(script), out, err
+    try:
+        code = main(["chat", *args])
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = old
+    return code, out.getvalue(), err.getvalue()
+
+
+def events_of(dialogue_prefix: str | None = None):
+    from storage import Store
+
+    with Store.open() as store:
+        rows = store.list_dialogues()
+        row = rows[0] if dialogue_prefix is None else store.get_dialogue(dialogue_prefix)
+        return row, store.load_events(row["id"])
+
+
+def test_parse_action():
+    assert parse_action("Se över telefontiderna; ansvarig Anna; 2027-03-31") == (
+        "Se över telefontiderna",
+        "Anna",
+        "2027-03-31",
+    )
+    assert parse_action("Ring tillbaka; Bo") == ("Ring tillbaka", "Bo", None)
+    assert parse_action("Bara text") == ("Bara text", None, None)
+
+
+def test_a_dialogue_with_every_command(user_flows):
+    script = "\n".join(
+        [
+            "Tre fysioterapeuter",
+            "/hoppa",
+            "/tillbaka",
+            "Bra arbetsmiljö, men fallolyckor i trappan",
+            "/förslag",
+            "/ta 1",
+            "Vi skriver avvikelser i systemet",
+            "/parkera",
+            "/anteckning Chefen är ny",
+            "/åtgärd Se över rutinen; ansvarig Anna; 2027-03-31",
+            "/avsnitt P4",
+            "/avsnitt-klart",
+            "/parkerade",
+            "Vision: bäst i norr",
+            "/status",
+            "/okänt",
+            "/hjälp",
+            "/klar",
+        ]
+    )
+    code, out, err = chat(user_flows, script + "\n", "--flow", "mini", "--clinic", "Fysio Norr", "--participant", "Anna:presenterar data")
+    assert code == 0, err
+    assert "── P1 Personal" in out
+    assert "Ni nämnde fallolyckor – hur fungerar avvikelserapporteringen?" in out
+    assert "Parkerad. (1 på parkeringsplatsen)" in out
+    assert "Åtgärd a1 sparad (ansvarig Anna, 2027-03-31)." in out
+    assert "! Okänt kommando /okänt." in out
+    assert "/tillbaka" in out and "(/back)" in out
+    assert "Dialogen är avslutad." in out
+    row, events = events_of()
+    assert row["status"] == "finished"
+    kinds = [e.kind for e in events]
+    for kind in ("skipped", "went_back", "suggestion_offered", "suggestion_accepted", "parked", "noted",
+                 "action_added", "jumped", "section_ended", "finished"):
+        assert kind in kinds, kind
+    answers = {e.qid: e.text for e in events if e.kind == "answered"}
+    assert answers["p1.miljo"] == "Bra arbetsmiljö, men fallolyckor i trappan"
+    assert answers["p3.avvikelser"] == "Vi skriver avvikelser i systemet"
+    assert answers["p2.vision"] == "Vision: bäst i norr"
+
+
+def test_continuation_lines_and_literal_slash(user_flows):
+    code, out, _ = chat(user_flows, "Första raden \\\nandra raden\n//inte ett kommando\n", "--flow", "mini", "--clinic", "X")
+    assert code == 0
+    _, events = events_of()
+    answers = [e.text for e in events if e.kind == "answered"]
+    assert answers == ["Första raden\nandra raden", "/inte ett kommando"]
+
+
+def test_english_aliases(user_flows):
+    code, out, _ = chat(user_flows, "/skip\n/park\n/note hej\n/section 3\n/back\n/quit\n", "--flow", "mini", "--clinic", "X")
+    assert code == 0
+    _, events = events_of()
+    assert [e.kind for e in events if e.kind != "prompted"] == ["started", "skipped", "parked", "noted", "jumped", "went_back"]
+
+
+def test_untrusted_text_is_shown_literally(user_flows):
+    nasty = "[b]fet[/b] [@click=app.quit]klick[/] \x1b[31mröd\x1b]0;titel\x07 <script>x</script> {{ 7*7 }}"
+    code, out, _ = chat(user_flows, nasty + "\n/tillbaka\n/quit\n", "--flow", "mini", "--clinic", "[b]Klinik[/b]\x1b[2J")
+    assert code == 0
+    assert "\x1b" not in out and "\x07" not in out
+    assert "␛[31mröd␛]0;titel␇" in out
+    assert "Dialogstöd · [b]Klinik[/b]␛[2J" in out
+    assert "Tidigare svar: [b]fet[/b] [@click=app.quit]klick[/]" in out
+    _, events = events_of()
+    assert events[2].text == nasty  # stored exactly as typed
+
+
+def test_identity_number_is_masked_and_the_user_told(user_flows):
+    code, out, _ = chat(user_flows, "Patient 811218-9876 ringde\n/quit\n", "--flow", "mini", "--clinic", "X")
+    assert "personnummer" in out
+    _, events = events_of()
+    assert "811218-9876" not in "".join(e.text or "" for e in events)
+
+
+def test_missing_arguments_and_unknown_dialogue_are_clear_errors(user_flows):
+    code, out, err = chat(user_flows, "", "--clinic", "X")
+    assert code == 2 and "Ange --flow och --clinic" in err
+    code, out, err = chat(user_flows, "", "--resume", "ffffffff")
+    assert code == 2 and "Det finns ingen dialog" in err
+    code, out, err = chat(user_flows, "", "--flow", "finns-inte", "--clinic", "X")
+    assert code == 2 and "Det finns inget flöde 'finns-inte'" in err
+
+
+def test_prepare_then_open_on_meeting_day(user_flows):
+    code, out, _ = chat(user_flows, "", "--flow", "mini", "--clinic", "Fysio Norr", "--prepare", "--focus", "mottagningen=P4,P2")
+    assert code == 0 and "förberedd" in out
+    row, _ = events_of()
+    assert row["status"] == "prepared"
+    code, out, _ = chat(user_flows, "Bra telefontider\n/quit\n", "--resume", row["id"][:8])
+    assert "Fokusområden: P4 Mönster, P2 Syfte" in out
+    row, events = events_of()
+    assert row["status"] == "in_progress"
+    assert [e.qid for e in events if e.kind == "answered"] == ["p4.telefon"]
+
+
+# ---------------------------------------------------------------- as a real process
+
+
+def spawn(env, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "chat", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        cwd=REPO,
+        env=env,
+        bufsize=1,
+    )
+
+
+def read_until(proc: subprocess.Popen, needle: str) -> str:
+    seen = []
+    while True:
+        line = proc.stdout.readline()
+        if line == "":
+            raise AssertionError(f"process ended before {needle!r}; output:\n{''.join(seen)}")
+        seen.append(line)
+        if needle in line:
+            return "".join(seen)
+
+
+@pytest.fixture
+def proc_env(user_flows, isolated_dirs):
+    env = dict(os.environ)
+    env["DIALOGSTOD_DATA_DIR"] = str(isolated_dirs)
+    env["DIALOGSTOD_DB"] = str(isolated_dirs / "dialogstod.db")
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+def test_piped_input_as_a_subprocess(proc_env):
+    script = "Tre fysioterapeuter\nBra\n/quit\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "chat", "--flow", "mini", "--clinic", "Fysio Norr"],
+        input=script, capture_output=True, text=True, encoding="utf-8", cwd=REPO, env=proc_env, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Dialogen är sparad. Fortsätt med: dialogstod chat --resume" in done.stdout
+    assert "> Tre fysioterapeuter" in done.stdout  # piped answers are echoed for a readable log
+
+
+def test_end_of_input_leaves_the_dialogue_resumable(proc_env):
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "chat", "--flow", "mini", "--clinic", "Fysio Norr"],
+        input="Tre\n", capture_output=True, text=True, encoding="utf-8", cwd=REPO, env=proc_env, timeout=60,
+    )
+    assert done.returncode == 0
+    assert "Slut på indata. Dialogen är sparad. Fortsätt med:" in done.stdout
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGINT", "SIGHUP", "SIGTERM"])
+def test_killed_mid_dialogue_then_resumed(proc_env, how):
+    proc = spawn(proc_env, "--flow", "mini", "--clinic", "Fysio Norr")
+    try:
+        read_until(proc, "Vilka arbetar här?")
+        proc.stdin.write("Tre fysioterapeuter\n")
+        proc.stdin.flush()
+        read_until(proc, "Hur är arbetsmiljön?")  # acknowledged: the next prompt is shown
+        proc.stdin.write("God, men trångt\n")
+        proc.stdin.flush()
+        read_until(proc, "Hur ser verksamhetens egen verksamhetsidé och vision ut?")
+        proc.send_signal(getattr(signal, how))
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdin.close()
+        proc.stdout.close()
+        proc.stderr.close()
+    if how != "SIGKILL":
+        assert proc.returncode in (130, 0)
+
+    from storage import Store
+
+    with Store.open() as store:
+        row = store.list_dialogues()[0]
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        answers = {e.qid: e.text for e in store.load_events(row["id"]) if e.kind == "answered"}
+    assert answers == {"p1.vilka": "Tre fysioterapeuter", "p1.miljo": "God, men trångt"}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "chat", "--resume", row["id"][:8]],
+        input="/quit\n", capture_output=True, text=True, encoding="utf-8", cwd=REPO, env=proc_env, timeout=60,
+    )
+    assert done.returncode == 0
+    assert "Fortsätter där ni slutade (2 svar hittills)." in done.stdout
+    assert "Hur ser verksamhetens egen verksamhetsidé och vision ut?" in done.stdout
