@@ -1,0 +1,191 @@
+"""``dialogstod data``: import indicator data and show what deserves a question.
+
+dialogstod data import FIL          importera en CSV- eller .xlsx-fil (allt eller inget)
+dialogstod data flags --clinic NAMN [--period P] [--json]
+dialogstod data demo                importera den påhittade demofilen
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from assistant.cli import UserError
+
+PAYMENT_NOTE = (
+    "Flaggorna är underlag för frågor i dialogen – inte betyg, rangordning eller grund för ersättning "
+    "(PrimärvårdsKvalitet avråder från att koppla indikatorutfall till ersättning). Slumpen, "
+    "patientgruppen, uppdraget och hur data registreras kan förklara skillnader."
+)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "data",
+        help="indikatordata: importera och visa flaggor",
+        description="Importera indikatordata och se vad som kan vara värt en fråga i dialogen.",
+    )
+    sub = parser.add_subparsers(dest="data_command", metavar="DATAKOMMANDO", title="datakommandon")
+
+    imp = sub.add_parser(
+        "import",
+        help="importera en indikatorfil (CSV eller .xlsx)",
+        description=(
+            "Importera en indikatorfil i långt format: en rad per enhet, indikator och period. "
+            "Kolumner: enhet, indikator, period, täljare, nämnare, värde, (riktning, mål). "
+            "Innehåller filen något fel importeras ingenting."
+        ),
+    )
+    imp.add_argument("file", metavar="FIL", help="CSV (; , eller tabb) eller .xlsx")
+    imp.set_defaults(func=lambda args: cmd_import(args.file))
+
+    flags = sub.add_parser(
+        "flags",
+        help="visa flaggor för en enhet",
+        description="Visa indikatorvärden med osäkerhet, jämförelse med andra enheter och förra perioden.",
+    )
+    flags.add_argument(
+        "--clinic", required=True, metavar="NAMN", help="enhetens namn som i den importerade filen"
+    )
+    flags.add_argument("--period", metavar="P", default=None, help="bara denna period (standard: alla)")
+    flags.add_argument("--json", action="store_true", help="skriv en JSON-lista i stället för en tabell")
+    flags.set_defaults(func=lambda args: cmd_flags(args.clinic, args.period, args.json))
+
+    demo = sub.add_parser(
+        "demo",
+        help="importera den påhittade demofilen",
+        description="Importera den medföljande, helt påhittade demofilen så att du kan prova flaggorna.",
+    )
+    demo.set_defaults(func=lambda args: cmd_demo())
+
+    parser.set_defaults(func=lambda args: _usage(parser))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def load_indicator_catalogue():
+    from assistant import locations
+    from assistant.flows import load_catalogue
+
+    return load_catalogue(locations.shipped_flows_dir() / "indicators.toml")
+
+
+def _open_store():
+    from storage import Store
+
+    return Store.open()
+
+
+def import_file(path: str | Path, source: str | None = None) -> tuple[int, dict[str, int]]:
+    """Parse and store a file (all or nothing). Returns (rows, counts). Raises UserError."""
+    from assistant.data.importer import parse_indicator_file
+
+    path = Path(path)
+    catalogue = load_indicator_catalogue()
+    result = parse_indicator_file(path, catalogue)
+    if result.errors:
+        lines = [f"{path}: {msg}" if row == 0 else f"rad {row}: {msg}" for row, msg in result.errors]
+        lines.append(f"Inget importerades ({len(result.errors)} fel i {path.name}).")
+        raise UserError(*lines)
+    store = _open_store()
+    try:
+        counts = store.replace_indicator_values(result.rows, source=source or path.name)
+    finally:
+        store.close()
+    return len(result.rows), counts
+
+
+def _summary(n: int, counts: dict[str, int], shown: str) -> str:
+    return (
+        f"Importerade {n} rader ({counts.get('inserted', 0)} nya, {counts.get('updated', 0)} ändrade, "
+        f"{counts.get('unchanged', 0)} oförändrade) från {shown}"
+    )
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_import(file: str) -> int:
+    n, counts = import_file(file)
+    print(_summary(n, counts, file))
+    return 0
+
+
+def cmd_demo() -> int:
+    from assistant.data import DEMO_FILE
+
+    n, counts = import_file(DEMO_FILE, source="demo: " + DEMO_FILE.name)
+    print(_summary(n, counts, DEMO_FILE.name + " (påhittade exempeldata)"))
+    print('Prova: dialogstod data flags --clinic "Fysio Norr (påhittad)"')
+    return 0
+
+
+def cmd_flags(clinic: str, period: str | None, as_json: bool) -> int:
+    from assistant.data.flags import clinic_key, compute_flags, flag_to_json
+    from assistant.data.stats import period_key
+
+    catalogue = load_indicator_catalogue()
+    store = _open_store()
+    try:
+        rows = store.indicator_values()
+    finally:
+        store.close()
+    if not rows:
+        raise UserError(
+            "Det finns ingen indikatordata ännu.",
+            "Importera med: dialogstod data import FIL – eller prova: dialogstod data demo",
+        )
+    names: dict[str, str] = {}
+    for r in rows:
+        names.setdefault(clinic_key(r["clinic"]), r["clinic"])
+    key = clinic_key(clinic)
+    if key not in names:
+        listing = sorted(names.values(), key=str.casefold)
+        raise UserError(
+            f"Ingen data för enheten {clinic!r}.",
+            "Enheter med data: " + "; ".join(listing),
+        )
+    name = names[key]
+    if period is not None:
+        period = period.strip()
+        periods = sorted({r["period"] for r in rows if clinic_key(r["clinic"]) == key}, key=period_key)
+        if period not in periods:
+            raise UserError(
+                f"Ingen data för {name} under perioden {period!r}.",
+                "Perioder med data: " + ", ".join(periods),
+            )
+    flags = compute_flags(rows, catalogue, name, period)
+    if as_json:
+        print(json.dumps([flag_to_json(f) for f in flags], ensure_ascii=False, indent=2))
+        return 0
+    print(render_table(name, flags))
+    return 0
+
+
+def render_table(clinic: str, flags: list[Any]) -> str:
+    """One line per indicator and period (period, label, flags in words, text); notes indented below."""
+    lines = [f"Indikatorer för {clinic}", ""]
+    width = max((len(f.label) for f in flags), default=10)
+    period_width = max((len(f.period) for f in flags), default=6)
+    for f in flags:
+        words = ", ".join(f.state_labels) if f.states else "ingen flagga"
+        lines.append(f"{f.period:<{period_width}}  {f.label:<{width}}  [{words}]  {f.text}")
+        for note in f.notes:
+            lines.append(f"{'':<{period_width}}  {'':<{width}}    obs: {note}")
+    flagged = sum(1 for f in flags if f.states and f.states != ["insufficient_data"])
+    few = sum(1 for f in flags if f.states == ["insufficient_data"])
+    lines.append("")
+    lines.append(
+        f"{len(flags)} rader: {flagged} med något att fråga om, {few} med för lite underlag för slutsatser."
+    )
+    lines.append(PAYMENT_NOTE)
+    return "\n".join(lines)

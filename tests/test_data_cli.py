@@ -1,0 +1,168 @@
+"""`dialogstod data import|flags|demo` through assistant.cli.main, against a real database in tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures" / "data"
+NORR = "Fysio Norr (påhittad)"
+
+
+@pytest.fixture
+def db(tmp_path):
+    return str(tmp_path / "data.db")
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_summary_and_idempotent_reimport(capsys, db):
+    path = str(FIXTURES / "semikolon-bom.csv")
+    code, out, err = run(capsys, "--db", db, "data", "import", path)
+    assert code == 0, err
+    assert out.strip() == f"Importerade 5 rader (5 nya, 0 ändrade, 0 oförändrade) från {path}"
+    code, out, _ = run(capsys, "--db", db, "data", "import", path)
+    assert code == 0
+    assert out.strip() == f"Importerade 5 rader (0 nya, 0 ändrade, 5 oförändrade) från {path}"
+
+    from storage import Store
+
+    store = Store.open(db)
+    try:
+        rows = store.indicator_values(clinic="Fysio Test A")
+    finally:
+        store.close()
+    tel = next(r for r in rows if r["indicator"] == "telefontillganglighet")
+    assert (tel["numerator"], tel["denominator"], tel["target"]) == (939.0, 1204.0, 0.85)
+
+
+def test_changed_values_are_counted_as_updated(capsys, db, tmp_path):
+    first = tmp_path / "a.csv"
+    first.write_text(
+        "enhet;indikator;period;täljare;nämnare\nA;npe_respekt;2025;80;100\nA;npe_respekt;2024;70;100\n"
+    )
+    second = tmp_path / "b.csv"
+    second.write_text(
+        "enhet;indikator;period;täljare;nämnare\nA;npe_respekt;2025;81;100\nA;npe_respekt;2024;70;100\n"
+    )
+    assert run(capsys, "--db", db, "data", "import", str(first))[0] == 0
+    code, out, _ = run(capsys, "--db", db, "data", "import", str(second))
+    assert code == 0 and "(0 nya, 1 ändrade, 1 oförändrade)" in out
+
+
+def test_bad_file_prints_row_errors_and_imports_nothing(capsys, db):
+    # a good file first, so "nothing" is visible as "still only the first file"
+    assert run(capsys, "--db", db, "data", "import", str(FIXTURES / "komma-procent.csv"))[0] == 0
+    code, out, err = run(capsys, "--db", db, "data", "import", str(FIXTURES / "fel-rader.csv"))
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert "dialogstod: rad 2: täljaren (120) är större än nämnaren (100)" in lines
+    assert any(line.startswith("dialogstod: rad 10: dubblett") for line in lines)
+    assert lines[-1] == "dialogstod: Inget importerades (9 fel i fel-rader.csv)."
+
+    from storage import Store
+
+    store = Store.open(db)
+    try:
+        clinics = {r["clinic"] for r in store.indicator_values()}
+    finally:
+        store.close()
+    assert clinics == {"North clinic", "South clinic"}
+
+
+def test_wrong_headers_message(capsys, db):
+    code, _, err = run(capsys, "--db", db, "data", "import", str(FIXTURES / "fel-rubriker.csv"))
+    assert code == 2
+    assert "rad 1: rubrikraden saknar enhet, indikator, period" in err
+    assert "'Mottagare'" in err
+
+
+def test_binary_file_error_names_the_file(capsys, db, tmp_path):
+    path = tmp_path / "bild.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    code, _, err = run(capsys, "--db", db, "data", "import", str(path))
+    assert code == 2
+    assert f"dialogstod: {path}: filen ser ut att vara binär" in err
+
+
+def test_demo_then_flags_table(capsys, db):
+    code, out, err = run(capsys, "--db", db, "data", "demo")
+    assert code == 0, err
+    assert out.startswith("Importerade 320 rader (320 nya, 0 ändrade, 0 oförändrade)")
+    assert "påhittade" in out
+    code, out, err = run(capsys, "--db", db, "data", "flags", "--clinic", NORR)
+    assert code == 0, err
+    lines = out.splitlines()
+    tel = [line for line in lines if line.startswith("2025") and "Telefontillgänglighet" in line]
+    assert len(tel) == 1
+    for words in (
+        "når inte målet",
+        "sämre än andra enheter",
+        "tydligt sämre än andra enheter",
+        "sämre än förra perioden",
+    ):
+        assert words in tel[0]
+    assert "78\u00a0% (n = 1\u00a0204), mål 85\u00a0%" in tel[0]
+    # one line per indicator and period, 2024 first (newest last)
+    main_lines = [line for line in lines if line[:4] in ("2024", "2025")]
+    assert len(main_lines) == 32
+    assert main_lines[0].startswith("2024") and main_lines[-1].startswith("2025")
+    assert "ersättning" in out
+
+
+def test_flags_json_and_period(capsys, db):
+    assert run(capsys, "--db", db, "data", "demo")[0] == 0
+    code, out, _ = run(
+        capsys,
+        "--db",
+        db,
+        "data",
+        "flags",
+        "--clinic",
+        "fysio liten (PÅHITTAD)",
+        "--period",
+        "2025",
+        "--json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert len(data) == 16
+    assert {d["period"] for d in data} == {"2025"}
+    for d in data:
+        for key in ("indicator", "period", "value", "n", "ci_low", "ci_high", "states"):
+            assert key in d
+    tel = next(d for d in data if d["indicator"] == "telefontillganglighet")
+    assert tel["states"] == ["insufficient_data"] and tel["n"] == 25
+
+
+def test_unknown_clinic_lists_the_clinics_with_data(capsys, db):
+    assert run(capsys, "--db", db, "data", "demo")[0] == 0
+    code, out, err = run(capsys, "--db", db, "data", "flags", "--clinic", "Fysio Okänd")
+    assert code == 2 and out == ""
+    assert "Ingen data för enheten 'Fysio Okänd'" in err
+    assert NORR in err and "Fysio Liten (påhittad)" in err
+
+
+def test_unknown_period_lists_periods(capsys, db):
+    assert run(capsys, "--db", db, "data", "demo")[0] == 0
+    code, _, err = run(capsys, "--db", db, "data", "flags", "--clinic", NORR, "--period", "2019")
+    assert code == 2 and "Perioder med data: 2024, 2025" in err
+
+
+def test_flags_without_any_data(capsys, db):
+    code, _, err = run(capsys, "--db", db, "data", "flags", "--clinic", NORR)
+    assert code == 2 and "data demo" in err
+
+
+def test_data_without_subcommand_shows_usage(capsys, db):
+    code, _, err = run(capsys, "--db", db, "data")
+    assert code == 2 and "import" in err and "flags" in err
