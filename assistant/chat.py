@@ -84,6 +84,7 @@ class LineChat:
         out: TextIO | None = None,
         interactive: bool | None = None,
         resume_hint: str = "",
+        previous=None,
     ):
         self.d = dialogue
         self.inp = inp or sys.stdin
@@ -95,6 +96,7 @@ class LineChat:
         self.shown_warnings: set[str] = set()
         self.listed: list[E.Suggestion] = []
         self.known_suggestions: set[str] = set()
+        self.previous = previous  # continuity.Previous: "Från förra dialogen"
 
     # ------------------------------------------------------------ output
 
@@ -341,7 +343,7 @@ class LineChat:
     def visible_sections(self):
         return [s for s in self.d.flow.sections if not (self.d.state.mode == "self" and s.facilitator_only)]
 
-    def banner(self, fresh: bool) -> None:
+    def banner(self, fresh: bool, prepared: bool = False) -> None:
         st = self.d.state
         flow = self.d.flow
         mode = "självskattning" if st.mode == "self" else "uppföljningsdialog"
@@ -353,11 +355,35 @@ class LineChat:
             labels = [flow.section_label(flow.section_index[s]) for s in st.focus_sections]
             self.say("Fokusområden: " + ", ".join(labels))
         if fresh:
+            self.previous_block()
             self.data_overview(show_all=False)
-            self.say("Skriv ditt svar och tryck Enter. /hjälp visar kommandona.")
+            if not prepared:
+                self.say("Skriv ditt svar och tryck Enter. /hjälp visar kommandona.")
         else:
             answered = len(st.answers)
             self.say(f"Fortsätter där ni slutade ({answered} svar hittills).")
+
+    def previous_block(self) -> None:
+        prev = self.previous
+        if prev is None or prev.empty:
+            return
+        self.say(f"Från förra dialogen ({prev.started}, {prev.flow_title}):")
+        if prev.wish:
+            self.say("  Önskemål inför detta möte: " + self.user(prev.wish))
+        for question, answer in prev.carried.items():
+            self.say(f"  {question} " + self.user(one_line(answer, 200)))
+        if prev.open_actions:
+            self.say("  Öppna åtgärder:")
+            for a in prev.open_actions:
+                extra = ", ".join(x for x in (a.get("owner"), a.get("due")) if x)
+                self.say("    ☐ " + self.user(a["text"]) + (f" ({self.user(extra)})" if extra else ""))
+        if prev.flag_moves:
+            self.say("  Data sedan dess:")
+            for line in prev.flag_moves:
+                self.say("    " + self.user(line))
+        if prev.focus:
+            labels = [self.d.flow.section_label(self.d.flow.section_index[s]) for s in prev.focus]
+            self.say("  Förvalda fokusområden utifrån önskemålet: " + ", ".join(labels))
 
     def data_overview(self, *, show_all: bool) -> None:
         flags = self.d.flags()

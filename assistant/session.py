@@ -69,7 +69,8 @@ class Dialogue:
         clock: Clock = E.utcnow,
     ) -> Dialogue:
         loaded = get_flow(flow_id)
-        options = E.StartOptions(**{**options.__dict__, "flow_sha256": loaded.sha256})
+        clinic = canonical_clinic(store, options.clinic)
+        options = E.StartOptions(**{**options.__dict__, "flow_sha256": loaded.sha256, "clinic": clinic})
         events = E.start(loaded.flow, options, clock())
         state = E.replay(loaded.flow, events)
         dialogue_id = str(uuid.uuid4())
@@ -161,6 +162,15 @@ class Dialogue:
 
     def elapsed(self) -> float:
         return self.state.elapsed_seconds(self.clock())
+
+
+def canonical_clinic(store, name: str) -> str:
+    """An earlier spelling of the same clinic (names are matched without regard to case)."""
+    wanted = name.strip().casefold()
+    for clinic in store.clinics():
+        if clinic["name"].casefold() == wanted:
+            return clinic["name"]
+    return name.strip()
 
 
 def clinic_flags(store, clinic: str, *, latest_only: bool = False, period: str | None = None) -> list[Any]:

@@ -79,8 +79,12 @@ def cmd_chat(args) -> int:
     from assistant import engine as E
     from assistant.chat import LineChat
     from assistant.cli import UserError
+    from assistant.continuity import PREVIOUS_PARTY, previous_dialogue
     from assistant.flows import get_flow
-    from assistant.session import Dialogue, DialogueError, open_store
+    from assistant.session import Dialogue, DialogueError, clinic_flags, open_store
+    from assistant.textsafe import terminal_safe
+
+    previous = None
 
     if not args.resume and not (args.flow and args.clinic):
         raise UserError("Ange --flow och --clinic för en ny dialog, eller --resume ID för att fortsätta en.")
@@ -97,12 +101,16 @@ def cmd_chat(args) -> int:
                 fresh = True
         else:
             flow = get_flow(args.flow).flow
+            focus = parse_focus(flow, args.focus)
+            previous = previous_dialogue(store, args.clinic.strip(), flow, clinic_flags(store, args.clinic.strip(), latest_only=True))
+            if previous is not None and previous.focus and not focus:
+                focus = {PREVIOUS_PARTY: tuple(previous.focus[: flow.focus.max])}
             options = E.StartOptions(
                 clinic=args.clinic,
                 mode=args.mode,
                 participants=_participants(args.participant),
                 prepared=args.prepare,
-                focus=parse_focus(flow, args.focus),
+                focus=focus,
                 mask_pii=not args.keep_identity_numbers,
             )
             try:
@@ -111,11 +119,13 @@ def cmd_chat(args) -> int:
                 raise UserError(str(exc)) from None
             fresh = True
             if args.prepare:
-                print(f"Dialog {dialogue.id[:8]} förberedd för {dialogue.clinic}.")
+                chat = LineChat(dialogue, resume_hint=_resume_hint(args, dialogue.id), previous=previous)
+                chat.banner(fresh=True, prepared=True)
+                print(f"Dialog {dialogue.id[:8]} förberedd för {terminal_safe(dialogue.clinic)}.")
                 print(f"Öppna den på mötesdagen med: {_resume_hint(args, dialogue.id)}")
                 return 0
         _install_hangup_handler()
-        chat = LineChat(dialogue, resume_hint=_resume_hint(args, dialogue.id))
+        chat = LineChat(dialogue, resume_hint=_resume_hint(args, dialogue.id), previous=previous)
         return chat.run(fresh=fresh)
     finally:
         store.close()
