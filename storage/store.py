@@ -1,0 +1,937 @@
+"""``Store``: Dialogstöd's SQLite database (one file, WAL mode), opened through sqlite-utils.
+
+A dialogue is its append-only list of events (table ``events``); everything else — a dialogue's
+status, ``updated`` and event count, the action list, the full-text index — is a projection kept
+in step by triggers defined in ``storage.migrations``, so every write path (append, create,
+bundle import, a migration's backfill) produces the same projections.
+
+Writes are short ``BEGIN IMMEDIATE`` transactions: with WAL and a busy timeout, two processes
+(the app and a CLI command, say) can write to one database without "database is locked".
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import sqlite3
+import stat
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import sqlite_utils
+
+from assistant.engine.events import EVENT_KINDS, Event
+
+from . import bundles
+from .errors import StorageError, corrupt, foreign, from_sqlite, newer, not_sqlite
+from .migrations import APPLICATION_ID, META_TABLE, SCHEMA_VERSION, migrate, user_version
+
+STATUSES = bundles.STATUSES
+
+BUSY_TIMEOUT_MS = 5000
+
+# synchronous=FULL: in WAL mode every COMMIT fsyncs the WAL, so an event is on disk when
+# append_events returns (NORMAL would only sync at checkpoints: a power cut could lose the last
+# answers). benchmarks/bench_storage.py measures both; FULL stays well inside the 5 ms p99 target
+# for one durable append on the development machine, so durability wins.
+SYNCHRONOUS = "FULL"
+
+# PRAGMA quick_check at open, bounded: a large archive (10 000 dialogues, ~300 MB) takes seconds to
+# check in full, and every CLI command opens the database. The check runs for at most this long and
+# counts as passed if no problem was found by then; damage found later (on any read) is still a
+# StorageError, via _guarded. Databases up to roughly 100 MB are checked in full.
+QUICK_CHECK_BUDGET_S = 0.15
+
+_MAGIC = b"SQLite format 3\x00"
+
+_DIALOGUE_SELECT = """
+SELECT d.id, c.name AS clinic, d.flow_id, d.flow_version, d.flow_sha256, d.mode, d.participants,
+       d.status, d.started, d.updated, d.event_count AS events
+FROM dialogues d JOIN clinics c ON c.id = d.clinic_id
+"""
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guarded(method: Callable[P, R]) -> Callable[P, R]:
+    """Serialise access to the connection and turn sqlite3 errors into StorageError."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        self = args[0]
+        assert isinstance(self, Store)
+        with self._lock:
+            if self._conn is None:
+                raise StorageError(f"Databasen {self.path} är redan stängd.")
+            try:
+                return method(*args, **kwargs)
+            except sqlite3.Error as exc:
+                raise from_sqlite(self.path, exc) from exc
+
+    return wrapper
+
+
+def clean_clinic(name: str) -> str:
+    """A clinic name as stored: NFC, stripped, inner whitespace collapsed."""
+    if not isinstance(name, str):
+        raise StorageError("Mottagningens namn måste vara text.")
+    cleaned = " ".join(unicodedata.normalize("NFC", name).split())
+    if not cleaned:
+        raise StorageError("Ange mottagningens namn.")
+    return cleaned
+
+
+def clinic_key(name: str) -> str:
+    """The case-insensitive identity of a clinic name (casefold also folds Å/Ä/Ö, unlike NOCASE)."""
+    return clean_clinic(name).casefold()
+
+
+def iso(at: datetime) -> str:
+    """An event time as stored: ISO-8601 UTC with microseconds (so text order is time order)."""
+    if not isinstance(at, datetime):
+        raise StorageError(f"Händelsetiden {at!r} är inte en tidpunkt.")
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _payload_json(event: Event) -> str:
+    try:
+        return json.dumps(event.payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise StorageError(
+            f"Händelse {event.seq} ({event.kind}) kan inte sparas: innehållet är inte JSON ({exc})."
+        ) from None
+
+
+def _check_events(dialogue_id: str, events: list[Event], first_seq: int) -> None:
+    for i, event in enumerate(events):
+        if not isinstance(event, Event):
+            raise StorageError(f"Dialog {dialogue_id}: {event!r} är ingen händelse.")
+        if event.kind not in EVENT_KINDS:
+            raise StorageError(f"Dialog {dialogue_id}: händelse {event.seq} har en okänd typ {event.kind!r}.")
+        if event.seq != first_seq + i:
+            raise StorageError(
+                f"Händelserna för dialog {dialogue_id} kan inte sparas: nästa händelse ska ha nummer "
+                f"{first_seq + i} men har {event.seq}. Dialogen kan ha ändrats i ett annat fönster; öppna den igen."
+            )
+        if not isinstance(event.payload, dict):
+            raise StorageError(
+                f"Dialog {dialogue_id}: händelse {event.seq} har ett innehåll som inte är ett objekt."
+            )
+        for field in ("qid", "text"):
+            value = getattr(event, field)
+            if value is not None and not isinstance(value, str):
+                raise StorageError(
+                    f"Dialog {dialogue_id}: händelse {event.seq} har ett {field}-fält som inte är text."
+                )
+
+
+def _event_rows(dialogue_id: str, events: list[Event]) -> list[tuple[Any, ...]]:
+    return [(dialogue_id, e.seq, e.kind, iso(e.at), e.qid, e.text, _payload_json(e)) for e in events]
+
+
+def _event(row: tuple[Any, ...]) -> Event:
+    seq, kind, at, qid, text, payload = row
+    return Event(
+        seq=seq, kind=kind, at=datetime.fromisoformat(at), qid=qid, text=text, payload=json.loads(payload)
+    )
+
+
+def _dialogue(row: dict[str, Any]) -> dict[str, Any]:
+    row["participants"] = json.loads(row["participants"])
+    return row
+
+
+def _fts_query(query: str) -> str:
+    """The user's words as an FTS5 query: each word a quoted string (so no FTS syntax gets through),
+    a trailing ``*`` kept as a prefix search; all words must match."""
+    if not isinstance(query, str):
+        raise StorageError("Sökningen måste vara text.")
+    terms = []
+    for word in unicodedata.normalize("NFC", query).split():
+        prefix = word.endswith("*")
+        core = word.rstrip("*")
+        if not any(ch.isalnum() for ch in core):
+            continue
+        terms.append('"' + core.replace('"', '""') + '"' + ("*" if prefix else ""))
+    if not terms:
+        if query.strip():
+            raise StorageError(
+                f"Sökningen {query.strip()!r} innehåller inga ord att söka efter. Skriv ett eller flera ord, "
+                "gärna med * i slutet för att söka på ordets början (till exempel avvik*)."
+            )
+        raise StorageError("Skriv något att söka efter, till exempel avvik* eller ett ord ur ett svar.")
+    return " ".join(terms)
+
+
+def _number(value: Any, what: str, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise StorageError(f"Indikatorvärdet {where} har ett {what} som inte är ett tal ({value!r}).")
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _mkdirs_private(directory: Path) -> None:
+    """Create ``directory`` and any missing parents, each we create with mode 0700."""
+    missing: list[Path] = []
+    p = directory
+    while not p.exists():
+        missing.append(p)
+        if p.parent == p:
+            break
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(d, 0o700)  # mkdir's mode is filtered by the umask
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, the file with mode 0600."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.chmod(tmp, 0o600)  # os.open's mode is filtered by the umask
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# --- opening --------------------------------------------------------------------------------------
+
+
+def _verdict(conn: sqlite3.Connection, path: Path, *, quick_check: bool) -> int | None:
+    """Our schema version, or None for an empty SQLite database; StorageError if it is not ours."""
+    app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    version = user_version(conn)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    if not tables:
+        if app_id in (0, APPLICATION_ID) and version == 0:
+            return None
+        raise foreign(path)
+    if META_TABLE not in tables or app_id != APPLICATION_ID:
+        raise foreign(path)
+    if version > SCHEMA_VERSION:
+        raise newer(path, version, SCHEMA_VERSION)
+    if version < 1:
+        raise corrupt(path, "schemaversionen saknas")
+    if quick_check:
+        problems = _quick_check(conn, QUICK_CHECK_BUDGET_S)
+        if problems:
+            raise corrupt(path, "; ".join(problems))
+    return version
+
+
+def _quick_check(conn: sqlite3.Connection, budget_s: float) -> list[str]:
+    """PRAGMA quick_check's problems (empty if none found within ``budget_s`` seconds)."""
+    deadline = time.monotonic() + budget_s
+    conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 20_000)
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+    except sqlite3.OperationalError as exc:
+        if "interrupt" in str(exc):
+            return []
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+    return [] if rows == ["ok"] else rows
+
+
+def _inspect(path: Path) -> str:
+    """Look at an existing file without changing it: 'missing', 'empty' or 'ours'.
+
+    Refusals are StorageErrors. The header is read with plain file I/O; SQLite only opens a file
+    with the right magic, and then with ``immutable=1`` (no locks, no -wal/-shm files created), or
+    read-only when a -wal file already exists (another process has the database open, and its
+    newest data may be only in the WAL).
+    """
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        raise StorageError(
+            f"Databasen {path} kan inte läsas ({exc.strerror}). Kontrollera sökvägen och behörigheterna."
+        ) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise StorageError(
+            f"{path} är en katalog, inte en databasfil. Ange en fil med --db eller $DIALOGSTOD_DB."
+        )
+    try:
+        with open(path, "rb") as f:
+            header = f.read(100)
+    except OSError as exc:
+        raise StorageError(
+            f"Databasen {path} kan inte läsas ({exc.strerror}). Kontrollera behörigheterna."
+        ) from None
+    if not header:
+        return "empty"
+    if len(header) < 100 or not header.startswith(_MAGIC):
+        raise not_sqlite(path)
+    in_use = Path(f"{path}-wal").exists()
+    uri = path.resolve().as_uri() + ("?mode=ro" if in_use else "?immutable=1")
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise from_sqlite(path, exc) from exc
+    try:
+        version = _verdict(conn, path, quick_check=True)
+    except sqlite3.Error as exc:
+        raise from_sqlite(path, exc) from exc
+    finally:
+        conn.close()
+    return "empty" if version is None else "ours"
+
+
+def _create_file(path: Path) -> None:
+    _mkdirs_private(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another process created it just now; it will be inspected like any other file
+    os.close(fd)
+    os.chmod(path, 0o600)  # os.open's mode is filtered by the umask
+
+
+def _set_wal(conn: sqlite3.Connection) -> None:
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+class Store:
+    """One open Dialogstöd database. Use ``Store.open(path)``; close it (or use ``with``)."""
+
+    path: Path
+    db: sqlite_utils.Database
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self._conn: sqlite3.Connection | None = conn
+        self.db = sqlite_utils.Database(conn)
+        self._lock = threading.RLock()
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:
+        if path is None:
+            from assistant.locations import db_path
+
+            target = db_path()
+        else:
+            target = Path(path).expanduser()
+        state = _inspect(target)
+        if state == "missing":
+            if not create:
+                raise StorageError(
+                    f"Databasen {target} finns inte. Ange rätt fil med --db eller $DIALOGSTOD_DB."
+                )
+            try:
+                _create_file(target)
+            except OSError as exc:
+                raise StorageError(
+                    f"Databasen {target} kan inte skapas ({exc.strerror}). Kontrollera katalogen och behörigheterna."
+                ) from None
+        elif state == "empty" and not create:
+            raise StorageError(f"Databasen {target} är tom. Ange rätt fil med --db eller $DIALOGSTOD_DB.")
+        try:
+            conn = sqlite3.connect(
+                str(target), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise from_sqlite(target, exc) from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            # Check again through this connection (another process may have changed the file
+            # since _inspect), before anything is written.
+            version = _verdict(conn, target, quick_check=False)
+            _set_wal(conn)
+            conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+            migrate(conn, single_transaction=not version)
+            after = user_version(conn)
+            if after > SCHEMA_VERSION:
+                raise newer(target, after, SCHEMA_VERSION)
+            return cls(target, conn)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise from_sqlite(target, exc) from exc
+        except BaseException:
+            conn.close()
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is None:
+                return
+            try:
+                conn.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                pass
+            conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return user_version(self._connection)
+
+    @property
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StorageError(f"Databasen {self.path} är redan stängd.")
+        return self._conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction. BEGIN IMMEDIATE takes the write lock up front (waiting up to
+        the busy timeout), so a transaction never fails half-way on a lock upgrade."""
+        conn = self._connection
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _rows(self, sql: str, params: dict[str, Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        cursor = self.db.execute(sql, params)
+        keys = tuple(d[0] for d in cursor.description)
+        return [dict(zip(keys, row, strict=True)) for row in cursor]
+
+    # --- clinics ----------------------------------------------------------------------------------
+
+    def _clinic_id(self, conn: sqlite3.Connection, name: str) -> int:
+        cleaned = clean_clinic(name)
+        key = cleaned.casefold()
+        conn.execute(
+            "INSERT INTO clinics (name, key) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (cleaned, key)
+        )
+        return int(conn.execute("SELECT id FROM clinics WHERE key = ?", (key,)).fetchone()[0])
+
+    @_guarded
+    def ensure_clinic(self, name: str) -> int:
+        """The id of the clinic called ``name`` (any case), creating it if needed."""
+        with self._write() as conn:
+            return self._clinic_id(conn, name)
+
+    @_guarded
+    def clinics(self) -> list[dict[str, Any]]:
+        """Every clinic: id, name, dialogues (count), last (latest dialogue start, or None)."""
+        return self._rows(
+            """
+            SELECT c.id, c.name, count(d.id) AS dialogues, max(d.started) AS last
+            FROM clinics c LEFT JOIN dialogues d ON d.clinic_id = c.id
+            GROUP BY c.id ORDER BY c.key
+            """
+        )
+
+    # --- dialogues --------------------------------------------------------------------------------
+
+    def _insert_dialogue(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        dialogue_id: str,
+        clinic: str,
+        flow_id: str,
+        flow_version: int,
+        flow_sha256: str,
+        mode: str,
+        participants: list[dict[str, Any]],
+        status: str,
+        events: list[Event],
+    ) -> None:
+        if not isinstance(dialogue_id, str) or not dialogue_id.strip() or dialogue_id != dialogue_id.strip():
+            raise StorageError(f"Ogiltigt dialog-id {dialogue_id!r}.")
+        if status not in STATUSES:
+            raise StorageError(f"Okänd status {status!r} (giltiga: {', '.join(STATUSES)}).")
+        if not events:
+            raise StorageError(f"Dialog {dialogue_id} kan inte sparas utan händelser.")
+        if not isinstance(participants, list) or not all(isinstance(p, dict) for p in participants):
+            raise StorageError(f"Dialog {dialogue_id}: deltagarlistan ska vara en lista med objekt.")
+        _check_events(dialogue_id, events, 1)
+        rows = _event_rows(dialogue_id, events)
+        if conn.execute("SELECT 1 FROM dialogues WHERE id = ?", (dialogue_id,)).fetchone():
+            raise StorageError(f"Dialog {dialogue_id} finns redan i databasen {self.path}.")
+        clinic_id = self._clinic_id(conn, clinic)
+        try:
+            participants_json = json.dumps(participants, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise StorageError(f"Dialog {dialogue_id}: deltagarlistan kan inte sparas ({exc}).") from None
+        started = rows[0][3]
+        conn.execute(
+            """
+            INSERT INTO dialogues (id, clinic_id, flow_id, flow_version, flow_sha256, mode, participants,
+                                   status, started, updated)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (
+                dialogue_id,
+                clinic_id,
+                flow_id,
+                int(flow_version),
+                flow_sha256,
+                mode,
+                participants_json,
+                status,
+                started,
+                started,
+            ),
+        )
+        self._insert_events(conn, rows)
+        # The caller's status is the truth for a new dialogue (the event trigger only tracks changes).
+        conn.execute("UPDATE dialogues SET status = ? WHERE id = ?", (status, dialogue_id))
+
+    @staticmethod
+    def _insert_events(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        conn.executemany(
+            "INSERT INTO events (dialogue_id, seq, kind, at, qid, text, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    @_guarded
+    def create_dialogue(
+        self,
+        *,
+        dialogue_id: str,
+        clinic: str,
+        flow_id: str,
+        flow_version: int,
+        flow_sha256: str,
+        mode: str,
+        participants: list[dict[str, Any]],
+        status: str,
+        events: list[Event],
+    ) -> None:
+        """Store a new dialogue with its first events (numbered from 1), in one transaction."""
+        with self._write() as conn:
+            self._insert_dialogue(
+                conn,
+                dialogue_id=dialogue_id,
+                clinic=clinic,
+                flow_id=flow_id,
+                flow_version=flow_version,
+                flow_sha256=flow_sha256,
+                mode=mode,
+                participants=participants,
+                status=status,
+                events=list(events),
+            )
+
+    def _last_seq(self, conn: sqlite3.Connection, dialogue_id: str) -> int:
+        row = conn.execute(
+            "SELECT (SELECT max(seq) FROM events WHERE dialogue_id = d.id) FROM dialogues d WHERE d.id = ?",
+            (dialogue_id,),
+        ).fetchone()
+        if row is None:
+            raise StorageError(f"Dialog {dialogue_id} finns inte i databasen {self.path}.")
+        return int(row[0] or 0)
+
+    @_guarded
+    def append_events(self, dialogue_id: str, events: list[Event]) -> None:
+        """Append events that continue the dialogue's numbering exactly; durable when this returns."""
+        events = list(events)
+        if not events:
+            return
+        with self._write() as conn:
+            last = self._last_seq(conn, dialogue_id)
+            _check_events(dialogue_id, events, last + 1)
+            self._insert_events(conn, _event_rows(dialogue_id, events))
+
+    def _load_events(self, dialogue_id: str) -> list[Event]:
+        cursor = self._connection.execute(
+            "SELECT seq, kind, at, qid, text, payload FROM events WHERE dialogue_id = ? ORDER BY seq",
+            (dialogue_id,),
+        )
+        return [_event(row) for row in cursor]
+
+    @_guarded
+    def load_events(self, dialogue_id: str) -> list[Event]:
+        """The dialogue's events in order (StorageError if there is no such dialogue)."""
+        events = self._load_events(dialogue_id)
+        if not events and not self._exists(dialogue_id):
+            raise StorageError(f"Dialog {dialogue_id} finns inte i databasen {self.path}.")
+        return events
+
+    def _exists(self, dialogue_id: str) -> bool:
+        return (
+            self._connection.execute("SELECT 1 FROM dialogues WHERE id = ?", (dialogue_id,)).fetchone()
+            is not None
+        )
+
+    @_guarded
+    def get_dialogue(self, ref: str) -> dict[str, Any] | None:
+        """A dialogue by full id or by a unique prefix of at least 4 characters; None if none matches.
+
+        An ambiguous prefix is a StorageError listing the candidates."""
+        if not isinstance(ref, str):
+            return None
+        ref = ref.strip()
+        if not ref:
+            return None
+        rows = self._rows(_DIALOGUE_SELECT + " WHERE d.id = ?", (ref,))
+        if rows:
+            return _dialogue(rows[0])
+        if len(ref) < 4:
+            return None
+        for prefix in dict.fromkeys((ref, ref.lower())):
+            rows = self._rows(
+                _DIALOGUE_SELECT + " WHERE d.id >= ? AND d.id < ? ORDER BY d.started DESC LIMIT 11",
+                (prefix, prefix + "\U0010ffff"),
+            )
+            if len(rows) == 1:
+                return _dialogue(rows[0])
+            if rows:
+                shown = ", ".join(f"{r['id']} ({r['clinic']}, {r['started'][:10]})" for r in rows[:10])
+                more = " med flera" if len(rows) > 10 else ""
+                raise StorageError(
+                    f"{ref!r} passar flera dialoger: {shown}{more}. Ange fler tecken av dialogens id."
+                )
+        return None
+
+    @_guarded
+    def list_dialogues(
+        self,
+        *,
+        clinic: str | None = None,
+        flow: str | None = None,
+        status: str | None = None,
+        year: int | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Dialogues, most recently updated first. ``year`` filters on the start date (UTC)."""
+        where, params = [], []
+        if clinic is not None:
+            where.append("c.key = ?")
+            params.append(clinic_key(clinic))
+        if flow is not None:
+            where.append("d.flow_id = ?")
+            params.append(flow)
+        if status is not None:
+            if status not in STATUSES:
+                raise StorageError(f"Okänd status {status!r} (giltiga: {', '.join(STATUSES)}).")
+            where.append("d.status = ?")
+            params.append(status)
+        if year is not None:
+            where.append("d.started >= ? AND d.started < ?")
+            params += [f"{int(year):04d}-", f"{int(year) + 1:04d}-"]
+        sql = _DIALOGUE_SELECT
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY d.updated DESC, d.id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(0, int(limit)))
+        return [_dialogue(r) for r in self._rows(sql, tuple(params))]
+
+    @_guarded
+    def set_status(self, dialogue_id: str, status: str) -> None:
+        if status not in STATUSES:
+            raise StorageError(f"Okänd status {status!r} (giltiga: {', '.join(STATUSES)}).")
+        with self._write() as conn:
+            cursor = conn.execute("UPDATE dialogues SET status = ? WHERE id = ?", (status, dialogue_id))
+            if cursor.rowcount == 0:
+                raise StorageError(f"Dialog {dialogue_id} finns inte i databasen {self.path}.")
+
+    @_guarded
+    def latest_dialogue_for_clinic(self, clinic: str, *, exclude: str | None = None) -> dict[str, Any] | None:
+        """The clinic's most recently started dialogue (other than ``exclude``), or None."""
+        rows = self._rows(
+            _DIALOGUE_SELECT
+            + " WHERE c.key = ? AND d.id IS NOT ? ORDER BY d.started DESC, d.updated DESC LIMIT 1",
+            (clinic_key(clinic), exclude),
+        )
+        return _dialogue(rows[0]) if rows else None
+
+    # --- search -----------------------------------------------------------------------------------
+
+    @_guarded
+    def search(self, query: str, *, limit: int = 50, clinic: str | None = None) -> list[dict[str, Any]]:
+        """Full-text search over prompts, answers, notes, actions, corrections and clinic names.
+
+        Every word must occur, in the text or the clinic's name (case-insensitive; å, ä, ö are
+        letters of their own); ``avvik*`` matches words starting with "avvik". Hits come most
+        recently stored first: ranking every hit by relevance (bm25) costs ~300 ms for a common word
+        in a 1 M-event archive, while newest-first stops after ``limit`` hits. The snippet marks
+        hits with « and ». A query with no words is a StorageError."""
+        match = _fts_query(query)
+        sql = """
+            SELECT e.dialogue_id, c.name AS clinic, d.flow_id, e.seq, e.kind, e.qid, e.at,
+                   snippet(search_fts, -1, '«', '»', '…', 12) AS snippet
+            FROM search_fts
+            JOIN events e ON e.id = search_fts.rowid
+            JOIN dialogues d ON d.id = e.dialogue_id
+            JOIN clinics c ON c.id = d.clinic_id
+            WHERE search_fts MATCH ?
+        """
+        params: list[Any] = [match]
+        if clinic is not None:
+            name = clean_clinic(clinic)
+            if any(ch.isalnum() for ch in name):
+                # Let the index narrow to the clinic's rows too (the key comparison stays exact).
+                params[0] = f'clinic : "{name.replace(chr(34), chr(34) * 2)}" AND {match}'
+            sql += " AND c.key = ?"
+            params.append(name.casefold())
+        sql += " ORDER BY search_fts.rowid DESC LIMIT ?"
+        params.append(max(0, int(limit)))
+        try:
+            return self._rows(sql, tuple(params))
+        except sqlite3.OperationalError as exc:
+            # Cannot happen with quoted terms, but never let FTS syntax errors reach the user raw.
+            raise StorageError(
+                f"Sökningen {query!r} kunde inte tolkas ({exc}). Prova med enklare ord."
+            ) from None
+
+    # --- actions ----------------------------------------------------------------------------------
+
+    @_guarded
+    def list_actions(self, *, clinic: str | None = None, open_only: bool = False) -> list[dict[str, Any]]:
+        """Actions (from action_added/action_updated events): newest dialogue first, then in the order added."""
+        where, params = [], []
+        if clinic is not None:
+            where.append("c.key = ?")
+            params.append(clinic_key(clinic))
+        if open_only:
+            where.append("a.status != 'done'")
+        sql = """
+            SELECT a.dialogue_id, c.name AS clinic, a.action_id, a.text, a.owner, a.due, a.status,
+                   a.created, a.updated, a.qid
+            FROM actions a
+            JOIN dialogues d ON d.id = a.dialogue_id
+            JOIN clinics c ON c.id = d.clinic_id
+        """
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY d.started DESC, a.dialogue_id, a.seq"
+        return self._rows(sql, tuple(params))
+
+    # --- indicator values -------------------------------------------------------------------------
+
+    @_guarded
+    def replace_indicator_values(self, rows: list[dict[str, Any]], *, source: str) -> dict[str, int]:
+        """Insert or replace indicator values keyed by (clinic, indicator, period), all in one
+        transaction. Rows equal to what is stored are left alone (counted as unchanged), so
+        importing the same data again changes nothing. Values not in ``rows`` are kept."""
+        if not isinstance(source, str) or not source.strip():
+            raise StorageError("Ange varifrån indikatorvärdena kommer (källa).")
+        prepared: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for n, row in enumerate(rows, start=1):
+            if not isinstance(row, dict):
+                raise StorageError(f"Indikatorvärde nummer {n} är inte ett objekt.")
+            try:
+                clinic = clean_clinic(row.get("clinic"))  # type: ignore[arg-type]
+            except StorageError:
+                raise StorageError(f"Indikatorvärde nummer {n} saknar mottagning.") from None
+            indicator, period = row.get("indicator"), row.get("period")
+            if isinstance(period, int) and not isinstance(period, bool):
+                period = str(period)
+            if not isinstance(indicator, str) or not indicator.strip():
+                raise StorageError(f"Indikatorvärde nummer {n} ({clinic}) saknar indikator.")
+            if not isinstance(period, str) or not period.strip():
+                raise StorageError(f"Indikatorvärde nummer {n} ({clinic}, {indicator}) saknar period.")
+            indicator, period = indicator.strip(), period.strip()
+            where = f"{clinic}/{indicator}/{period}"
+            direction = row.get("direction")
+            if direction is not None and not isinstance(direction, str):
+                raise StorageError(
+                    f"Indikatorvärdet {where} har en riktning som inte är text ({direction!r})."
+                )
+            value = {
+                "clinic": clinic,
+                "numerator": _number(row.get("numerator"), "täljare", where),
+                "denominator": _number(row.get("denominator"), "nämnare", where),
+                "value": _number(row.get("value"), "värde", where),
+                "direction": direction,
+                "target": _number(row.get("target"), "målvärde", where),
+            }
+            key = (clinic.casefold(), indicator, period)
+            if key in prepared and prepared[key] != value:
+                raise StorageError(
+                    f"Indikatorvärdet {where} förekommer flera gånger med olika värden; inget har importerats."
+                )
+            prepared[key] = value
+        compared = ("numerator", "denominator", "value", "direction", "target")
+        counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+        now = datetime.now(UTC).isoformat(timespec="microseconds")
+        with self._write() as conn:
+            for (ckey, indicator, period), value in prepared.items():
+                stored = conn.execute(
+                    "SELECT numerator, denominator, value, direction, target FROM indicator_values "
+                    "WHERE clinic_key = ? AND indicator = ? AND period = ?",
+                    (ckey, indicator, period),
+                ).fetchone()
+                new = tuple(value[c] for c in compared)
+                if stored is None:
+                    conn.execute(
+                        "INSERT INTO indicator_values (clinic, clinic_key, indicator, period, numerator, denominator, "
+                        "value, direction, target, source, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (value["clinic"], ckey, indicator, period, *new, source, now),
+                    )
+                    counts["inserted"] += 1
+                elif tuple(stored) != new:
+                    conn.execute(
+                        "UPDATE indicator_values SET clinic = ?, numerator = ?, denominator = ?, value = ?, "
+                        "direction = ?, target = ?, source = ?, imported = ? "
+                        "WHERE clinic_key = ? AND indicator = ? AND period = ?",
+                        (value["clinic"], *new, source, now, ckey, indicator, period),
+                    )
+                    counts["updated"] += 1
+                else:
+                    counts["unchanged"] += 1
+        return counts
+
+    @_guarded
+    def indicator_values(
+        self, *, clinic: str | None = None, indicator: str | None = None, period: str | None = None
+    ) -> list[dict[str, Any]]:
+        where, params = [], []
+        if clinic is not None:
+            where.append("clinic_key = ?")
+            params.append(clinic_key(clinic))
+        if indicator is not None:
+            where.append("indicator = ?")
+            params.append(indicator)
+        if period is not None:
+            where.append("period = ?")
+            params.append(str(period))
+        sql = (
+            "SELECT clinic, indicator, period, numerator, denominator, value, direction, target, source, imported "
+            "FROM indicator_values"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY clinic_key, indicator, period"
+        return self._rows(sql, tuple(params))
+
+    # --- bundles ----------------------------------------------------------------------------------
+
+    def _resolve(self, ref: str) -> dict[str, Any]:
+        row = self.get_dialogue(ref)
+        if row is None:
+            raise StorageError(f"Det finns ingen dialog {ref!r} i databasen {self.path}.")
+        return row
+
+    @_guarded
+    def dump_dialogue(self, dialogue_id: str) -> dict[str, Any]:
+        """One dialogue as ``{"dialogue": {...}, "events": [event.to_dict(), ...]}``."""
+        row = self._resolve(dialogue_id)
+        dialogue = {key: row[key] for key in bundles.DIALOGUE_FIELDS}
+        return {"dialogue": dialogue, "events": [e.to_dict() for e in self._load_events(row["id"])]}
+
+    @_guarded
+    def export_dialogue_json(self, dialogue_id: str) -> str:
+        """The dialogue as a pretty-printed, lossless ``dialogstod-dialogue`` JSON document."""
+        doc = bundles.make_dialogue_export(self.dump_dialogue(dialogue_id))
+        return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+    @_guarded
+    def export_bundle(self, dialogue_ids: list[str], path: str | os.PathLike[str]) -> int:
+        """Write the dialogues to a bundle file (mode 0600, replaced atomically); returns how many."""
+        target = Path(path).expanduser()
+        entries: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for ref in dialogue_ids:
+            entry = self.dump_dialogue(ref)
+            if entry["dialogue"]["id"] not in seen:
+                seen.add(entry["dialogue"]["id"])
+                entries.append(entry)
+        data = json.dumps(bundles.make_bundle(entries), ensure_ascii=False, indent=1).encode("utf-8")
+        try:
+            _write_private(target, data)
+        except OSError as exc:
+            raise StorageError(
+                f"Paketet {target} kan inte skrivas ({exc.strerror}). Kontrollera katalogen."
+            ) from None
+        return len(entries)
+
+    @_guarded
+    def import_bundle(self, path: str | os.PathLike[str]) -> dict[str, int]:
+        """Import a bundle (or a single-dialogue export): all or nothing.
+
+        Returns ``{"imported": n, "already_present": n, "extended": n}``: ``imported`` counts the
+        dialogues that changed here (new ones and ones extended with more events), ``extended``
+        those of them that existed and got new events, ``already_present`` those with nothing new.
+        """
+        source = Path(path).expanduser()
+        try:
+            data = source.read_bytes()
+        except FileNotFoundError:
+            raise StorageError(f"Filen {source} finns inte.") from None
+        except OSError as exc:
+            raise StorageError(f"Filen {source} kan inte läsas ({exc.strerror}).") from None
+        entries = bundles.parse(source, data)
+        counts = {"imported": 0, "already_present": 0, "extended": 0}
+        with self._write() as conn:
+            for entry in entries:
+                row, events = entry.dialogue, entry.events
+                did = row["id"]
+                if not self._exists(did):
+                    self._insert_dialogue(
+                        conn,
+                        dialogue_id=did,
+                        clinic=row["clinic"],
+                        flow_id=row["flow_id"],
+                        flow_version=row["flow_version"],
+                        flow_sha256=row["flow_sha256"],
+                        mode=row["mode"],
+                        participants=row["participants"],
+                        status=row["status"],
+                        events=events,
+                    )
+                    counts["imported"] += 1
+                    continue
+                stored = self._load_events(did)
+                common = min(len(stored), len(events))
+                differ = next((i for i in range(common) if stored[i] != events[i]), None)
+                if differ is not None:
+                    raise StorageError(
+                        f"Filen {source} kan inte importeras: dialog {did} ({row['clinic']}) finns redan här med "
+                        f"andra händelser (de skiljer sig från händelse {differ + 1}). Inget har importerats."
+                    )
+                if len(events) > len(stored):
+                    rows = _event_rows(did, events[len(stored) :])
+                    self._insert_events(conn, rows)
+                    conn.execute("UPDATE dialogues SET status = ? WHERE id = ?", (row["status"], did))
+                    counts["imported"] += 1
+                    counts["extended"] += 1
+                else:
+                    counts["already_present"] += 1
+        return counts
