@@ -92,8 +92,8 @@ def _docx(ctx: dict[str, Any]) -> bytes:
     from docx.shared import Pt
 
     doc = Document()
-    doc.core_properties.title = ctx["title"]
-    doc.core_properties.subject = ctx["clinic"]
+    doc.core_properties.title = ctx["title"][:255]  # the docx format caps core properties at 255
+    doc.core_properties.subject = ctx["clinic"][:255]
     doc.add_heading(ctx["title"], level=0)
     meta = doc.add_table(rows=0, cols=2)
     meta.style = "Table Grid"
