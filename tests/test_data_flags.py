@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from assistant.conditions import FLAG_STATES
 from assistant.data import stats
-from assistant.data.flags import STATE_LABELS, STATES, FlagRow, compute_flags, flag_to_json
+from assistant.data.flags import (
+    STATE_LABELS,
+    STATES,
+    FlagRow,
+    compute_flags,
+    flag_to_json,
+    newest_per_indicator,
+)
 from assistant.flows import load_catalogue
 from assistant.indicators import Catalogue, Indicator
 
@@ -423,3 +430,11 @@ def test_demo_other_stories(catalogue, demo_rows):
     assert compute_flags(demo_rows, catalogue, "Fysio Mitt (påhittad)", "2025")  # has data
     for f in compute_flags(demo_rows, catalogue, "Fysio Mitt (påhittad)", "2025"):
         assert f.states == []
+
+
+def test_newest_per_indicator(catalogue, demo_rows):
+    flags = compute_flags(demo_rows, catalogue, "Fysio Norr (påhittad)")
+    newest = newest_per_indicator(flags)
+    assert len(newest) == 16
+    assert {f.period for f in newest} == {"2025"}
+    assert [f.indicator for f in newest] == [i.id for i in catalogue.indicators]

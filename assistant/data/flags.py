@@ -24,6 +24,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from assistant.data import stats
@@ -236,6 +237,21 @@ def compute_flags(
     return [_flag_one(r, catalogue, key, by_ind_period, own_periods, dispersion_cache) for r in own]
 
 
+def newest_per_indicator(flags: Iterable[FlagRow]) -> list[FlagRow]:
+    """Only each indicator's newest period (what a dialogue usually wants), in catalogue order.
+
+    ``compute_flags(..., period=None)`` returns every period; an old period's state would
+    otherwise still trigger rules.
+    """
+    newest: dict[str, FlagRow] = {}
+    for flag in flags:
+        seen = newest.get(flag.indicator)
+        if seen is None or stats.period_key(flag.period) > stats.period_key(seen.period):
+            newest[flag.indicator] = flag
+    return list(newest.values())
+
+
+@lru_cache(maxsize=65536)
 def clinic_key(name: str) -> str:
     """How clinic names are compared: case-folded, whitespace collapsed (as storage keys them)."""
     return " ".join(unicodedata.normalize("NFC", str(name)).split()).casefold()
@@ -378,7 +394,8 @@ def _peers(
         kn = _eligible(r, meta.min_n)
         if kn is not None:
             units.append(stats.Unit(key=r["clinic"], k=kn[0], n=kn[1]))
-    others = [u for u in units if clinic_key(u.key) != clinic_key(flag.clinic)]
+    own_key = clinic_key(flag.clinic)
+    others = [u for u in units if clinic_key(u.key) != own_key]
     if len(others) < MIN_OTHER_PEERS:
         flag.notes.append(
             f"Ingen jämförelse med andra enheter: bara {len(others)} andra "

@@ -1,7 +1,9 @@
 """Statistics for indicator shares: Wilson intervals, funnel-plot limits, period-to-period change.
 
-Everything here is pure (numbers in, numbers out). ``scipy.stats`` is imported inside the functions
-that need it, never at module import, so the CLI starts quickly.
+Everything here is pure (numbers in, numbers out) and uses only the standard library: the two
+distributions needed – the binomial CDF and the chi² quantile – are computed here (``binomial_cdf``,
+``chi2_ppf``) because importing ``scipy.stats`` costs about 2.5 s, which every ``data flags`` and
+every data panel would pay. The tests check both against ``scipy.stats`` to 1e-9.
 
 - ``wilson``: the Wilson score interval for k of n (95 % by default), exact at the edges.
 - ``funnel``: funnel-plot limits for proportions around the pooled proportion of a set of units,
@@ -18,6 +20,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from statistics import NormalDist
 
 CONF_95 = 0.95
@@ -129,13 +132,11 @@ def dispersion(units: Sequence[Unit]) -> Dispersion:
     of chi² with m − 1 degrees of freedom. tau² is then the method-of-moments estimate
     (m·phi − (m − 1)) / (Σ w − Σ w² / Σ w) with w_i = 1/s_i² (Spiegelhalter 2005, eq. in §6).
     """
-    from scipy.stats import chi2
-
     m = len(units)
     if m < 2:
         raise ValueError("the dispersion check needs at least two units")
     pooled = pooled_proportion(units)
-    critical = float(chi2.ppf(0.95, m - 1))
+    critical = chi2_ppf(0.95, m - 1)
     if pooled <= 0.0 or pooled >= 1.0:
         # Every unit at 0 % or at 100 %: no variation at all, so nothing to widen.
         return Dispersion(m=m, pooled=pooled, phi=0.0, critical=critical, overdispersed=False, tau2=0.0)
@@ -155,24 +156,158 @@ def dispersion(units: Sequence[Unit]) -> Dispersion:
     return Dispersion(m=m, pooled=pooled, phi=phi, critical=critical, overdispersed=over, tau2=tau2)
 
 
-def binomial_limit(n: int, theta: float, p: float) -> float:
+class _BinomialCdf:
+    """The CDF of Binomial(n, theta), summed over the window that holds all but ~1e-18 of the mass.
+
+    The pmf is evaluated at the mode with ``lgamma`` and then by the ratio recursion outwards; the
+    window is about ±9 standard deviations wide, so this is cheap for any n.
+    """
+
+    def __init__(self, n: int, theta: float):
+        self.n = n
+        mode = min(n, max(0, math.floor((n + 1) * theta)))
+        log_mode = (
+            math.lgamma(n + 1)
+            - math.lgamma(mode + 1)
+            - math.lgamma(n - mode + 1)
+            + (mode * math.log(theta) if mode else 0.0)
+            + ((n - mode) * math.log1p(-theta) if n - mode else 0.0)
+        )
+        peak = math.exp(log_mode)
+        odds = theta / (1 - theta)
+        below: list[float] = []
+        pmf, r = peak, mode
+        while r > 0:
+            pmf *= r / ((n - r + 1) * odds)
+            r -= 1
+            if pmf < peak * 1e-18:
+                break
+            below.append(pmf)
+        above: list[float] = []
+        pmf, r = peak, mode
+        while r < n:
+            pmf *= (n - r) * odds / (r + 1)
+            r += 1
+            if pmf < peak * 1e-18:
+                break
+            above.append(pmf)
+        self.start = mode - len(below)
+        pmfs = below[::-1] + [peak] + above
+        # Normalise by the window's own sum: the window misses only ~1e-18 of the mass, while the
+        # peak from lgamma carries a relative error of ~1e-9 for n in the millions.
+        norm = math.fsum(pmfs)
+        self.cum: list[float] = []
+        total = 0.0
+        for p in pmfs:
+            total += p
+            self.cum.append(total / norm)
+
+    def __call__(self, r: int) -> float:
+        i = r - self.start
+        if i < 0:
+            return 0.0
+        if i >= len(self.cum):
+            return 1.0
+        return min(1.0, self.cum[i])
+
+    def ppf(self, p: float) -> int:
+        """The smallest r with F(r) ≥ p."""
+        lo, hi = 0, len(self.cum) - 1
+        if self.cum[hi] < p:
+            return self.start + len(self.cum)  # beyond the window: only for p within 1e-18 of 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.cum[mid] >= p:
+                hi = mid
+            else:
+                lo = mid + 1
+        return self.start + lo
+
+
+def binomial_cdf(r: int, n: int, theta: float) -> float:
+    """P(X ≤ r) for X ~ Binomial(n, theta)."""
+    if theta <= 0.0:
+        return 1.0 if r >= 0 else 0.0
+    if theta >= 1.0:
+        return 1.0 if r >= n else 0.0
+    return _BinomialCdf(n, theta)(r)
+
+
+def binomial_limit(n: int, theta: float, p: float, cdf: _BinomialCdf | None = None) -> float:
     """Spiegelhalter's interpolated exact binomial limit for a proportion (Appendix A.1.1).
 
     r_p is the smallest r with F(r) ≥ p for Binomial(n, theta); the limit is (r_p − α)/n with
-    α = (F(r_p) − p) / (F(r_p) − F(r_p − 1)).
+    α = (F(r_p) − p) / (F(r_p) − F(r_p − 1)), kept within [0, 1].
     """
-    from scipy.stats import binom
-
     if theta <= 0.0:
         return 0.0
     if theta >= 1.0:
         return 1.0
-    r = float(binom.ppf(p, n, theta))
-    f_r = float(binom.cdf(r, n, theta))
-    f_below = float(binom.cdf(r - 1, n, theta)) if r > 0 else 0.0
-    step = f_r - f_below
+    cdf = cdf or _BinomialCdf(n, theta)
+    r = cdf.ppf(p)
+    f_r = cdf(r)
+    step = f_r - cdf(r - 1)
     alpha = (f_r - p) / step if step > 0 else 0.0
     return min(1.0, max(0.0, (r - alpha) / n))
+
+
+def _gamma_p(a: float, x: float) -> float:
+    """The regularised lower incomplete gamma function P(a, x) (series / continued fraction)."""
+    if x <= 0:
+        return 0.0
+    log_front = -x + a * math.log(x) - math.lgamma(a)
+    if x < a + 1:
+        term = total = 1.0 / a
+        ap = a
+        for _ in range(10_000):
+            ap += 1
+            term *= x / ap
+            total += term
+            if abs(term) < abs(total) * 1e-16:
+                break
+        return min(1.0, total * math.exp(log_front))
+    # Continued fraction for Q(a, x) (modified Lentz).
+    tiny = 1e-300
+    b = x + 1 - a
+    c = 1 / tiny
+    d = 1 / b
+    h = d
+    for i in range(1, 10_000):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1) < 1e-16:
+            break
+    return max(0.0, 1.0 - math.exp(log_front) * h)
+
+
+def chi2_cdf(x: float, df: int) -> float:
+    return _gamma_p(df / 2, x / 2)
+
+
+@lru_cache(maxsize=1024)
+def chi2_ppf(q: float, df: int) -> float:
+    """The q-quantile of chi² with df degrees of freedom (bisection on the CDF)."""
+    if not 0 < q < 1 or df < 1:
+        raise ValueError("need 0 < q < 1 and df ≥ 1")
+    lo, hi = 0.0, max(1.0, df + 10 * math.sqrt(2 * df) + 20)
+    while chi2_cdf(hi, df) < q:
+        hi *= 2
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if chi2_cdf(mid, df) < q:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-13 * max(1.0, hi):
+            break
+    return (lo + hi) / 2
 
 
 def funnel(n: float, pooled: float, disp: Dispersion | None = None) -> FunnelLimits:
@@ -199,13 +334,14 @@ def funnel(n: float, pooled: float, disp: Dispersion | None = None) -> FunnelLim
             widened=True,
         )
     whole = max(1, round(n))
+    cdf = _BinomialCdf(whole, pooled) if 0.0 < pooled < 1.0 else None
     return FunnelLimits(
         n=n,
         pooled=pooled,
-        low95=binomial_limit(whole, pooled, 0.025),
-        high95=binomial_limit(whole, pooled, 0.975),
-        low998=binomial_limit(whole, pooled, 0.001),
-        high998=binomial_limit(whole, pooled, 0.999),
+        low95=binomial_limit(whole, pooled, 0.025, cdf),
+        high95=binomial_limit(whole, pooled, 0.975, cdf),
+        low998=binomial_limit(whole, pooled, 0.001, cdf),
+        high998=binomial_limit(whole, pooled, 0.999, cdf),
         widened=False,
     )
 
