@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from assistant.data.importer import parse_indicator_file, parse_number, share_from
 from assistant.flows import load_catalogue
@@ -319,6 +321,7 @@ def test_missing_file_and_directory(tmp_path, catalogue):
     [
         ("A;telefontillganglighet;2025;10;;", "täljare utan nämnare"),
         ("A;telefontillganglighet;2025;0;0;", "nämnaren är 0"),
+        ("A;telefontillganglighet;2025;;20;", "värde saknas"),
         ("A;telefontillganglighet;2025;10,5;20;", "heltal"),
         ("A;telefontillganglighet;2025;5 %;20;", "antal"),
         ("A;telefontillganglighet;;10;20;", "period saknas"),
@@ -392,3 +395,47 @@ def test_demo_file_is_clean(catalogue):
     assert {r["period"] for r in res.rows} == {"2024", "2025"}
     assert {r["indicator"] for r in res.rows} == catalogue.ids
     assert len(res.rows) == len(clinics) * 2 * len(catalogue.ids)
+
+
+# ---------------------------------------------------------------- never raises
+
+
+CELLS = st.sampled_from(
+    [
+        "",
+        "A",
+        "npe_respekt",
+        "telefontillganglighet",
+        "2025",
+        "1 204",
+        "78,5 %",
+        "0,5",
+        "-1",
+        "högre",
+        "x;y",
+        '"',
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400))
+def test_random_bytes_never_raise(tmp_path, catalogue, data):
+    path = tmp_path / "slump.csv"
+    path.write_bytes(data)
+    res = parse_indicator_file(path, catalogue)
+    assert res.rows == [] or res.errors == []
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(CELLS, max_size=9), max_size=8), st.sampled_from([";", ",", "\t"]))
+def test_random_tables_never_raise_and_are_all_or_nothing(tmp_path, catalogue, table, sep):
+    path = tmp_path / "tabell.csv"
+    header = sep.join(["enhet", "indikator", "period", "täljare", "nämnare", "värde", "riktning", "mål"])
+    path.write_text("\n".join([header] + [sep.join(r) for r in table]) + "\n", encoding="utf-8")
+    res = parse_indicator_file(path, catalogue)
+    assert res.rows == [] or res.errors == []
+    for row_no, _ in res.errors:
+        assert 0 <= row_no <= len(table) + 1
+    for r in res.rows:
+        assert r["value"] is not None and 0.0 <= r["value"] <= 1.0

@@ -186,9 +186,9 @@ def _pct(x: float | None, decimals: int = 0) -> str:
 
 
 def _value_decimals(value: float, target: float | None) -> int:
-    """One decimal for small shares (under 10 %) and when whole per cents would hide the
+    """One decimal for small shares (above 0 and under 10 %) and when whole per cents would hide the
     difference from the target; otherwise whole per cents."""
-    if value < 0.10:
+    if 0 < value < 0.10:
         return 1
     if target is not None and value != target and _pct(value) == _pct(target):
         return 1
@@ -499,7 +499,7 @@ def _previous(
     p_text = f"p = {tal(change.p_value, 3)}" if change.p_value >= 0.001 else "p < 0,001"
     if meta.direction == "neutral":
         side = "högre" if change.diff > 0 else "lägre"
-        return f"{side.capitalize()} än {before} ({p_text}); neutral indikator – ingen värdering."
+        return f"{side.capitalize()} än {before[:-1]}; {p_text}) – neutral indikator, ingen värdering."
     better = change.diff > 0 if meta.direction == "higher" else change.diff < 0
     if better:
         states.append("better_than_previous")

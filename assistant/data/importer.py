@@ -541,7 +541,7 @@ def _parse_row(
             problems.append(f"{SWEDISH_NAME[name]}: {exc}")
             return None
 
-    def bad(name: str) -> bool:
+    def given(name: str) -> bool:
         return _cell(cells, columns, name) is not None
 
     num = number("numerator")
@@ -588,12 +588,12 @@ def _parse_row(
                         f"täljare/nämnare {numerator}/{denominator} = {_fmt(round(computed * 100, 2))} %"
                     )
                 value = computed
-        elif numerator is not None and denominator is None and not bad("denominator"):
+        elif numerator is not None and denominator is None and not given("denominator"):
             problems.append("täljare utan nämnare – ange nämnaren (antal) eller bara värdet")
     elif numerator is not None and denominator is not None and value is None:
         value = numerator / denominator
 
-    if value is None and not any(bad(n) for n in ("value", "numerator", "denominator")):
+    if value is None and not problems:
         problems.append("värde saknas (ange värde, eller täljare och nämnare)")
 
     target: float | None = None
