@@ -45,18 +45,19 @@ BUSY_TIMEOUT_MS = 5000
 SYNCHRONOUS = "FULL"
 
 # PRAGMA quick_check at open, bounded: a large archive (10 000 dialogues, ~300 MB) takes seconds to
-# check in full, and every CLI command opens the database. The check runs for at most this long and
-# counts as passed if no problem was found by then; damage found later (on any read) is still a
-# StorageError, via _guarded. Databases up to roughly 100 MB are checked in full.
-QUICK_CHECK_BUDGET_S = 0.15
+# check in full, and every CLI command opens the database. The check is interrupted after this long
+# and counts as passed if it found no problem by then; damage found later (on any read) is still a
+# StorageError, via _guarded. Archives up to a few thousand dialogues are checked in full.
+QUICK_CHECK_BUDGET_S = 0.1
 
 _MAGIC = b"SQLite format 3\x00"
 
 _DIALOGUE_SELECT = """
-SELECT d.id, c.name AS clinic, d.flow_id, d.flow_version, d.flow_sha256, d.mode, d.participants,
-       d.status, d.started, d.updated, d.event_count AS events
-FROM dialogues d JOIN clinics c ON c.id = d.clinic_id
+SELECT d.id, d.clinic_id, d.flow_id, d.flow_version, d.flow_sha256, d.mode, d.participants,
+       d.status, d.started, d.updated, d.event_count
+FROM dialogues d
 """
+_CLINIC_ID = "d.clinic_id = (SELECT id FROM clinics WHERE key = ?)"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -145,11 +146,6 @@ def _event(row: tuple[Any, ...]) -> Event:
     return Event(
         seq=seq, kind=kind, at=datetime.fromisoformat(at), qid=qid, text=text, payload=json.loads(payload)
     )
-
-
-def _dialogue(row: dict[str, Any]) -> dict[str, Any]:
-    row["participants"] = json.loads(row["participants"])
-    return row
 
 
 def _fts_query(query: str) -> str:
@@ -242,9 +238,21 @@ def _verdict(conn: sqlite3.Connection, path: Path, *, quick_check: bool) -> int 
 
 
 def _quick_check(conn: sqlite3.Connection, budget_s: float) -> list[str]:
-    """PRAGMA quick_check's problems (empty if none found within ``budget_s`` seconds)."""
-    deadline = time.monotonic() + budget_s
-    conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 20_000)
+    """PRAGMA quick_check's problems (empty if none found within ``budget_s`` seconds).
+
+    A timer thread interrupts the check (a progress handler cannot: most of the work is one VDBE
+    instruction). The lock makes sure it never touches the connection once the check is over."""
+    lock = threading.Lock()
+    running = [True]
+
+    def stop() -> None:
+        with lock:
+            if running[0]:
+                conn.interrupt()
+
+    timer = threading.Timer(budget_s, stop)
+    timer.daemon = True
+    timer.start()
     try:
         rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
     except sqlite3.OperationalError as exc:
@@ -252,7 +260,9 @@ def _quick_check(conn: sqlite3.Connection, budget_s: float) -> list[str]:
             return []
         raise
     finally:
-        conn.set_progress_handler(None, 0)
+        with lock:
+            running[0] = False
+        timer.cancel()
     return [] if rows == ["ok"] else rows
 
 
@@ -431,6 +441,45 @@ class Store:
                 conn.execute("ROLLBACK")
             raise
 
+    def _dialogues(self, tail: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+        """Dialogue dicts for ``_DIALOGUE_SELECT + tail``. Built by hand, with clinic names from a
+        dict rather than a join: listing 10 000 dialogues is dominated by per-row Python work."""
+        conn = self._connection
+        names = dict(conn.execute("SELECT id, name FROM clinics").fetchall())
+        loads = json.loads
+        out = []
+        for (
+            did,
+            cid,
+            flow_id,
+            version,
+            sha,
+            mode,
+            participants,
+            status,
+            started,
+            updated,
+            count,
+        ) in conn.execute(_DIALOGUE_SELECT + tail, params).fetchall():
+            if cid not in names:  # a clinic added by another process since `names` was read
+                names = dict(conn.execute("SELECT id, name FROM clinics").fetchall())
+            out.append(
+                {
+                    "id": did,
+                    "clinic": names[cid],
+                    "flow_id": flow_id,
+                    "flow_version": version,
+                    "flow_sha256": sha,
+                    "mode": mode,
+                    "participants": loads(participants),
+                    "status": status,
+                    "started": started,
+                    "updated": updated,
+                    "events": count,
+                }
+            )
+        return out
+
     def _rows(self, sql: str, params: dict[str, Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         cursor = self.db.execute(sql, params)
         keys = tuple(d[0] for d in cursor.description)
@@ -607,18 +656,18 @@ class Store:
         ref = ref.strip()
         if not ref:
             return None
-        rows = self._rows(_DIALOGUE_SELECT + " WHERE d.id = ?", (ref,))
+        rows = self._dialogues(" WHERE d.id = ?", (ref,))
         if rows:
-            return _dialogue(rows[0])
+            return rows[0]
         if len(ref) < 4:
             return None
         for prefix in dict.fromkeys((ref, ref.lower())):
-            rows = self._rows(
-                _DIALOGUE_SELECT + " WHERE d.id >= ? AND d.id < ? ORDER BY d.started DESC LIMIT 11",
+            rows = self._dialogues(
+                " WHERE d.id >= ? AND d.id < ? ORDER BY d.started DESC LIMIT 11",
                 (prefix, prefix + "\U0010ffff"),
             )
             if len(rows) == 1:
-                return _dialogue(rows[0])
+                return rows[0]
             if rows:
                 shown = ", ".join(f"{r['id']} ({r['clinic']}, {r['started'][:10]})" for r in rows[:10])
                 more = " med flera" if len(rows) > 10 else ""
@@ -640,7 +689,7 @@ class Store:
         """Dialogues, most recently updated first. ``year`` filters on the start date (UTC)."""
         where, params = [], []
         if clinic is not None:
-            where.append("c.key = ?")
+            where.append(_CLINIC_ID)
             params.append(clinic_key(clinic))
         if flow is not None:
             where.append("d.flow_id = ?")
@@ -653,14 +702,12 @@ class Store:
         if year is not None:
             where.append("d.started >= ? AND d.started < ?")
             params += [f"{int(year):04d}-", f"{int(year) + 1:04d}-"]
-        sql = _DIALOGUE_SELECT
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql = " WHERE " + " AND ".join(where) if where else ""
         sql += " ORDER BY d.updated DESC, d.id"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(max(0, int(limit)))
-        return [_dialogue(r) for r in self._rows(sql, tuple(params))]
+        return self._dialogues(sql, tuple(params))
 
     @_guarded
     def set_status(self, dialogue_id: str, status: str) -> None:
@@ -674,12 +721,11 @@ class Store:
     @_guarded
     def latest_dialogue_for_clinic(self, clinic: str, *, exclude: str | None = None) -> dict[str, Any] | None:
         """The clinic's most recently started dialogue (other than ``exclude``), or None."""
-        rows = self._rows(
-            _DIALOGUE_SELECT
-            + " WHERE c.key = ? AND d.id IS NOT ? ORDER BY d.started DESC, d.updated DESC LIMIT 1",
+        rows = self._dialogues(
+            f" WHERE {_CLINIC_ID} AND d.id IS NOT ? ORDER BY d.started DESC, d.updated DESC LIMIT 1",
             (clinic_key(clinic), exclude),
         )
-        return _dialogue(rows[0]) if rows else None
+        return rows[0] if rows else None
 
     # --- search -----------------------------------------------------------------------------------
 

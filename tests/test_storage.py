@@ -908,4 +908,38 @@ def test_two_processes_write_at_once_without_lock_errors(tmp_path: Path):
             assert [e.seq for e in events] == list(range(1, n + 1))
             assert s.get_dialogue(did)["events"] == n
         assert len(s.search("svar")) == 50
-    assert all(n > 10 for n in counts)
+    assert all(n > 10 for n in counts), counts
+
+
+CRASHER = textwrap.dedent(
+    """
+    import os, sys
+    from datetime import UTC, datetime
+    from assistant.engine.events import Event
+    from storage import Store
+
+    store = Store.open(sys.argv[1])
+    did = sys.argv[2]
+    now = datetime.now(UTC)
+    store.create_dialogue(dialogue_id=did, clinic="Vårdcentralen Åby", flow_id="mini", flow_version=1,
+                          flow_sha256="0" * 64, mode="self", participants=[], status="in_progress",
+                          events=[Event(1, "started", now)])
+    for seq in range(2, 40):
+        store.append_events(did, [Event(seq, "answered", now, qid="q", text=f"svar {seq}")])
+    os._exit(0)  # no close: the WAL (and its index) are left behind, as after a crash
+    """
+)
+
+
+@pytest.mark.parametrize("lose_shm", [False, True])
+def test_reopen_after_a_crash_keeps_every_appended_event(tmp_path: Path, lose_shm: bool):
+    path = tmp_path / "crash.db"
+    did = str(uuid.uuid4())
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    subprocess.run([sys.executable, "-c", CRASHER, str(path), did], cwd=ROOT, env=env, check=True, timeout=60)
+    assert Path(f"{path}-wal").exists()
+    if lose_shm:
+        Path(f"{path}-shm").unlink()
+    with Store.open(path, create=False) as s:
+        assert [e.seq for e in s.load_events(did)] == list(range(1, 40))
+        assert len(s.search("svar", limit=100)) == 38
