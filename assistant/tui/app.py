@@ -1,0 +1,138 @@
+"""The Dialogstöd app. ``DialogstodApp(store=..., clock=...)``; ``dialogstod`` runs it.
+
+Start-up budget: this module imports Textual and the start screen only. Storage, the engine,
+the flows and the other screens load in a worker after the first paint (see ``StartScreen``);
+scipy, docx, openpyxl and textual_serve are only ever imported inside functions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from assistant.tui.keys import APP_KEYS, bindings
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DialogstodApp(App[None]):
+    """Dialogstöd in a terminal (or a browser through ``dialogstod serve``)."""
+
+    TITLE = "Dialogstöd"
+    CSS_PATH = "app.tcss"
+    BINDINGS = bindings(APP_KEYS)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    NOTIFICATION_TIMEOUT = 6
+
+    def __init__(
+        self,
+        store: Any = None,
+        clock: Clock | None = None,
+        *,
+        db_path: str | None = None,
+    ) -> None:
+        super().__init__()
+        self._store = store
+        self._owns_store = store is None
+        self._db_path = db_path
+        self._store_lock = threading.Lock()
+        self.clock: Clock = clock or _utcnow
+        self.exit_message: str | None = None
+
+    # ------------------------------------------------------------ the store
+
+    def get_default_screen(self) -> Screen:
+        from assistant.tui.start import StartScreen
+
+        return StartScreen()
+
+    @property
+    def store(self) -> Any:
+        """The open store (opened on first use; call from a worker the first time)."""
+        with self._store_lock:
+            if self._store is None:
+                from assistant.session import open_store
+
+                self._store = open_store(self._db_path)
+            return self._store
+
+    @property
+    def store_path(self) -> str:
+        if self._store is not None:
+            return str(self._store.path)
+        from assistant import locations
+
+        return str(locations.db_path(self._db_path))
+
+    def on_unmount(self) -> None:
+        if self._owns_store and self._store is not None:
+            self._store.close()
+
+    # ------------------------------------------------------------ opening dialogues
+
+    @work(thread=True, exclusive=True, group="open-dialogue")
+    def open_dialogue(self, ref: str) -> None:
+        """Resume a dialogue (opening the meeting if it was prepared) and show it."""
+        from assistant.session import Dialogue, DialogueError
+
+        try:
+            dialogue = Dialogue.resume(self.store, ref, clock=self.clock)
+            if dialogue.state.status == "prepared":
+                dialogue.open_meeting()
+            dialogue.flags()  # computed here, not on the screen's first paint
+        except DialogueError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        except Exception as exc:  # noqa: BLE001 - storage errors are for the user
+            from assistant.cli import user_error_lines
+
+            lines = user_error_lines(exc)
+            if lines is None:
+                raise
+            self.call_from_thread(self.notify, "\n".join(lines), severity="error", markup=False)
+            return
+        self.call_from_thread(self.show_dialogue, dialogue)
+
+    def show_dialogue(self, dialogue: Any, *, fresh: bool = False) -> None:
+        from assistant.tui.dialogue import DialogueScreen
+
+        if dialogue.state.finished:
+            self.show_transcript(dialogue.id)
+            return
+        self.push_screen(DialogueScreen(dialogue, fresh=fresh))
+
+    def show_transcript(self, ref: str) -> None:
+        from assistant.tui.archive import TranscriptScreen
+
+        self.push_screen(TranscriptScreen(ref))
+
+    # ------------------------------------------------------------ actions
+
+    def action_help(self) -> None:
+        from assistant.tui.modals import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_dark(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand("Hjälp", "Visa alla tangenter (F1)", self.action_help)
+        yield SystemCommand("Ljust/mörkt tema", "Växla mellan ljust och mörkt tema (F2)", self.action_toggle_dark)
+        yield SystemCommand("Välj tema", "Välj bland alla färgteman", self.action_change_theme)
+        commands = getattr(screen, "palette_commands", None)
+        if commands is not None:
+            for title, help_text, callback in commands():
+                yield SystemCommand(title, help_text, callback)
+        yield SystemCommand("Stäng appen", "Stäng Dialogstöd – allt är redan sparat (Ctrl+Q)", self.action_quit)

@@ -1,0 +1,402 @@
+"""Tidigare dialoger: a filtered list and full-text search; one dialogue read-only with export,
+actions marked done, and corrections after the meeting."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Select, Static, TextArea
+
+from assistant.textsafe import one_line
+from assistant.tui.keys import ARCHIVE_KEYS, TRANSCRIPT_KEYS, bindings
+from assistant.tui.start import STATUS_SV, flow_titles, local_time
+from assistant.tui.text import plain, plain_line
+from assistant.tui.widgets import TopBar
+
+KIND_SV = {
+    "answered": "svar",
+    "noted": "anteckning",
+    "action_added": "åtgärd",
+    "action_updated": "åtgärd",
+    "corrected": "rättelse",
+    "prompted": "fråga",
+    "started": "dialog",
+}
+
+
+class ArchiveScreen(Screen):
+    BINDINGS = bindings(ARCHIVE_KEYS)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filters: dict[str, Any] = {"clinic": None, "flow": None, "status": None, "year": None}
+        self.options_loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("Dialogstöd · Tidigare dialoger", "")
+        with Vertical(id="archive"):
+            yield Input(placeholder="Sök i alla dialoger – t.ex. avvik* – Enter söker, Esc rensar", id="search")
+            with Horizontal(id="filters"):
+                yield Select([], prompt="Alla mottagningar", id="f-clinic")
+                yield Select([], prompt="Alla flöden", id="f-flow")
+                yield Select(
+                    [(Content(v), k) for k, v in STATUS_SV.items()], prompt="Alla statusar", id="f-status"
+                )
+                yield Select([], prompt="Alla år", id="f-year")
+            yield Static("", id="archive-info", classes="muted", markup=False)
+            with ContentSwitcher(initial="list", id="archive-switch"):
+                yield DataTable(id="list", cursor_type="row", zebra_stripes=True)
+                yield DataTable(id="hits", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#list", DataTable)
+        for label, key in (("Start", "start"), ("Mottagning", "clinic"), ("Flöde", "flow"), ("Form", "mode"),
+                           ("Status", "status"), ("Id", "id")):
+            table.add_column(label, key=key)
+        hits = self.query_one("#hits", DataTable)
+        for label, key in (("Datum", "date"), ("Mottagning", "clinic"), ("Typ", "kind"), ("Utdrag", "snippet")):
+            hits.add_column(label, key=key)
+        table.focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    # ------------------------------------------------------------ the list
+
+    @work(thread=True, exclusive=True, group="archive-list")
+    def load(self) -> None:
+        store = self.app.store
+        rows = store.list_dialogues(**self.filters)
+        options = None
+        if not self.options_loaded:
+            everything = rows if not any(self.filters.values()) else store.list_dialogues()
+            years = sorted({str(r["started"])[:4] for r in everything if r.get("started")}, reverse=True)
+            options = ([c["name"] for c in store.clinics() if c.get("dialogues")], flow_titles(), years)
+        titles = flow_titles()
+        self.app.call_from_thread(self.show_rows, rows, titles, options)
+
+    def show_rows(self, rows: list[dict], titles: dict[str, str], options: Any) -> None:
+        if options is not None:
+            clinics, flows, years = options
+            self.query_one("#f-clinic", Select).set_options([(plain_line(c, 40), c) for c in clinics])
+            self.query_one("#f-flow", Select).set_options([(plain_line(t, 40), fid) for fid, t in flows.items()])
+            self.query_one("#f-year", Select).set_options([(Content(y), int(y)) for y in years])
+            self.options_loaded = True
+        table = self.query_one("#list", DataTable)
+        table.clear()
+        for r in rows:
+            table.add_row(
+                Text(local_time(r["started"])),
+                Text(one_line(r["clinic"], 36)),
+                Text(one_line(titles.get(r["flow_id"], r["flow_id"]), 36)),
+                Text("självskattning" if r.get("mode") == "self" else "dialog"),
+                Text(STATUS_SV.get(r["status"], r["status"])),
+                Text(r["id"][:8]),
+                key=r["id"],
+            )
+        count = len(rows)
+        self.query_one("#archive-info", Static).update(
+            Content(
+                f"{count} {'dialog' if count == 1 else 'dialoger'}. Enter öppnar. "
+                "Skriv i sökrutan för att söka i svar, anteckningar och åtgärder."
+                if count
+                else "Inga dialoger med de här filtren."
+            )
+        )
+
+    @on(Select.Changed)
+    def _filter(self, event: Select.Changed) -> None:
+        key = {"f-clinic": "clinic", "f-flow": "flow", "f-status": "status", "f-year": "year"}.get(event.select.id or "")
+        if key is None:
+            return
+        self.filters[key] = None if event.value is Select.NULL else event.value
+        self.query_one("#archive-switch", ContentSwitcher).current = "list"
+        self.load()
+
+    # ------------------------------------------------------------ search
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    @on(Input.Submitted, "#search")
+    def _search(self, event: Input.Submitted) -> None:
+        query = event.value.strip()
+        if not query:
+            self.query_one("#archive-switch", ContentSwitcher).current = "list"
+            self.load()
+            return
+        self.query_one("#archive-info", Static).update(Content("Söker …"))
+        self.search(query, self.filters.get("clinic"))
+
+    @work(thread=True, exclusive=True, group="archive-search")
+    def search(self, query: str, clinic: str | None) -> None:
+        from assistant.cli import user_error_lines
+
+        try:
+            hits = self.app.store.search(query, limit=200, clinic=clinic)
+        except Exception as exc:  # noqa: BLE001
+            lines = user_error_lines(exc)
+            if lines is None:
+                raise
+            self.app.call_from_thread(self.query_one("#archive-info", Static).update, Content(" ".join(lines)))
+            return
+        self.app.call_from_thread(self.show_hits, query, hits)
+
+    def show_hits(self, query: str, hits: list[dict]) -> None:
+        table = self.query_one("#hits", DataTable)
+        table.clear()
+        for i, h in enumerate(hits):
+            table.add_row(
+                Text(str(h["at"])[:10]),
+                Text(one_line(h["clinic"], 28)),
+                Text(KIND_SV.get(h["kind"], h["kind"])),
+                Text(one_line(h["snippet"], 90)),
+                key=f"{i}:{h['dialogue_id']}",
+            )
+        self.query_one("#archive-switch", ContentSwitcher).current = "hits"
+        n = len(hits)
+        self.query_one("#archive-info", Static).update(
+            Content.assemble(
+                f"{n} {'träff' if n == 1 else 'träffar'} för ",
+                plain(query, "bold"),
+                ". Enter öppnar dialogen, Esc visar listan igen." if n else ". Prova färre ord eller ord* för ordbörjan.",
+            )
+        )
+        if n:
+            table.focus()
+
+    def action_back(self) -> None:
+        switch = self.query_one("#archive-switch", ContentSwitcher)
+        search = self.query_one("#search", Input)
+        if switch.current == "hits" or search.value:
+            search.value = ""
+            switch.current = "list"
+            self.query_one("#list", DataTable).focus()
+            self.load()
+            return
+        self.app.pop_screen()
+
+    # ------------------------------------------------------------ opening
+
+    @on(DataTable.RowSelected)
+    def _open(self, event: DataTable.RowSelected) -> None:
+        key = str(event.row_key.value or "")
+        ref = key.split(":", 1)[1] if ":" in key else key
+        if ref:
+            self.app.show_transcript(ref)
+
+    def action_open(self) -> None:
+        table = self.query_one("#archive-switch", ContentSwitcher).visible_content
+        if isinstance(table, DataTable) and table.row_count:
+            table.action_select_cursor()
+
+
+class TranscriptScreen(Screen):
+    """One dialogue, read-only: the transcript (latest text after corrections) and its actions."""
+
+    BINDINGS = bindings(TRANSCRIPT_KEYS)
+
+    def __init__(self, ref: str, *, offer_export: bool = False) -> None:
+        super().__init__()
+        self.ref = ref
+        self.d: Any = None
+        self.offer_export = offer_export
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("Dialogstöd · Dialog", "", id="topbar")
+        with Vertical(id="transcript-body"):
+            yield TextArea("Läser in …", read_only=True, soft_wrap=True, id="transcript", show_cursor=False)
+            yield Static(Content.styled("Åtgärder", "bold"), classes="panel-title")
+            yield DataTable(id="actions", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#actions", DataTable)
+        for label, key in (("", "id"), ("Åtgärd", "text"), ("Ansvarig", "owner"), ("Senast", "due"), ("Status", "status")):
+            table.add_column(label, key=key)
+        self.load()
+
+    @work(thread=True, exclusive=True, group="transcript")
+    def load(self) -> None:
+        from assistant.export import transcript_text
+        from assistant.session import Dialogue, DialogueError
+
+        try:
+            d = Dialogue.resume(self.app.store, self.ref, clock=self.app.clock)
+        except DialogueError as exc:
+            self.app.call_from_thread(self.app.notify, str(exc), severity="error", markup=False)
+            return
+        text = transcript_text(d.state, d.row)
+        self.app.call_from_thread(self.show, d, text)
+
+    def show(self, d: Any, text: str) -> None:
+        self.d = d
+        st = d.state
+        status = STATUS_SV.get(st.status, st.status)
+        date = local_time(st.started_at.isoformat())[:10] if st.started_at else ""
+        self.query_one(TopBar).set_title(
+            Content.assemble(("Dialogstöd · ", "bold"), plain(d.clinic, "bold"), f" · {date} · {status}")
+        )
+        self.query_one(TopBar).set_right(Content(d.id[:8]))
+        area = self.query_one("#transcript", TextArea)
+        area.load_text(text)  # TextArea shows text as it is: never markup
+        table = self.query_one("#actions", DataTable)
+        table.clear()
+        for a in st.actions.values():
+            table.add_row(
+                Text(a.action_id),
+                Text(one_line(a.text, 70)),
+                Text(one_line(a.owner or "", 24)),
+                Text(a.due or ""),
+                Text("☑ klar" if a.status == "done" else "☐ öppen"),
+                key=a.action_id,
+            )
+        table.display = bool(st.actions)
+        if not st.actions:
+            self.query_one(".panel-title", Static).update(Content.styled("Åtgärder: inga", "bold"))
+        area.focus()
+        if self.offer_export:
+            self.offer_export = False
+            self.action_export()
+
+    def reload(self) -> None:
+        from assistant.export import transcript_text
+
+        if self.d is not None:
+            scroll = self.query_one("#transcript", TextArea).scroll_y
+            self.show(self.d, transcript_text(self.d.state, self.d.row))
+            self.query_one("#transcript", TextArea).scroll_to(y=scroll, animate=False)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    # ------------------------------------------------------------ export
+
+    def action_export(self) -> None:
+        from assistant import locations
+        from assistant.tui.modals import ExportModal
+
+        if self.d is None:
+            return
+        folders = [("Exportmappen", str(locations.exports_dir())), ("Aktuell katalog", str(Path.cwd()))]
+        self.app.push_screen(ExportModal(folders), self._export_chosen)
+
+    def _export_chosen(self, choice: tuple[str, str] | None) -> None:
+        if choice:
+            self.export(*choice)
+
+    @work(thread=True, group="export")
+    def export(self, fmt: str, folder: str) -> None:
+        try:
+            path = export_dialogue(self.app.store, self.d, fmt, Path(folder), self.app.clock())
+        except OSError as exc:
+            message = f"Kunde inte skriva exporten i {folder}: {exc.strerror or exc}"
+            self.app.call_from_thread(self.app.notify, message, severity="error", markup=False)
+            return
+        self.app.call_from_thread(self.app.notify, f"Skrev {path}", title="Exporterad", markup=False, timeout=12)
+
+    # ------------------------------------------------------------ actions and corrections
+
+    def action_toggle_action(self) -> None:
+        from assistant import engine as E
+
+        table = self.query_one("#actions", DataTable)
+        if self.d is None or not table.row_count:
+            self.notify("Dialogen har inga åtgärder.")
+            return
+        aid = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        action = self.d.state.actions.get(aid)
+        if action is None:
+            return
+        status = "open" if action.status == "done" else "done"
+        try:
+            self.d.do(E.UpdateAction(aid, status=status))
+        except E.EngineError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+            return
+        self.notify(f"Åtgärd {aid} är {'klar' if status == 'done' else 'öppen igen'}.", timeout=3)
+        row = table.cursor_row
+        self.reload()
+        table.move_cursor(row=row)
+
+    def action_correct(self) -> None:
+        from assistant import engine as E
+        from assistant.tui.modals import CorrectModal
+
+        if self.d is None:
+            return
+        st = self.d.state
+        questions = [(qid, E.prompt_text(st, qid), text) for qid, text in st.answers.items()]
+        if not questions:
+            self.notify("Det finns inga svar att rätta.")
+            return
+        self.app.push_screen(CorrectModal(self._save_correction, questions))
+
+    def _save_correction(self, qid: str, text: str, who: str) -> str | None:
+        from assistant import engine as E
+
+        try:
+            made = self.d.do(E.Correct(qid, text, who=who or None))
+        except E.EngineError as exc:
+            return str(exc)
+        if any(e.kind == "pii_masked" for e in made):
+            self.notify("Ett personnummer upptäcktes och maskerades innan rättelsen sparades.", severity="warning")
+        self.notify("Rättelsen är sparad; texten visar nu den rättade versionen.", timeout=4)
+        self.reload()
+        return None
+
+    def action_continue(self) -> None:
+        from assistant.tui.modals import ConfirmModal
+
+        if self.d is None:
+            return
+        if self.d.state.finished:
+            self.app.push_screen(
+                ConfirmModal("Öppna den avslutade dialogen igen?", "Den får status ”pågår” tills ni avslutar den igen."),
+                self._reopen,
+            )
+            return
+        self.app.pop_screen()
+        self.app.open_dialogue(self.d.id)
+
+    def _reopen(self, yes: bool | None) -> None:
+        from assistant import engine as E
+
+        if not yes:
+            return
+        try:
+            self.d.do(E.Reopen())
+        except E.EngineError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+            return
+        self.app.pop_screen()
+        self.app.open_dialogue(self.d.id)
+
+    def palette_commands(self):
+        yield "Exportera", "md, html, docx eller json (e)", self.action_export
+        yield "Rätta ett svar", "Sparas som rättelse (r)", self.action_correct
+        yield "Åtgärd klar/öppen", "Markera vald åtgärd (k)", self.action_toggle_action
+        yield "Fortsätt dialogen", "Öppna dialogen (f)", self.action_continue
+
+
+def export_dialogue(store: Any, d: Any, fmt: str, folder: Path, generated: Any = None) -> Path:
+    """Write one export with the default name into ``folder`` (created 0700 if it is the exports dir)."""
+    from assistant import locations
+    from assistant.export import default_filename, export_bytes, write_private
+
+    data = export_bytes(store, d.state, d.row, fmt, generated=generated)
+    folder = Path(folder)
+    if folder == locations.exports_dir() or not folder.exists():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+    return write_private(folder / default_filename(d.row, fmt), data)

@@ -1,0 +1,175 @@
+"""The conversation as messages: built from a dialogue's events, never kept as state of its own.
+
+``messages(state, events, tracker)`` turns events into chat messages; the current prompt is laid
+out from ``engine.prompt_view(state)``. Everything a person wrote goes through ``plain`` (no
+markup, escapes visible).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from textual.content import Content
+
+from assistant import engine as E
+from assistant.tui.text import plain
+
+VIA_LABELS = {"parked": "parkerad fråga", "suggestion": "förslag", "back": "tillbaka", "jump": ""}
+
+
+@dataclass(frozen=True)
+class Msg:
+    kind: str  # prompt | answer | system | note | action | welcome
+    content: Content
+    seq: int = 0
+
+
+@dataclass
+class Tracker:
+    """What the chat has already shown (a display detail, not dialogue state)."""
+
+    last_section: str | None = None
+    last_subarea: str | None = None
+    seen: set[int] = field(default_factory=set)
+
+
+def section_label(state: E.State, qid: str | None) -> tuple[str | None, str]:
+    sid = state.section_id_of(qid) if qid else None
+    if sid is None or sid not in state.flow.section_index:
+        return None, ""
+    return sid, state.flow.section_label(state.section(sid))
+
+
+def welcome(state: E.State, row: dict) -> Msg:
+    flow = state.flow
+    mode = "Självskattning" if state.mode == "self" else "Uppföljningsdialog"
+    parts: list = [
+        (f"{mode} · ", "bold"),
+        plain(state.dialogue.get("clinic") or row.get("clinic", ""), "bold"),
+        ("\n", ""),
+        (flow.title, "$text-muted"),
+    ]
+    if state.roles:
+        people = ", ".join(f"{n} ({r})" if r else n for n, r in state.roles.items())
+        parts += [("\nDeltagare: ", "bold"), plain(people)]
+    if state.focus:
+        for party, sections in state.focus.items():
+            labels = [flow.section_label(flow.section_index[s]) for s in sections if s in flow.section_index]
+            if labels:
+                parts += [(f"\nFokus ({party}): ", "bold"), plain(", ".join(labels))]
+    parts.append(
+        (
+            "\nSkriv svaret och tryck Enter. Ctrl+J ger ny rad. F1 visar alla tangenter, "
+            "Ctrl+P alla kommandon. Allt sparas direkt.",
+            "$text-muted",
+        )
+    )
+    return Msg("welcome", Content.assemble(*parts))
+
+
+def prompt_message(state: E.State, event: E.Event, tracker: Tracker, current: bool) -> Msg:
+    view = E.prompt_view(state) if current else None
+    if view is not None and view.qid != event.qid:
+        view = None
+    sid, label = section_label(state, event.qid)
+    parts: list = []
+    if sid != tracker.last_section:
+        right = f"  {view.position}/{view.total}" if view is not None and view.position else ""
+        parts.append((f"── {label} ──{right}\n", "bold $text-accent"))
+        if view is not None and view.section_intro:
+            parts += [plain(view.section_intro, "italic $text-muted"), "\n"]
+        tracker.last_section = sid
+        tracker.last_subarea = None
+    subarea = view.subarea if view is not None else None
+    if subarea and subarea != tracker.last_subarea:
+        parts.append((f"[{subarea}]\n", "$text-muted"))
+        tracker.last_subarea = subarea
+    via = VIA_LABELS.get(str(event.payload.get("via") or ""), "")
+    if view is not None and view.parked:
+        via = "parkerad fråga"
+    if via:
+        parts.append((f"({via}) ", "italic $text-warning"))
+    parts.append(plain(event.text or event.qid or "", "bold"))
+    if view is not None:
+        for line in view.choice_lines():
+            parts += ["\n  ", plain(line)]
+        if view.choices:
+            parts.append(("\n  Svara med siffran (flera: 1, 3) eller texten.", "$text-muted"))
+        if view.scale:
+            parts.append((f"\n  Svara {view.scale[0]}–{view.scale[1]}.", "$text-muted"))
+        if view.type == "number":
+            parts.append(("\n  Svara med ett tal.", "$text-muted"))
+        if view.help:
+            parts += [("\nHjälp: ", "italic $text-muted"), plain(view.help, "italic $text-muted")]
+        if view.previous_answer is not None:
+            parts += [("\nTidigare svar: ", "$text-muted"), plain(view.previous_answer)]
+    return Msg("prompt", Content.assemble(*parts), event.seq)
+
+
+def _action_text(state: E.State, e: E.Event) -> Content:
+    aid = e.payload.get("action_id", "")
+    extra = ", ".join(
+        x for x in (e.payload.get("owner") and f"ansvarig {e.payload['owner']}", e.payload.get("due")) if x
+    )
+    return Content.assemble(
+        (f"☐ Åtgärd {aid}: ", "bold"), plain(e.text or ""), plain(f" ({extra})" if extra else "", "$text-muted")
+    )
+
+
+def messages(state: E.State, events: list[E.Event], tracker: Tracker) -> list[Msg]:
+    """Chat messages for ``events`` (already folded into ``state``)."""
+    out: list[Msg] = []
+    last_prompt = max((i for i, e in enumerate(events) if e.kind == "prompted"), default=-1)
+    flow = state.flow
+    for i, e in enumerate(events):
+        if e.seq in tracker.seen:
+            continue
+        tracker.seen.add(e.seq)
+        kind = e.kind
+        if kind == "prompted":
+            current = i == last_prompt and state.current is not None and state.current.qid == e.qid
+            out.append(prompt_message(state, e, tracker, current))
+        elif kind == "answered":
+            out.append(Msg("answer", plain(e.text or ""), e.seq))
+        elif kind == "skipped":
+            out.append(Msg("system", Content("Hoppade över frågan."), e.seq))
+        elif kind == "parked":
+            out.append(Msg("system", Content("Parkerad till senare (Ctrl+R tar upp den)."), e.seq))
+        elif kind == "went_back":
+            out.append(Msg("system", Content("Tillbaka till en tidigare fråga."), e.seq))
+        elif kind == "jumped":
+            section = e.payload.get("section")
+            label = flow.section_label(flow.section_index[section]) if section in flow.section_index else section
+            out.append(Msg("system", Content(f"Går till {label}."), e.seq))
+            tracker.last_section = None
+        elif kind == "section_ended":
+            section = e.payload.get("section")
+            label = flow.section_label(flow.section_index[section]) if section in flow.section_index else section
+            out.append(Msg("system", Content(f"{label} avslutat."), e.seq))
+        elif kind == "noted":
+            out.append(Msg("note", Content.assemble(("✎ Anteckning: ", "bold"), plain(e.text or "")), e.seq))
+        elif kind == "action_added":
+            out.append(Msg("action", _action_text(state, e), e.seq))
+        elif kind == "action_updated":
+            status = e.payload.get("status")
+            word = {"done": "klar", "open": "öppen igen"}.get(str(status), "ändrad")
+            out.append(Msg("system", Content(f"Åtgärd {e.payload.get('action_id', '')} är {word}."), e.seq))
+        elif kind == "suggestion_accepted":
+            reason = state.offered.get(str(e.payload.get("sid")), {}).get("reason", "")
+            out.append(Msg("system", Content.assemble("Förslag taget: ", plain(reason)), e.seq))
+        elif kind == "suggestion_dismissed":
+            reason = state.offered.get(str(e.payload.get("sid")), {}).get("reason", "")
+            out.append(Msg("system", Content.assemble("Förslag avböjt: ", plain(reason)), e.seq))
+        elif kind == "corrected":
+            out.append(
+                Msg("system", Content.assemble("Rättelse: ", plain(E.prompt_text(state, e.qid or ""))), e.seq)
+            )
+        elif kind == "pii_masked":
+            out.append(Msg("system", Content("Ett personnummer maskerades innan det sparades."), e.seq))
+        elif kind == "opened":
+            out.append(Msg("system", Content("Mötet började."), e.seq))
+        elif kind == "finished":
+            out.append(Msg("system", Content("Dialogen avslutades."), e.seq))
+        elif kind == "reopened":
+            out.append(Msg("system", Content("Dialogen öppnades igen."), e.seq))
+    return out

@@ -1,0 +1,485 @@
+"""The dialogue screen: the conversation, the answer box, coverage and time, data and suggestions.
+
+The screen holds a ``Dialogue`` and nothing else of the dialogue: after every ``dialogue.do(...)``
+(which commits the events before it returns) it re-reads ``dialogue.state`` and lays it out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.markup import escape
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Static
+
+from assistant import engine as E
+from assistant.session import Dialogue, flagged
+from assistant.tui import chatlog
+from assistant.tui.keys import DIALOGUE_KEYS, bindings
+from assistant.tui.text import clock_text, plain, plain_line
+from assistant.tui.widgets import AnswerBox, TopBar
+
+MOUNT_BATCH = 150  # messages mounted at a time; older ones wait behind "Visa tidigare"
+
+PII_NOTICE = "Ett personnummer upptäcktes och maskerades innan det sparades."
+
+
+class ChatMessage(Static):
+    ALLOW_SELECT = True
+
+    def __init__(self, msg: chatlog.Msg) -> None:
+        super().__init__(msg.content, classes=f"msg {msg.kind}", markup=False)
+        self.msg = msg
+
+
+class ChatView(VerticalScroll):
+    """The conversation. Mounts the newest messages; older ones load on request."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.waiting: list[chatlog.Msg] = []  # older messages not mounted yet
+
+    def compose(self) -> ComposeResult:
+        yield Button("", id="older", classes="hidden", compact=True)
+
+    def on_mount(self) -> None:
+        self.anchor()
+
+    def add(self, msgs: list[chatlog.Msg], *, history: bool = False) -> None:
+        if history and len(msgs) > MOUNT_BATCH:
+            self.waiting = msgs[:-MOUNT_BATCH] + self.waiting
+            msgs = msgs[-MOUNT_BATCH:]
+        if msgs:
+            self.mount_all([ChatMessage(m) for m in msgs])
+        self._update_older()
+        self.anchor()
+
+    def _update_older(self) -> None:
+        button = self.query_one("#older", Button)
+        button.label = Content(f"▲ Visa {min(len(self.waiting), MOUNT_BATCH)} tidigare meddelanden")
+        button.set_class(not self.waiting, "hidden")
+
+    @on(Button.Pressed, "#older")
+    def load_older(self) -> None:
+        batch, self.waiting = self.waiting[-MOUNT_BATCH:], self.waiting[:-MOUNT_BATCH]
+        self.mount_all([ChatMessage(m) for m in batch], after=self.query_one("#older"))
+        self._update_older()
+
+
+class SuggestionItem(Vertical):
+    def __init__(self, number: int, suggestion: E.Suggestion) -> None:
+        super().__init__(classes="suggestion")
+        self.number = number
+        self.suggestion = suggestion
+
+    def compose(self) -> ComposeResult:
+        s = self.suggestion
+        yield Static(
+            Content.assemble((f"{self.number} ", "bold $text-accent"), plain(s.title, "bold"), "\n", plain(s.reason, "$text-muted")),
+            markup=False,
+        )
+        with Horizontal(classes="suggestion-buttons"):
+            yield Button("Ta", classes="take", compact=True, variant="primary")
+            yield Button("Avböj", classes="dismiss", compact=True)
+
+
+class DialogueScreen(Screen):
+    BINDINGS = bindings(DIALOGUE_KEYS)
+
+    def __init__(self, dialogue: Dialogue, *, fresh: bool = False) -> None:
+        super().__init__()
+        self.d = dialogue
+        self.fresh = fresh
+        self.tracker = chatlog.Tracker()
+        self.flags_ready = False
+        self.shown_warnings: set[str] = set()
+        self.listed: list[E.Suggestion] = []
+
+    # ------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(self.title_content(), self.clock_content(), id="topbar")
+        with Horizontal(id="body"):
+            with VerticalScroll(id="areas-panel", classes="side"):
+                yield Static(Content.styled("Områden", "bold"), classes="panel-title")
+                yield Static("", id="areas", markup=False)
+            with Vertical(id="center"):
+                yield ChatView(id="chat")
+                yield Static("", id="status-line", markup=False)
+                yield AnswerBox(placeholder="Skriv svaret – Enter skickar, Ctrl+J ger ny rad", id="answer")
+            with VerticalScroll(id="data-panel", classes="side"):
+                yield Static(Content.styled("Data", "bold"), classes="panel-title")
+                yield Static(Content("Läser in data …"), id="flags", markup=False)
+                yield Static(Content.styled("Förslag", "bold"), classes="panel-title")
+                yield Vertical(id="suggestions")
+                yield Static("", id="suggestions-empty", classes="muted", markup=False)
+        yield Footer()
+
+    def title_content(self) -> Content:
+        mode = " · självskattning" if self.d.state.mode == "self" else ""
+        return Content.assemble(
+            ("Dialogstöd · ", "bold"), plain(self.d.clinic, "bold"), (f" · {self.d.flow.title}{mode}", "")
+        )
+
+    def clock_content(self) -> Content:
+        return Content(f"{clock_text(self.d.elapsed())} / {self.d.flow.meeting_minutes} min")
+
+    def on_mount(self) -> None:
+        state = self.d.state
+        history = [chatlog.welcome(state, self.d.row)] + chatlog.messages(state, self.d.events, self.tracker)
+        if not self.fresh and state.answers:
+            history.append(
+                chatlog.Msg("system", Content(f"Fortsätter där ni slutade ({len(state.answers)} svar hittills)."))
+            )
+        chat = self.query_one(ChatView)
+        chat.add(history, history=True)
+        if state.current is None:
+            chat.add([chatlog.Msg("system", Content(self.nothing_to_answer()))])
+        self.refresh_panels()
+        self.query_one(AnswerBox).focus()
+        self.load_flags()
+        self.set_interval(10, self.tick)
+
+    @work(thread=True, exclusive=True, group="flags")
+    def load_flags(self) -> None:
+        self.d.flags()  # slow the first time (statistics); cached on the dialogue
+        self.app.call_from_thread(self.on_flags_ready)
+
+    def on_flags_ready(self) -> None:
+        self.flags_ready = True
+        self.refresh_panels()
+
+    def tick(self) -> None:
+        self.query_one(TopBar).set_right(self.clock_content())
+        self.show_warnings()
+
+    # ------------------------------------------------------------ running commands
+
+    def run(self, command: Any) -> list[E.Event] | None:
+        """Commit a command (dialogue.do writes the events before returning), then lay out the new state."""
+        try:
+            made = self.d.do(command)
+        except E.EngineError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+            return None
+        self.after(made)
+        return made
+
+    def after(self, made: list[E.Event]) -> None:
+        if any(e.kind == "pii_masked" for e in made):
+            self.notify(PII_NOTICE, title="Personnummer", severity="warning", markup=False, timeout=10)
+        chat = self.query_one(ChatView)
+        new = chatlog.messages(self.d.state, made, self.tracker)
+        if made and self.d.state.current is None and not self.d.state.finished:
+            new.append(chatlog.Msg("system", Content(self.nothing_to_answer())))
+        chat.add(new)
+        self.refresh_panels()
+
+    def nothing_to_answer(self) -> str:
+        st = self.d.state
+        if st.finished:
+            return "Dialogen är avslutad."
+        parked = f" {len(st.parked)} frågor är parkerade (Ctrl+R)." if st.parked else ""
+        return (
+            "Alla frågor är besvarade, överhoppade eller parkerade." + parked
+            + " Gå till ett avsnitt med Ctrl+G, eller avsluta dialogen med F9."
+        )
+
+    # ------------------------------------------------------------ panels
+
+    def refresh_panels(self) -> None:
+        self.query_one(TopBar).set_right(self.clock_content())
+        self.query_one("#areas", Static).update(self.areas_content())
+        self.refresh_data()
+        self.show_warnings()
+        self.query_one("#status-line", Static).update(self.status_content())
+
+    def areas_content(self) -> Content:
+        parts: list = []
+        st = self.d.state
+        for a in self.d.coverage():
+            mark, style = {"complete": ("✓", "$text-success"), "touched": ("●", "$text-accent")}.get(
+                a.status, ("○", "$text-warning")
+            )
+            label = a.label if len(a.label) <= 16 else a.label[:15] + "…"
+            line_style = "bold reverse" if a.current else ""
+            parts.append((f"{mark} ", style + (" " + line_style if line_style else "")))
+            parts.append((f"{label:<16} {a.answered:>2}/{a.total:<2}", line_style))
+            parts.append(("★" if a.focus else " ", "$text-accent"))
+            spent = int(a.spent_seconds // 60)
+            time_style = "$text-error" if a.overrun else "$text-muted"
+            parts.append((f"\n  {spent}/{a.minutes} min" + ("  (klart)" if a.ended else "") + "\n", time_style))
+        parts.append((f"\nParkerade: {len(st.parked)}", "$text-warning" if st.parked else ""))
+        parts.append(f"\nAnteckningar: {len(st.notes)}")
+        parts.append(f"\nÅtgärder: {len(st.actions)}")
+        if any(a.focus for a in self.d.coverage()):
+            parts.append(("\n★ fokusområde", "$text-muted"))
+        return Content.assemble(*parts)
+
+    def status_content(self) -> Content:
+        """A one-line summary, shown instead of the side panels in narrow windows."""
+        parts: list = []
+        for a in self.d.coverage():
+            mark = {"complete": "✓", "touched": "●"}.get(a.status, "○")
+            parts.append((f"{a.area or a.label[:3]}{mark} ", "bold" if a.current else ""))
+        st = self.d.state
+        if st.parked:
+            parts.append(f"· Parkerade {len(st.parked)} ")
+        if self.listed:
+            parts.append((f"· Förslag {len(self.listed)} (Ctrl+T tar, Ctrl+F listar)", "$text-accent"))
+        return Content.assemble(*parts)
+
+    def refresh_data(self) -> None:
+        flags_view = self.query_one("#flags", Static)
+        if not self.flags_ready:
+            return
+        flags = self.d.flags()
+        shown = flagged(flags)
+        if not flags:
+            flags_view.update(Content.styled("Ingen data importerad för mottagningen.", "$text-muted"))
+        elif not shown:
+            flags_view.update(Content("Inget sticker ut i datan."))
+        else:
+            parts: list = []
+            for f in shown:
+                labels = getattr(f, "state_labels", None) or []
+                parts += [("▼ ", "$text-warning"), plain(f.label, "bold"), (f" {f.period}\n", "$text-muted")]
+                parts += ["  ", plain(str(f.text).split(", 95 %")[0].split(". ")[0]), "\n"]
+                if labels:
+                    parts += [("  " + ", ".join(labels) + "\n", "$text-muted")]
+            small = [f for f in flags if "insufficient_data" in f.states]
+            if small:
+                parts.append((f"({len(small)} indikatorer har för få observationer för att flaggas.)", "$text-muted"))
+            flags_view.update(Content.assemble(*parts).rstrip())
+        found = self.d.offer() if not self.d.state.finished else []
+        if [s.sid for s in found] != [s.sid for s in self.listed] or not self.query("#suggestions > SuggestionItem"):
+            self.listed = found
+            box = self.query_one("#suggestions", Vertical)
+            box.remove_children()
+            box.mount_all([SuggestionItem(i, s) for i, s in enumerate(found[:9], 1)])
+        self.listed = found
+        empty = self.query_one("#suggestions-empty", Static)
+        empty.update(Content("Inga förslag just nu." if not found else "Ctrl+T tar förslag 1 · Ctrl+F listar alla"))
+
+    def show_warnings(self) -> None:
+        for w in self.d.warnings():
+            if w not in self.shown_warnings:
+                self.shown_warnings.add(w)
+                self.notify(w, title="Tid", severity="warning", markup=False, timeout=12)
+
+    # ------------------------------------------------------------ the answer box
+
+    @on(AnswerBox.Submitted, "#answer")
+    def send(self, event: AnswerBox.Submitted) -> None:
+        self.action_send()
+
+    def action_send(self) -> None:
+        box = self.query_one("#answer", AnswerBox)
+        if self.d.state.current is None:
+            self.notify(self.nothing_to_answer(), markup=False)
+            return
+        if not box.text.strip():
+            self.notify("Svaret är tomt. Skriv ett svar, eller hoppa över frågan med Ctrl+S.", severity="warning")
+            return
+        if self.run(E.Answer(box.text)) is not None:
+            box.clear()
+
+    def action_newline(self) -> None:
+        box = self.query_one("#answer", AnswerBox)
+        box.focus()
+        box.insert_newline()
+
+    # ------------------------------------------------------------ navigation
+
+    def action_skip(self) -> None:
+        self.run(E.Skip())
+
+    def action_back(self) -> None:
+        self.run(E.Back())
+
+    def action_park(self) -> None:
+        if self.run(E.Park()) is not None:
+            self.notify(f"Parkerad. {len(self.d.state.parked)} på parkeringsplatsen.", timeout=3)
+
+    def action_end_section(self) -> None:
+        self.run(E.EndSection())
+
+    def visible_sections(self):
+        return [s for s in self.d.flow.sections if not (self.d.state.mode == "self" and s.facilitator_only)]
+
+    def action_jump(self) -> None:
+        from assistant.tui.modals import PickerModal
+
+        marks = {a.section: a for a in self.d.coverage()}
+        options = []
+        for s in self.visible_sections():
+            a = marks.get(s.id)
+            mark = {"complete": "✓", "touched": "●"}.get(a.status, "○") if a else " "
+            count = f"  {a.answered}/{a.total}" if a else ""
+            options.append((Content(f"{mark} {self.d.flow.section_label(s)}{count}"), s.id))
+        self.app.push_screen(PickerModal("Gå till avsnitt", options), self._jumped)
+
+    def _jumped(self, section: str | None) -> None:
+        if section:
+            self.run(E.Jump(section))
+        self.query_one(AnswerBox).focus()
+
+    def action_return_parked(self) -> None:
+        from assistant.tui.modals import PickerModal
+
+        parked = list(self.d.state.parked)
+        if not parked:
+            self.notify("Parkeringsplatsen är tom.")
+            return
+        if len(parked) == 1:
+            self.run(E.ReturnToParked(parked[0]))
+            return
+        options = [(plain_line(E.prompt_text(self.d.state, q), 90), q) for q in parked]
+        self.app.push_screen(PickerModal("Parkerade frågor", options), self._returned)
+
+    def _returned(self, qid: str | None) -> None:
+        if qid:
+            self.run(E.ReturnToParked(qid))
+        self.query_one(AnswerBox).focus()
+
+    # ------------------------------------------------------------ notes and actions
+
+    def action_note(self) -> None:
+        from assistant.tui.modals import NoteModal
+
+        self.app.push_screen(NoteModal(self._save_note), lambda _: self.query_one(AnswerBox).focus())
+
+    def _save_note(self, text: str) -> str | None:
+        try:
+            made = self.d.do(E.AddNote(text))
+        except E.EngineError as exc:
+            return str(exc)
+        self.after(made)
+        self.notify("Anteckningen är sparad.", timeout=3)
+        return None
+
+    def action_action(self) -> None:
+        from assistant.tui.modals import ActionModal
+
+        names = list(self.d.state.roles)
+        self.app.push_screen(ActionModal(self._save_action, names), lambda _: self.query_one(AnswerBox).focus())
+
+    def _save_action(self, text: str, owner: str, due: str) -> str | None:
+        try:
+            made = self.d.do(E.AddAction(text, owner or None, due or None))
+        except E.EngineError as exc:
+            return str(exc)
+        self.after(made)
+        action = list(self.d.state.actions.values())[-1]
+        self.notify(f"Åtgärd {action.action_id} är sparad.", timeout=3)
+        return None
+
+    # ------------------------------------------------------------ suggestions
+
+    def accept(self, sid: str) -> None:
+        before = len(self.d.state.actions)
+        if self.run(E.Accept(sid)) is not None and len(self.d.state.actions) > before:
+            self.notify("Förslaget blev en åtgärd.", timeout=3)
+        self.query_one(AnswerBox).focus()
+
+    def dismiss_suggestion(self, sid: str) -> None:
+        if self.run(E.Dismiss(sid)) is not None:
+            self.notify("Förslaget avböjt.", timeout=3)
+        self.query_one(AnswerBox).focus()
+
+    def action_accept_first(self) -> None:
+        self.accept_number(1)
+
+    def accept_number(self, n: int) -> None:
+        if not self.flags_ready:
+            self.notify("Data läses fortfarande in …")
+            return
+        if n > len(self.listed):
+            self.notify("Inga förslag just nu." if not self.listed else f"Det finns bara {len(self.listed)} förslag.")
+            return
+        self.accept(self.listed[n - 1].sid)
+
+    def action_suggestions(self) -> None:
+        from assistant.tui.modals import SuggestionsModal
+
+        if not self.listed:
+            self.notify("Inga förslag just nu.")
+            return
+        self.app.push_screen(SuggestionsModal(self.listed), self._suggestion_chosen)
+
+    def _suggestion_chosen(self, choice: tuple[str, str] | None) -> None:
+        if not choice:
+            self.query_one(AnswerBox).focus()
+            return
+        what, sid = choice
+        if what == "accept":
+            self.accept(sid)
+        else:
+            self.dismiss_suggestion(sid)
+
+    @on(Button.Pressed, "SuggestionItem .take")
+    def _take_clicked(self, event: Button.Pressed) -> None:
+        item = next(a for a in event.button.ancestors if isinstance(a, SuggestionItem))
+        self.accept(item.suggestion.sid)
+
+    @on(Button.Pressed, "SuggestionItem .dismiss")
+    def _dismiss_clicked(self, event: Button.Pressed) -> None:
+        item = next(a for a in event.button.ancestors if isinstance(a, SuggestionItem))
+        self.dismiss_suggestion(item.suggestion.sid)
+
+    # ------------------------------------------------------------ finishing
+
+    def action_finish(self) -> None:
+        from assistant.tui.modals import ConfirmModal
+
+        untouched = [a.label for a in self.d.coverage() if not a.touched]
+        detail = "Ni kan fortfarande rätta svar och exportera efteråt."
+        if untouched:
+            detail = "Ännu inte berört: " + ", ".join(untouched) + ". " + detail
+        self.app.push_screen(
+            ConfirmModal("Avsluta dialogen?", detail, yes="Avsluta dialogen", no="Fortsätt"), self._finish_confirmed
+        )
+
+    def _finish_confirmed(self, yes: bool | None) -> None:
+        if not yes:
+            self.query_one(AnswerBox).focus()
+            return
+        if self.run(E.Finish()) is None:
+            return
+        ref = self.d.id
+        self.app.pop_screen()
+        from assistant.tui.archive import TranscriptScreen
+
+        self.app.push_screen(TranscriptScreen(ref, offer_export=True))
+
+    def action_toggle_panels(self) -> None:
+        self.toggle_class("show-panels")
+
+    # ------------------------------------------------------------ the palette
+
+    def palette_commands(self):
+        yield "Skicka svaret", "Skicka det som står i svarsrutan (Enter)", self.action_send
+        yield "Hoppa över frågan", "Ctrl+S", self.action_skip
+        yield "Tillbaka", "Gå tillbaka till förra frågan (Ctrl+B)", self.action_back
+        yield "Parkera frågan", "Spara frågan till senare (Ctrl+K)", self.action_park
+        yield "Ta upp parkerad fråga", "Ctrl+R", self.action_return_parked
+        yield "Gå till avsnitt", "Välj avsnitt (Ctrl+G)", self.action_jump
+        for s in self.visible_sections():
+            label = self.d.flow.section_label(s)
+            yield f"Gå till {label}", "Hoppa direkt till avsnittet", (lambda sid=s.id: self.run(E.Jump(sid)))
+        yield "Avsnitt klart", "Avsluta avsnittet och gå vidare (Ctrl+E)", self.action_end_section
+        yield "Anteckning", "Skriv en anteckning (Ctrl+N)", self.action_note
+        yield "Åtgärd", "Lägg till en åtgärd (Ctrl+A)", self.action_action
+        yield "Förslag", "Lista förslagen (Ctrl+F)", self.action_suggestions
+        for i, s in enumerate(self.listed[:9], 1):
+            # The palette reads names and help as markup: user text is escaped (and made terminal-safe).
+            title = escape(plain_line(s.title, 60).plain)
+            reason = escape(plain_line(s.reason, 120).plain)
+            yield f"Ta förslag {i}: {title}", reason, (lambda sid=s.sid: self.accept(sid))
+            yield f"Avböj förslag {i}: {title}", reason, (lambda sid=s.sid: self.dismiss_suggestion(sid))
+        yield "Visa/dölj paneler", "F3", self.action_toggle_panels
+        yield "Avsluta dialogen", "Avsluta (bekräftas) och exportera (F9)", self.action_finish

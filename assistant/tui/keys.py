@@ -1,0 +1,111 @@
+"""Every key of the app in one place: the bindings, the footer, the help screen (F1) and the palette.
+
+Keys were chosen for what terminals actually deliver:
+- Enter sends. Most terminals send the same code for Shift+Enter and Alt+Enter as for Enter, so a
+  new line in an answer is Ctrl+J (a line feed, which every terminal sends); Shift+Enter and
+  Alt+Enter also work where the terminal tells them apart (kitty keyboard protocol).
+- Alt+digit is not used for anything important: without the kitty protocol Textual reads Alt+1 as
+  "¡" (and Alt+6 as "§", a key on Swedish keyboards). Ctrl+T takes the top suggestion, Ctrl+F lists
+  them all.
+- Ctrl+K and Ctrl+A are text-editing keys in Textual's TextArea (delete to end of line, line
+  start); on the dialogue screen they are priority bindings for Parkera and Åtgärd. Home and End
+  still move in the answer box. Ctrl+E (Avsnitt klart) likewise replaces "end of line".
+- Ctrl+B is tmux's prefix: inside tmux press Ctrl+B twice, or use the command palette (Ctrl+P).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Key:
+    key: str  # Textual key names, comma separated
+    action: str
+    label: str  # footer label
+    help: str  # help screen / palette text
+    show: bool = True
+    priority: bool = False
+    bind: bool = True  # False: listed in the help only (bound another way)
+
+    def binding(self):
+        from textual.binding import Binding
+
+        return Binding(self.key, self.action, self.label, show=self.show, priority=self.priority)
+
+    @property
+    def display(self) -> str:
+        return " / ".join(_display(k) for k in self.key.split(","))
+
+
+def _display(key: str) -> str:
+    parts = key.strip().split("+")
+    names = {"ctrl": "Ctrl", "alt": "Alt", "shift": "Shift", "enter": "Enter", "escape": "Esc"}
+    return "+".join(names.get(p, p.upper() if len(p) <= 3 else p.capitalize()) for p in parts)
+
+
+APP_KEYS = (
+    Key("f1", "app.help", "Hjälp", "visa alla tangenter"),
+    Key("ctrl+p", "app.command_palette", "Kommandon", "kommandopaletten: alla funktioner", show=False, priority=True),
+    Key("f2", "app.toggle_dark", "Tema", "växla ljust/mörkt tema", show=False),
+    Key("ctrl+q", "app.quit", "Stäng", "stäng appen – allt är redan sparat", priority=True),
+)
+
+START_KEYS = (
+    Key("n", "new", "Ny dialog", "starta eller förbered en ny dialog"),
+    Key("t", "archive", "Tidigare", "tidigare dialoger: sök, läs, exportera, rätta"),
+    Key("i", "import", "Importera data", "importera indikatordata (CSV eller .xlsx)"),
+    Key("d", "demo", "Demodata", "importera de påhittade demodata", show=False),
+    Key("enter", "", "Fortsätt", "fortsätt den markerade dialogen", show=False, bind=False),
+    Key("1,2,3,4,5,6,7,8,9", "", "Fortsätt", "fortsätt dialog nummer 1–9 i listan", show=False, bind=False),
+)
+
+DIALOGUE_KEYS = (
+    Key("enter", "send", "Skicka", "skicka svaret", show=True),
+    Key("ctrl+j", "newline", "Ny rad", "ny rad i svaret (även Shift+Enter/Alt+Enter där terminalen skiljer på dem)"),
+    Key("ctrl+s", "skip", "Hoppa", "hoppa över frågan", priority=True),
+    Key("ctrl+b", "back", "Tillbaka", "tillbaka till förra frågan (i tmux: Ctrl+B två gånger)", priority=True),
+    Key("ctrl+k", "park", "Parkera", "parkera frågan till senare", priority=True),
+    Key("ctrl+n", "note", "Anteckning", "skriv en anteckning", priority=True),
+    Key("ctrl+a", "action", "Åtgärd", "lägg till en åtgärd med ansvarig och datum", priority=True),
+    Key("ctrl+g", "jump", "Gå till", "gå till ett avsnitt", priority=True),
+    Key("ctrl+t", "accept_first", "Ta förslag", "ta det översta förslaget som nästa fråga", priority=True),
+    Key("ctrl+f", "suggestions", "Förslag", "lista förslagen: ta eller avböj", priority=True),
+    Key("ctrl+r", "return_parked", "Parkerade", "ta upp en parkerad fråga", show=False, priority=True),
+    Key("ctrl+e", "end_section", "Avsnitt klart", "avsluta avsnittet och gå vidare", show=False, priority=True),
+    Key("f3", "toggle_panels", "Paneler", "visa/dölj sidopanelerna (smala fönster)", show=False),
+    Key("f9", "finish", "Avsluta dialogen", "avsluta dialogen (bekräftas), sedan export", show=False),
+)
+
+ARCHIVE_KEYS = (
+    Key("escape", "back", "Tillbaka", "tillbaka till startsidan"),
+    Key("ctrl+f", "focus_search", "Sök", "fritextsök i alla dialoger (avvik* söker på ordbörjan)"),
+    Key("enter", "open", "Öppna", "öppna dialogen", show=False),
+)
+
+TRANSCRIPT_KEYS = (
+    Key("escape", "back", "Tillbaka", "tillbaka"),
+    Key("e", "export", "Exportera", "exportera: md, html, docx eller json"),
+    Key("r", "correct", "Rätta svar", "rätta ett svar (sparas som rättelse)"),
+    Key("k", "toggle_action", "Åtgärd klar/öppen", "markera vald åtgärd som klar eller öppen igen"),
+    Key("f", "continue", "Fortsätt dialogen", "öppna dialogen och fortsätt"),
+)
+
+NEW_KEYS = (
+    Key("escape", "back", "Tillbaka", "tillbaka utan att spara"),
+    Key("ctrl+s", "start_now", "Starta nu", "starta dialogen nu", priority=True),
+    Key("ctrl+o", "prepare", "Förbered", "spara som förberedd, öppnas på mötesdagen", priority=True),
+)
+
+HELP_SECTIONS = (
+    ("Överallt", APP_KEYS),
+    ("Startsidan", START_KEYS),
+    ("Dialogen", DIALOGUE_KEYS),
+    ("Ny dialog", NEW_KEYS),
+    ("Tidigare dialoger", ARCHIVE_KEYS),
+    ("En dialog i efterhand", TRANSCRIPT_KEYS),
+)
+
+
+def bindings(keys) -> list:
+    return [k.binding() for k in keys if k.bind]

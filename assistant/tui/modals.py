@@ -1,0 +1,370 @@
+"""Modal dialogs: note, action, pickers, confirmation, export, correction, and the help screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Select, Static
+from textual.widgets.option_list import Option
+
+from assistant.tui.keys import HELP_SECTIONS
+from assistant.tui.text import plain, plain_line
+from assistant.tui.widgets import AnswerBox
+
+Saver = Callable[..., "str | None"]  # returns an error message to show, or None when saved
+
+
+class Modal(ModalScreen):
+    """A modal with a title, a body and Esc to cancel."""
+
+    BINDINGS = [Binding("escape", "cancel", "Avbryt")]
+    DEFAULT_CLASSES = "modal"
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmModal(Modal):
+    BINDINGS = [Binding("escape", "cancel", "Avbryt"), Binding("j", "yes", "Ja", show=False)]
+
+    def __init__(self, question: str, detail: str = "", yes: str = "Ja", no: str = "Avbryt") -> None:
+        super().__init__()
+        self.question, self.detail, self.yes, self.no = question, detail, yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content.styled(self.question, "bold"), classes="dialog-title")
+            if self.detail:
+                yield Static(Content(self.detail), classes="muted")
+            with Horizontal(classes="buttons"):
+                yield Button(self.yes, id="yes", variant="primary")
+                yield Button(self.no, id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes", Button).focus()
+
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#yes")
+    def _yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#no")
+    def _no(self) -> None:
+        self.dismiss(False)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class NoteModal(Modal):
+    """A note: Enter saves, Ctrl+J adds a line, Esc cancels."""
+
+    def __init__(self, save: Saver, title: str = "Anteckning") -> None:
+        super().__init__()
+        self.save = save
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
+            yield AnswerBox(placeholder="Skriv anteckningen – Enter sparar, Ctrl+J ny rad", id="note-text")
+            yield Static("", id="error", classes="error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Spara", id="save", variant="primary")
+                yield Button("Avbryt", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(AnswerBox).focus()
+
+    @on(AnswerBox.Submitted)
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        error = self.save(self.query_one(AnswerBox).text)
+        if error:
+            self.query_one("#error", Static).update(Content(error))
+        else:
+            self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ActionModal(Modal):
+    """An action with owner and due date."""
+
+    def __init__(self, save: Saver, names: Sequence[str] = ()) -> None:
+        super().__init__()
+        self.save = save
+        self.names = list(names)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content.styled("Ny åtgärd", "bold"), classes="dialog-title")
+            yield Label("Vad ska göras?")
+            yield Input(placeholder="t.ex. Se över telefontiderna", id="action-text")
+            yield Label("Ansvarig")
+            yield Input(
+                placeholder="namn (valfritt)",
+                id="action-owner",
+                suggester=SuggestFromList(self.names, case_sensitive=False) if self.names else None,
+            )
+            yield Label("Klart senast")
+            yield Input(placeholder="ÅÅÅÅ-MM-DD (valfritt)", id="action-due", max_length=10)
+            yield Static("", id="error", classes="error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Spara", id="save", variant="primary")
+                yield Button("Avbryt", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#action-text", Input).focus()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        text = self.query_one("#action-text", Input).value
+        owner = self.query_one("#action-owner", Input).value
+        due = self.query_one("#action-due", Input).value
+        error = self.save(text, owner, due)
+        if error:
+            self.query_one("#error", Static).update(Content(error))
+        else:
+            self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickerModal(Modal):
+    """Pick one of a list (Enter or a click); digits 1–9 pick directly."""
+
+    def __init__(self, title: str, options: Sequence[tuple[Content, Any]], hint: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.options = list(options)
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
+            yield OptionList(*[Option(label, id=str(i)) for i, (label, _) in enumerate(self.options)], id="picker")
+            yield Static(Content(self.hint or "Enter väljer · 1–9 väljer direkt · Esc avbryter"), classes="muted")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_key(self, event) -> None:
+        if event.key.isdigit() and event.key != "0":
+            index = int(event.key) - 1
+            if index < len(self.options):
+                event.stop()
+                self.dismiss(self.options[index][1])
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.options[int(event.option.id or 0)][1])
+
+
+class SuggestionsModal(Modal):
+    """The open suggestions: Enter takes the highlighted one, Delete (or x) dismisses it."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Stäng"),
+        Binding("delete,x", "dismiss_highlighted", "Avböj"),
+        Binding("enter", "take_highlighted", "Ta", show=False),
+    ]
+
+    def __init__(self, suggestions: Sequence[Any]) -> None:
+        super().__init__()
+        self.suggestions = list(suggestions)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static(Content.styled("Förslag på följdfrågor", "bold"), classes="dialog-title")
+            options = []
+            for i, s in enumerate(self.suggestions, 1):
+                options.append(
+                    Option(
+                        Content.assemble((f"{i}. ", "bold"), plain(s.title, "bold"), "\n   ", plain(s.reason, "italic")),
+                        id=str(i - 1),
+                    )
+                )
+            yield OptionList(*options, id="picker")
+            yield Static(
+                Content("Enter eller 1–9 tar förslaget som nästa fråga · Delete/x avböjer · Esc stänger"),
+                classes="muted",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_key(self, event) -> None:
+        if event.key.isdigit() and event.key != "0":
+            index = int(event.key) - 1
+            if index < len(self.suggestions):
+                event.stop()
+                self.dismiss(("accept", self.suggestions[index].sid))
+
+    def _highlighted(self) -> Any | None:
+        index = self.query_one(OptionList).highlighted
+        return None if index is None else self.suggestions[index]
+
+    def action_take_highlighted(self) -> None:
+        s = self._highlighted()
+        if s is not None:
+            self.dismiss(("accept", s.sid))
+
+    def action_dismiss_highlighted(self) -> None:
+        s = self._highlighted()
+        if s is not None:
+            self.dismiss(("dismiss", s.sid))
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(("accept", self.suggestions[int(event.option.id or 0)].sid))
+
+
+EXPORT_FORMATS = (
+    ("html", "HTML – att läsa och skriva ut i webbläsaren"),
+    ("docx", "Word (docx) – dokumentationsmallen"),
+    ("md", "Markdown – ren text"),
+    ("json", "JSON – hela händelseloggen"),
+)
+
+
+class ExportModal(Modal):
+    """Choose a format and a folder; returns (fmt, folder) or None."""
+
+    def __init__(self, folders: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self.folders = list(folders)  # (label, path)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static(Content.styled("Exportera dialogen", "bold"), classes="dialog-title")
+            yield Label("Format")
+            with RadioSet(id="format"):
+                for i, (_, label) in enumerate(EXPORT_FORMATS):
+                    yield RadioButton(Content(label), value=i == 0)
+            yield Label("Spara i")
+            with RadioSet(id="folder"):
+                for i, (label, path) in enumerate(self.folders):
+                    yield RadioButton(plain(f"{label}: {path}"), value=i == 0)
+            with Horizontal(classes="buttons"):
+                yield Button("Exportera", id="export", variant="primary")
+                yield Button("Avbryt", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#format", RadioSet).focus()
+
+    @on(Button.Pressed, "#export")
+    def _export(self) -> None:
+        fmt = self.query_one("#format", RadioSet).pressed_index
+        folder = self.query_one("#folder", RadioSet).pressed_index
+        self.dismiss((EXPORT_FORMATS[max(fmt, 0)][0], self.folders[max(folder, 0)][1]))
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+
+class CorrectModal(Modal):
+    """Correct an answer after the meeting: pick the question, edit the text, say who."""
+
+    def __init__(self, save: Saver, questions: Sequence[tuple[str, str, str]], who: str = "") -> None:
+        super().__init__()
+        self.save = save
+        self.questions = list(questions)  # (qid, question text, current answer)
+        self.who = who
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static(Content.styled("Rätta ett svar", "bold"), classes="dialog-title")
+            yield Static(
+                Content("Rättelsen sparas som en egen händelse; det tidigare svaret finns kvar i loggen."),
+                classes="muted",
+            )
+            yield Select(
+                [(plain_line(q, 90), qid) for qid, q, _ in self.questions],
+                prompt="Välj fråga",
+                id="question",
+                allow_blank=False,
+            )
+            yield AnswerBox(
+                self.questions[0][2] if self.questions else "",
+                placeholder="Den rättade texten – Enter sparar, Ctrl+J ny rad",
+                id="correct-text",
+            )
+            yield Input(value=self.who, placeholder="Vem rättar? (valfritt)", id="who")
+            yield Static("", id="error", classes="error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Spara rättelsen", id="save", variant="primary")
+                yield Button("Avbryt", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#question", Select).focus()
+
+    @on(Select.Changed, "#question")
+    def _changed(self, event: Select.Changed) -> None:
+        for qid, _, answer in self.questions:
+            if qid == event.value:
+                self.query_one(AnswerBox).load_text(answer)
+
+    @on(AnswerBox.Submitted)
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        qid = self.query_one("#question", Select).value
+        if qid is Select.NULL:
+            self.query_one("#error", Static).update(Content("Välj en fråga."))
+            return
+        error = self.save(qid, self.query_one(AnswerBox).text, self.query_one("#who", Input).value)
+        if error:
+            self.query_one("#error", Static).update(Content(error))
+        else:
+            self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+
+class HelpScreen(Modal):
+    """F1: every key, in Swedish."""
+
+    BINDINGS = [Binding("escape,f1,q", "cancel", "Stäng")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog help"):
+            yield Static(Content.styled("Hjälp – tangenter", "bold"), classes="dialog-title")
+            with VerticalScroll(id="help-body"):
+                yield Static(help_content(), id="help-text")
+            yield Static(
+                Content(
+                    "Allt sparas medan ni skriver: stäng när som helst och fortsätt sedan från startsidan. "
+                    "Markera text med musen för att kopiera. Esc stänger hjälpen."
+                ),
+                classes="muted",
+            )
+
+
+def help_content() -> Content:
+    parts: list[Content | str | tuple[str, str]] = []
+    for title, keys in HELP_SECTIONS:
+        parts.append((title + "\n", "bold $text-accent"))
+        for k in keys:
+            parts.append((f"  {k.display:<24}", "bold"))
+            parts.append(f" {k.help}\n")
+        parts.append("\n")
+    return Content.assemble(*parts).rstrip()

@@ -1,0 +1,369 @@
+"""Ny dialog: clinic, flow, mode, participants and roles, the clinic's data, focus areas, and
+"Starta nu" or "Förbered". Shows what the clinic wished for at the previous dialogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Select, SelectionList, Static
+from textual.widgets.selection_list import Selection
+
+from assistant import engine as E
+from assistant.flows import LoadedFlow, all_flows
+from assistant.tui.continuity import match_focus, preview
+from assistant.tui.keys import NEW_KEYS, bindings
+from assistant.tui.start import local_time
+from assistant.tui.text import plain, plain_line
+from assistant.tui.widgets import TopBar
+
+PARTIES = (("mottagningen", "Mottagningen"), ("vårdvalsenheten", "Vårdvalsenheten"))
+DEFAULT_FLOW = "fysioterapi-2023"
+
+
+def role_label(role: Any) -> str:
+    return f"{role.title} – {role.responsibility.lower()}" if role.responsibility else role.title
+
+
+class ParticipantRow(Horizontal):
+    def __init__(self, roles: list[tuple[Content, str]]) -> None:
+        super().__init__(classes="participant")
+        self.roles = roles
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="Namn", classes="p-name")
+        yield Select(self.roles, prompt="Roll", classes="p-role")
+        yield Button("×", classes="p-remove", compact=True, tooltip="Ta bort deltagaren")
+
+    def set_roles(self, roles: list[tuple[Content, str]]) -> None:
+        self.roles = roles
+        if not self.query(Select):
+            return  # not composed yet: compose uses self.roles
+        select = self.query_one(Select)
+        value = select.value
+        select.set_options(roles)
+        if value in {v for _, v in roles}:
+            select.value = value
+
+    @property
+    def value(self) -> E.Participant | None:
+        name = self.query_one(Input).value.strip()
+        role = self.query_one(Select).value
+        if not name:
+            return None
+        return E.Participant(name, "" if role is Select.NULL else str(role))
+
+
+class NewDialogueScreen(Screen):
+    BINDINGS = bindings(NEW_KEYS)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flows: list[LoadedFlow] = all_flows()
+        ids = [f.flow.id for f in self.flows]
+        self.flow_id = DEFAULT_FLOW if DEFAULT_FLOW in ids else (ids[0] if ids else "")
+        self.clinics: list[str] = []
+        self.previous: Any = None
+        self.focus_touched = False
+        self._clinic_timer = None
+        self.busy = False
+
+    @property
+    def flow(self):
+        return next(f.flow for f in self.flows if f.flow.id == self.flow_id)
+
+    @property
+    def mode(self) -> str:
+        return "self" if self.query_one("#mode", RadioSet).pressed_index == 1 else "facilitator"
+
+    # ------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("Dialogstöd · Ny dialog", "")
+        with Horizontal(id="new-body"):
+            with VerticalScroll(id="new-form"):
+                yield Label("Mottagning")
+                with Horizontal(classes="row"):
+                    yield Input(placeholder="Mottagningens namn – skriv eller välj en tidigare", id="clinic")
+                    yield Select([], prompt="Tidigare mottagningar", id="earlier", classes="hidden")
+                yield Label("Flöde")
+                yield Select(
+                    [(plain(f.flow.title), f.flow.id) for f in self.flows],
+                    value=self.flow_id,
+                    allow_blank=False,
+                    id="flow",
+                )
+                yield Label("Form")
+                with RadioSet(id="mode"):
+                    yield RadioButton("Uppföljningsdialog – utvecklingsledaren leder och dokumenterar", value=True)
+                    yield RadioButton("Självskattning – mottagningens team går igenom frågorna själva")
+                yield Label("Deltagare och roller")
+                yield Vertical(id="participants")
+                yield Button("+ Lägg till deltagare", id="add-participant", compact=True)
+                yield Static("", id="focus-prompt", classes="label", markup=False)
+                with Horizontal(id="focus-row"):
+                    for key, label in PARTIES:
+                        with Vertical(classes="focus-party", id=f"party-{_css_id(key)}"):
+                            yield Label(label)
+                            yield SelectionList(id=f"focus-{_css_id(key)}", classes="focus")
+                yield Static("", id="new-error", classes="error", markup=False)
+                with Horizontal(classes="buttons"):
+                    yield Button("Starta nu", id="start-now", variant="primary")
+                    yield Button("Förbered", id="prepare")
+                    yield Button("Avbryt", id="cancel")
+            with VerticalScroll(id="new-side"):
+                yield Static(Content.styled("Mottagningens data", "bold"), classes="panel-title")
+                yield Static(Content("Skriv mottagningens namn för att se dess data."), id="new-flags", markup=False)
+                yield Static(Content.styled("Från förra dialogen", "bold"), classes="panel-title hidden", id="prev-title")
+                yield Static("", id="previous", classes="hidden", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for _ in range(2):
+            self.add_participant()
+        self.update_flow()
+        self.query_one("#clinic", Input).focus()
+        self.load_clinics()
+
+    @work(thread=True, exclusive=True, group="clinics")
+    def load_clinics(self) -> None:
+        names = [c["name"] for c in self.app.store.clinics() if c.get("dialogues")]
+        self.app.call_from_thread(self.show_clinics, names)
+
+    def show_clinics(self, names: list[str]) -> None:
+        self.clinics = names
+        if not names:
+            return
+        clinic = self.query_one("#clinic", Input)
+        clinic.suggester = SuggestFromList(names, case_sensitive=False)
+        earlier = self.query_one("#earlier", Select)
+        earlier.set_options([(plain_line(n, 50), n) for n in names])
+        earlier.remove_class("hidden")
+
+    # ------------------------------------------------------------ flow, roles, focus
+
+    def role_options(self) -> list[tuple[Content, str]]:
+        roles = [r for r in self.flow.roles if not (self.mode == "self" and r.facilitator_only)]
+        return [(plain(f"{role_label(r)} ({r.party})"), role_label(r)) for r in roles]
+
+    def add_participant(self) -> None:
+        self.query_one("#participants", Vertical).mount(ParticipantRow(self.role_options()))
+
+    def update_flow(self) -> None:
+        flow = self.flow
+        focus = flow.focus
+        count = f"{focus.min}–{focus.max}" if focus.min else f"högst {focus.max}"
+        self.query_one("#focus-prompt", Static).update(
+            Content(f"Fokusområden ({count} per part): {focus.prompt}")
+        )
+        sections = [s for s in flow.sections if s.kind == "dialogue"]
+        for key, _ in PARTIES:
+            box = self.query_one(f"#focus-{_css_id(key)}", SelectionList)
+            box.clear_options()
+            box.add_options([Selection(plain(flow.section_label(s)), s.id) for s in sections])
+        for row in self.query(ParticipantRow):
+            row.set_roles(self.role_options())
+        self.query_one(f"#party-{_css_id('vårdvalsenheten')}").set_class(self.mode == "self", "hidden")
+        self.focus_touched = False
+        self.apply_wish()
+
+    @on(Select.Changed, "#flow")
+    def _flow_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.NULL and event.value != self.flow_id:
+            self.flow_id = str(event.value)
+            self.update_flow()
+            self.schedule_clinic_info()
+
+    @on(RadioSet.Changed, "#mode")
+    def _mode_changed(self) -> None:
+        self.update_flow()
+
+    @on(SelectionList.SelectionToggled)
+    def _focus_toggled(self, event: SelectionList.SelectionToggled) -> None:
+        self.focus_touched = True
+        box = event.selection_list
+        limit = self.flow.focus.max
+        if len(box.selected) > limit:
+            box.deselect(event.selection.value)
+            self.notify(f"Välj högst {limit} fokusområden per part.", severity="warning")
+
+    @on(Button.Pressed, "#add-participant")
+    def _add(self) -> None:
+        self.add_participant()
+
+    @on(Button.Pressed, ".p-remove")
+    def _remove(self, event: Button.Pressed) -> None:
+        row = next(a for a in event.button.ancestors if isinstance(a, ParticipantRow))
+        row.remove()
+
+    # ------------------------------------------------------------ the clinic's data and history
+
+    @on(Select.Changed, "#earlier")
+    def _earlier(self, event: Select.Changed) -> None:
+        if event.value is not Select.NULL:
+            self.query_one("#clinic", Input).value = str(event.value)
+
+    @on(Input.Changed, "#clinic")
+    def _clinic_changed(self) -> None:
+        self.schedule_clinic_info()
+
+    def schedule_clinic_info(self) -> None:
+        if self._clinic_timer is not None:
+            self._clinic_timer.stop()
+        self._clinic_timer = self.set_timer(0.4, self._clinic_info_now)
+
+    def _clinic_info_now(self) -> None:
+        self.load_clinic_info(self.query_one("#clinic", Input).value.strip())
+
+    @work(thread=True, exclusive=True, group="clinic-info")
+    def load_clinic_info(self, clinic: str) -> None:
+        from assistant.session import clinic_flags, flagged
+
+        if not clinic:
+            self.app.call_from_thread(self.show_clinic_info, clinic, None, None)
+            return
+        store = self.app.store
+        flags = clinic_flags(store, clinic, latest_only=True)
+        shown = (flags, flagged(flags))
+        prev = preview(store, clinic)
+        self.app.call_from_thread(self.show_clinic_info, clinic, shown, prev)
+
+    def show_clinic_info(self, clinic: str, flags: tuple[list, list] | None, prev: Any) -> None:
+        if clinic != self.query_one("#clinic", Input).value.strip():
+            return  # the name changed while the worker ran
+        view = self.query_one("#new-flags", Static)
+        if not clinic:
+            view.update(Content("Skriv mottagningens namn för att se dess data."))
+        elif not flags or not flags[0]:
+            view.update(Content("Ingen indikatordata för mottagningen. Importera data från startsidan (i)."))
+        elif not flags[1]:
+            view.update(Content(f"Inget sticker ut i datan ({len(flags[0])} indikatorer)."))
+        else:
+            parts: list = []
+            for f in flags[1]:
+                parts += [("▼ ", "$text-warning"), plain(f.label, "bold"), (f" {f.period}\n", "$text-muted")]
+                parts += ["  ", plain(str(f.text).split(", 95 %")[0].split(". ")[0]), "\n"]
+            parts.append(("Visas för alla i dialogen när mötet börjar.", "$text-muted"))
+            view.update(Content.assemble(*parts))
+        self.previous = prev
+        title = self.query_one("#prev-title", Static)
+        box = self.query_one("#previous", Static)
+        title.set_class(prev is None, "hidden")
+        box.set_class(prev is None, "hidden")
+        if prev is not None:
+            parts = [(f"Dialogen {local_time(prev.previous_started)[:10]}\n", "$text-muted")]
+            parts += [("Önskemål inför detta möte:\n", "bold")]
+            parts.append(plain(prev.wish) if prev.wish else ("(inget svar)", "$text-muted"))
+            parts.append(("\n\nÖppna åtgärder:\n", "bold"))
+            if prev.open_actions:
+                for a in prev.open_actions:
+                    extra = ", ".join(x for x in (a.get("owner"), a.get("due")) if x)
+                    parts += ["☐ ", plain(a["text"]), plain(f" ({extra})" if extra else "", "$text-muted"), "\n"]
+            else:
+                parts.append(("Inga.", "$text-muted"))
+            box.update(Content.assemble(*parts).rstrip())
+        self.apply_wish()
+
+    def apply_wish(self) -> None:
+        """Pre-select the focus areas the clinic wished for last time (until the user changes them)."""
+        if self.previous is None or self.focus_touched or not self.previous.wish:
+            return
+        wished = match_focus(self.previous.wish, self.flow.sections, limit=self.flow.focus.max)
+        if not wished:
+            return
+        box = self.query_one(f"#focus-{_css_id('mottagningen')}", SelectionList)
+        box.deselect_all()
+        for sid in wished:
+            box.select(sid)
+        labels = [self.flow.section_label(self.flow.section_index[s]) for s in wished]
+        self.notify("Förvalda fokusområden från förra dialogens önskemål: " + ", ".join(labels), markup=False)
+
+    # ------------------------------------------------------------ start or prepare
+
+    def options(self, prepared: bool) -> E.StartOptions:
+        participants = tuple(p for row in self.query(ParticipantRow) if (p := row.value) is not None)
+        focus: dict[str, tuple[str, ...]] = {}
+        for key, _ in PARTIES:
+            if key == "vårdvalsenheten" and self.mode == "self":
+                continue
+            selected = self.query_one(f"#focus-{_css_id(key)}", SelectionList).selected
+            if selected:
+                order = [s.id for s in self.flow.sections]
+                focus[key] = tuple(sorted(selected, key=order.index))
+        return E.StartOptions(
+            clinic=self.query_one("#clinic", Input).value,
+            mode=self.mode,
+            participants=participants,
+            prepared=prepared,
+            focus=focus,
+        )
+
+    def action_start_now(self) -> None:
+        self.begin(prepared=False)
+
+    def action_prepare(self) -> None:
+        self.begin(prepared=True)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    @on(Button.Pressed, "#start-now")
+    def _start(self) -> None:
+        self.begin(prepared=False)
+
+    @on(Button.Pressed, "#prepare")
+    def _prepare(self) -> None:
+        self.begin(prepared=True)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.app.pop_screen()
+
+    def begin(self, prepared: bool) -> None:
+        if self.busy:
+            return
+        error = self.query_one("#new-error", Static)
+        if not self.query_one("#clinic", Input).value.strip():
+            error.update(Content("Ange mottagningens namn."))
+            self.query_one("#clinic", Input).focus()
+            return
+        error.update("")
+        self.busy = True
+        self.create(self.flow_id, self.options(prepared))
+
+    @work(thread=True, exclusive=True, group="create")
+    def create(self, flow_id: str, options: E.StartOptions) -> None:
+        from assistant.session import Dialogue
+
+        try:
+            dialogue = Dialogue.start(self.app.store, flow_id, options, clock=self.app.clock)
+        except E.EngineError as exc:
+            self.app.call_from_thread(self.failed, str(exc))
+            return
+        self.app.call_from_thread(self.created, dialogue)
+
+    def failed(self, message: str) -> None:
+        self.busy = False
+        self.query_one("#new-error", Static).update(Content(message))
+
+    def created(self, dialogue: Any) -> None:
+        from assistant.tui.dialogue import DialogueScreen
+
+        if dialogue.state.status == "prepared":
+            self.app.pop_screen()
+            self.app.notify(
+                f"Dialogen med {dialogue.clinic} är förberedd. Öppna den från startsidan på mötesdagen.",
+                title="Förberedd",
+                markup=False,
+            )
+            return
+        self.app.switch_screen(DialogueScreen(dialogue, fresh=True))
+
+
+def _css_id(key: str) -> str:
+    return key.replace("å", "a").replace("ä", "a").replace("ö", "o")

@@ -1,0 +1,278 @@
+"""The start screen: new dialogue, dialogues to resume, earlier dialogues, import data.
+
+It paints at once; the store, the dialogues and the flows load in a worker after the first paint,
+and the worker then warms the imports the other screens need.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Input, Static
+
+from assistant.tui.keys import START_KEYS, bindings
+from assistant.tui.widgets import TopBar
+
+STATUS_SV = {"prepared": "förberedd", "in_progress": "pågår", "finished": "avslutad"}
+
+WELCOME = (
+    "Välkommen! Det finns inga dialoger i databasen ännu.\n"
+    "Tryck n för att starta eller förbereda en dialog."
+)
+DEMO_HINT = (
+    "Vill du prova med påhittade data först? Tryck d – det gör samma sak som `dialogstod data demo` – "
+    "och starta sedan en dialog med mottagningen ”Fysio Norr (påhittad)”: appen visar dess data och "
+    "föreslår följdfrågor."
+)
+
+
+def local_time(value: Any) -> str:
+    """An ISO timestamp from the database as local 'YYYY-MM-DD HH:MM'."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(value)).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(value)[:16].replace("T", " ")
+
+
+def flow_titles() -> dict[str, str]:
+    from assistant.flows import FlowError, flow_files, get_flow
+
+    out: dict[str, str] = {}
+    for fid in flow_files():
+        try:
+            out[fid] = get_flow(fid).flow.title
+        except FlowError:
+            out[fid] = fid
+    return out
+
+
+def import_indicator_file(path: str | Path, source: str | None = None) -> str:
+    """Import a file the way `dialogstod data import` does; returns a summary, raises on errors."""
+    from assistant.commands.data import import_file
+
+    n, counts = import_file(path, source=source)
+    return (
+        f"Importerade {n} rader ({counts.get('inserted', 0)} nya, {counts.get('updated', 0)} ändrade, "
+        f"{counts.get('unchanged', 0)} oförändrade) från {Path(path).name}."
+    )
+
+
+class StartScreen(Screen):
+    BINDINGS = (
+        bindings(START_KEYS)
+        + [Binding(str(n), f"resume({n})", show=False) for n in range(1, 10)]
+        + [Binding("escape", "cancel_import", show=False)]
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open_ids: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("Dialogstöd", "")
+        with VerticalScroll(id="start"):
+            yield Static(Content.styled("Dialogstöd", "bold $text-accent"), id="logo")
+            yield Static(
+                "Stöd för uppföljningsdialoger enligt SKR:s UppföljningsDialog (5P).",
+                classes="muted",
+                markup=False,
+            )
+            with Horizontal(id="menu"):
+                yield Button("Ny dialog", id="new", variant="primary")
+                yield Button("Tidigare dialoger", id="archive")
+                yield Button("Importera data", id="import")
+                yield Button("Prova demodata", id="demo")
+            yield Input(
+                placeholder="Sökväg till indikatorfil (CSV eller .xlsx) – Enter importerar, Esc avbryter",
+                id="import-path",
+                classes="hidden",
+            )
+            yield Static("", id="welcome", classes="hidden", markup=False)
+            yield Static(Content.styled("Pågående och förberedda dialoger", "bold"), id="open-heading")
+            yield Static("Läser in …", id="open-empty", classes="muted", markup=False)
+            yield DataTable(id="open", cursor_type="row", zebra_stripes=True, classes="hidden")
+            yield Static("", id="dbinfo", classes="muted", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#open", DataTable)
+        table.add_column("", key="n", width=2)
+        table.add_column("Mottagning", key="clinic")
+        table.add_column("Flöde", key="flow")
+        table.add_column("Status", key="status")
+        table.add_column("Senast", key="updated")
+        table.add_column("Id", key="id")
+        self.call_after_refresh(self.reload)
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.reload()
+
+    # ------------------------------------------------------------ loading
+
+    @work(thread=True, exclusive=True, group="start-load")
+    def reload(self) -> None:
+        app = self.app
+        try:
+            store = app.store
+            rows = store.list_dialogues(status="in_progress") + store.list_dialogues(status="prepared")
+            rows.sort(key=lambda r: str(r["updated"]), reverse=True)
+            any_dialogue = bool(rows) or bool(store.list_dialogues(limit=1))
+            has_data = bool(store.indicator_values())
+            titles = flow_titles()
+        except Exception as exc:  # noqa: BLE001 - the message is the user's to act on
+            from assistant.cli import user_error_lines
+
+            lines = user_error_lines(exc)
+            if lines is None:
+                raise
+            app.call_from_thread(self.show_error, lines)
+            return
+        app.call_from_thread(self.show_lists, rows, any_dialogue, has_data, titles)
+        warm_imports()
+
+    def show_error(self, lines: list[str]) -> None:
+        self.query_one("#open-empty", Static).update(Content("\n".join(lines)))
+        self.query_one("#dbinfo", Static).update(Content(f"Databas: {self.app.store_path}"))
+
+    def show_lists(self, rows: list[dict], any_dialogue: bool, has_data: bool, titles: dict[str, str]) -> None:
+        table = self.query_one("#open", DataTable)
+        table.clear()
+        self.open_ids = [r["id"] for r in rows]
+        for i, r in enumerate(rows, 1):
+            table.add_row(
+                Text(str(i) if i <= 9 else ""),
+                Text(_clip(r["clinic"], 40)),
+                Text(_clip(titles.get(r["flow_id"], r["flow_id"]), 40)),
+                Text(STATUS_SV.get(r["status"], r["status"])),
+                Text(local_time(r["updated"])),
+                Text(r["id"][:8]),
+                key=r["id"],
+            )
+        table.set_class(not rows, "hidden")
+        empty = self.query_one("#open-empty", Static)
+        empty.set_class(bool(rows), "hidden")
+        empty.update(
+            Content("Inga pågående eller förberedda dialoger. Tidigare dialoger finns under t.")
+            if any_dialogue
+            else Content("Inga dialoger ännu.")
+        )
+        welcome = self.query_one("#welcome", Static)
+        text = "" if any_dialogue else WELCOME
+        if not has_data:
+            text = (text + "\n\n" if text else "") + DEMO_HINT
+        welcome.update(Content(text))
+        welcome.set_class(not text, "hidden")
+        hint = "Enter eller 1–9 fortsätter en dialog. " if rows else ""
+        self.query_one("#dbinfo", Static).update(Content(f"{hint}Databas: {self.app.store_path}"))
+        if rows and not isinstance(self.focused, Input):
+            table.focus()
+
+    # ------------------------------------------------------------ actions
+
+    def action_new(self) -> None:
+        from assistant.tui.newdialogue import NewDialogueScreen
+
+        self.app.push_screen(NewDialogueScreen())
+
+    def action_archive(self) -> None:
+        from assistant.tui.archive import ArchiveScreen
+
+        self.app.push_screen(ArchiveScreen())
+
+    def action_import(self) -> None:
+        box = self.query_one("#import-path", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    def action_cancel_import(self) -> None:
+        box = self.query_one("#import-path", Input)
+        if not box.has_class("hidden"):
+            box.value = ""
+            box.add_class("hidden")
+            self.set_focus(None)
+
+    def action_demo(self) -> None:
+        from assistant.data import DEMO_FILE
+
+        self.run_import(str(DEMO_FILE), "demo: " + DEMO_FILE.name)
+
+    def action_resume(self, number: int) -> None:
+        if 1 <= number <= len(self.open_ids):
+            self.app.open_dialogue(self.open_ids[number - 1])
+
+    @on(Button.Pressed, "#new")
+    def _new(self) -> None:
+        self.action_new()
+
+    @on(Button.Pressed, "#archive")
+    def _archive(self) -> None:
+        self.action_archive()
+
+    @on(Button.Pressed, "#import")
+    def _import(self) -> None:
+        self.action_import()
+
+    @on(Button.Pressed, "#demo")
+    def _demo(self) -> None:
+        self.action_demo()
+
+    @on(DataTable.RowSelected, "#open")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.open_dialogue(str(event.row_key.value))
+
+    @on(Input.Submitted, "#import-path")
+    def _import_path(self, event: Input.Submitted) -> None:
+        path = event.value.strip().strip("'\"")
+        if not path:
+            return
+        self.run_import(str(Path(path).expanduser()), None)
+
+    @work(thread=True, exclusive=True, group="import")
+    def run_import(self, path: str, source: str | None) -> None:
+        app = self.app
+        app.call_from_thread(app.notify, "Importerar …", timeout=2)
+        try:
+            summary = import_indicator_file(path, source)
+        except Exception as exc:  # noqa: BLE001
+            from assistant.cli import user_error_lines
+
+            lines = user_error_lines(exc)
+            if lines is None:
+                lines = [f"Filen kunde inte importeras: {exc}"]
+            shown = lines[:8] + ([f"… och {len(lines) - 8} rader till."] if len(lines) > 8 else [])
+            app.call_from_thread(
+                app.notify, "\n".join(shown), title="Inget importerades", severity="error", markup=False, timeout=15
+            )
+            return
+        if source and source.startswith("demo"):
+            summary += " Påhittade exempeldata: prova en ny dialog med ”Fysio Norr (påhittad)”."
+        app.call_from_thread(app.notify, summary, title="Data importerad", markup=False, timeout=10)
+        app.call_from_thread(self.action_cancel_import)
+        app.call_from_thread(self.reload)
+
+
+def _clip(text: str, width: int) -> str:
+    from assistant.textsafe import one_line
+
+    return one_line(text, width)
+
+
+def warm_imports() -> None:
+    """Import what the other screens need while the user reads the start screen."""
+    import assistant.engine  # noqa: F401
+    import assistant.session  # noqa: F401
+    import assistant.tui.archive  # noqa: F401
+    import assistant.tui.dialogue  # noqa: F401
+    import assistant.tui.newdialogue  # noqa: F401

@@ -1,0 +1,34 @@
+"""Showing text safely: user text is never markup and control characters never act."""
+
+from __future__ import annotations
+
+from textual.content import Content
+
+from assistant.textsafe import one_line, terminal_safe
+
+
+def plain(text: object, style: str = "") -> Content:
+    """User (or any untrusted) text as content: no markup, escapes shown as visible symbols."""
+    content = Content(terminal_safe(str(text or "")))
+    return content.stylize(style) if style else content
+
+
+def plain_line(text: object, width: int = 80, style: str = "") -> Content:
+    """One line of user text, shortened with an ellipsis."""
+    content = Content(one_line(str(text or ""), width))
+    return content.stylize(style) if style else content
+
+
+def join(*parts: Content | str | tuple[str, str]) -> Content:
+    """Assemble content from parts; plain strings and tuples are treated as literal text."""
+    return Content.assemble(*parts)
+
+
+def clock_text(seconds: float) -> str:
+    """Meeting time as HH:MM (the line mode's format)."""
+    minutes = int(max(0.0, seconds) // 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def minutes_text(seconds: float) -> str:
+    return f"{int(max(0.0, seconds) // 60)}"
