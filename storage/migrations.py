@@ -330,6 +330,8 @@ def migrate(
     """
     if not 0 <= target <= SCHEMA_VERSION:
         raise ValueError(f"no schema version {target}")
+    if user_version(conn) >= target:
+        return user_version(conn)  # the common case: nothing to do, and no write lock taken
     start: int | None = None
     while True:
         conn.execute("BEGIN IMMEDIATE")
