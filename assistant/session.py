@@ -181,18 +181,12 @@ def clinic_flags(store, clinic: str, *, latest_only: bool = False, period: str |
         return []
     if not rows or not any(r["clinic"].casefold() == clinic.casefold() for r in rows):
         return []
-    from assistant.data.flags import compute_flags
+    from assistant.data.flags import compute_flags, newest_per_indicator
     from assistant.flows import default_catalogue
 
     name = next(r["clinic"] for r in rows if r["clinic"].casefold() == clinic.casefold())
     flags = compute_flags(rows, default_catalogue(), name, period=period)
-    if not latest_only:
-        return flags
-    newest: dict[str, Any] = {}
-    for f in flags:
-        if f.indicator not in newest or str(f.period) > str(newest[f.indicator].period):
-            newest[f.indicator] = f
-    return list(newest.values())
+    return newest_per_indicator(flags) if latest_only else flags
 
 
 def flag_snapshot(flag: Any) -> dict[str, Any]:

@@ -422,3 +422,12 @@ def test_suggestion_covered_by_a_better_one_is_left_out(mini_flow, clock):
     flags = [FakeFlag("telefontillganglighet", ["misses_target", "worse_than_previous"])]
     rules = [x.rule for x in E.suggestions(s.state, flags, clock())]
     assert "tel-under-mal" in rules and "tel-samre-an-forra" not in rules
+
+
+def test_parking_a_question_gone_back_to_keeps_its_answer(mini_flow, clock):
+    s = Session(mini_flow, clock)
+    s.do(E.Answer("Tre"))
+    s.do(E.Back())
+    s.do(E.Park())
+    assert s.state.parked == [] and s.state.answers["p1.vilka"] == "Tre"
+    assert s.qid == "p1.miljo"

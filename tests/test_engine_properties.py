@@ -66,7 +66,7 @@ def run(cmds):
     return events, state
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(commands, max_size=40))
 def test_random_commands_never_crash_and_replay_is_exact(cmds):
     events, state = run(cmds)
@@ -79,7 +79,7 @@ def test_random_commands_never_crash_and_replay_is_exact(cmds):
         assert a.answered + a.skipped + a.parked + a.untouched == a.total
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(st.lists(commands, max_size=25), st.integers(min_value=0, max_value=40))
 def test_any_prefix_of_the_log_replays(cmds, cut):
     events, _ = run(cmds)

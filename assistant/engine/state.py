@@ -384,7 +384,7 @@ def _skipped(state: State, e: Event) -> None:
 
 def _parked(state: State, e: Event) -> None:
     qid = _need_qid(state, e)
-    if qid not in state.parked:
+    if qid not in state.parked and qid not in state.answers:  # an answered question just moves on
         state.parked.append(qid)
     _clear_current(state, qid)
 
