@@ -2,6 +2,7 @@
 
     uv run python benchmarks/bench_storage.py                  # 10 000 dialogues (~1 M events)
     uv run python benchmarks/bench_storage.py --dialogues 1000 # quicker
+    uv run python benchmarks/bench_storage.py --dir /tmp/b --reuse   # keep and reuse the archive
 
 Targets: one durable append (synchronous=FULL) p99 <= 5 ms over 1000 appends; search over 10 000
 dialogues <= 50 ms; list_dialogues <= 100 ms. Prints a table with p50/p99 (milliseconds). Timings
