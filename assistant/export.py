@@ -92,11 +92,18 @@ def _docx(ctx: dict[str, Any]) -> bytes:
     from docx.shared import Pt
 
     doc = Document()
+    # Look each style up once: python-docx resolves a style name with an XPath query every time.
+    styles = {name: doc.styles[name] for name in ("Title", "Heading 1", "Heading 2", "List Bullet", "Table Grid")}
+    bullet = styles["List Bullet"]
+
+    def heading(text: str, level: int) -> None:
+        doc.add_paragraph(text, style=styles["Title" if level == 0 else f"Heading {level}"])
+
     doc.core_properties.title = ctx["title"][:255]  # the docx format caps core properties at 255
     doc.core_properties.subject = ctx["clinic"][:255]
-    doc.add_heading(ctx["title"], level=0)
+    heading(ctx["title"], 0)
     meta = doc.add_table(rows=0, cols=2)
-    meta.style = "Table Grid"
+    meta.style = styles["Table Grid"]
     for label, value in (
         ("Mottagning", ctx["clinic"]),
         ("Datum", ctx["date"] or ""),
@@ -108,26 +115,26 @@ def _docx(ctx: dict[str, Any]) -> bytes:
         cells[0].text = label
         cells[1].text = value
     if ctx["participants"]:
-        doc.add_heading("Deltagare", level=1)
+        heading("Deltagare", 1)
         for p in ctx["participants"]:
-            doc.add_paragraph(p["name"] + (f" – {p['role']}" if p["role"] else ""), style="List Bullet")
+            doc.add_paragraph(p["name"] + (f" – {p['role']}" if p["role"] else ""), style=bullet)
     if ctx["focus"]:
-        doc.add_heading("Fokusområden", level=1)
+        heading("Fokusområden", 1)
         for f in ctx["focus"]:
-            doc.add_paragraph(f"{f['party']}: {', '.join(f['areas'])}", style="List Bullet")
+            doc.add_paragraph(f"{f['party']}: {', '.join(f['areas'])}", style=bullet)
     if ctx["flags_discussed"]:
-        doc.add_heading("Data som diskuterades", level=1)
+        heading("Data som diskuterades", 1)
         for f in ctx["flags_discussed"]:
-            doc.add_paragraph(f"{f['label']} {f['period']}: {f['text']}", style="List Bullet")
+            doc.add_paragraph(f"{f['label']} {f['period']}: {f['text']}", style=bullet)
         doc.add_paragraph(ctx["data_caveat"]).runs[0].italic = True
     for area in ctx["areas"]:
-        doc.add_heading(area["label"], level=1)
+        heading(area["label"], 1)
         if not area["entries"] and not area["notes"]:
             doc.add_paragraph("Inte berört under dialogen.").runs[0].italic = True
         sub = None
         for item in area["entries"]:
             if item["subarea"] and item["subarea"] != sub:
-                doc.add_heading(item["subarea"], level=2)
+                heading(item["subarea"], 2)
                 sub = item["subarea"]
             q = doc.add_paragraph()
             q.add_run(item["question"] + (" (följdfråga)" if item["followup"] else "")).bold = True
@@ -142,15 +149,15 @@ def _docx(ctx: dict[str, Any]) -> bytes:
         if area["notes"]:
             doc.add_paragraph().add_run("Anteckningar").bold = True
             for n in area["notes"]:
-                doc.add_paragraph(n["text"], style="List Bullet")
+                doc.add_paragraph(n["text"], style=bullet)
     if ctx["general_notes"]:
-        doc.add_heading("Övriga anteckningar", level=1)
+        heading("Övriga anteckningar", 1)
         for n in ctx["general_notes"]:
-            doc.add_paragraph(n["text"], style="List Bullet")
-    doc.add_heading("Åtgärder", level=1)
+            doc.add_paragraph(n["text"], style=bullet)
+    heading("Åtgärder", 1)
     if ctx["actions"]:
         table = doc.add_table(rows=1, cols=4)
-        table.style = "Table Grid"
+        table.style = styles["Table Grid"]
         for cell, label in zip(table.rows[0].cells, ("Åtgärd", "Ansvarig", "Datum", "Status"), strict=True):
             cell.text = label
         for a in ctx["actions"]:
@@ -161,14 +168,14 @@ def _docx(ctx: dict[str, Any]) -> bytes:
             cells[3].text = a["status_label"]
     else:
         doc.add_paragraph("Inga åtgärder.")
-    doc.add_heading("Parkeringsplatsen", level=1)
+    heading("Parkeringsplatsen", 1)
     for p in ctx["parked"]:
-        doc.add_paragraph(p["question"], style="List Bullet")
+        doc.add_paragraph(p["question"], style=bullet)
     if not ctx["parked"]:
         doc.add_paragraph("Inga parkerade frågor.")
-    doc.add_heading("Täckning per område", level=1)
+    heading("Täckning per område", 1)
     table = doc.add_table(rows=1, cols=5)
-    table.style = "Table Grid"
+    table.style = styles["Table Grid"]
     for cell, label in zip(table.rows[0].cells, ("Område", "Besvarade", "Överhoppade", "Parkerade", "Kvar"), strict=True):
         cell.text = label
     for c in ctx["coverage"]:
@@ -177,10 +184,10 @@ def _docx(ctx: dict[str, Any]) -> bytes:
         for cell, key in zip(cells[1:], ("answered", "skipped", "parked", "untouched"), strict=True):
             cell.text = str(c[key])
     if ctx["corrections"]:
-        doc.add_heading("Rättelser efter mötet", level=1)
+        heading("Rättelser efter mötet", 1)
         for c in ctx["corrections"]:
             who = f", {c['who']}" if c["who"] else ""
-            doc.add_paragraph(f"{c['at']}{who}: {c['question']} – tidigare: {c['previous'] or ''}", style="List Bullet")
+            doc.add_paragraph(f"{c['at']}{who}: {c['question']} – tidigare: {c['previous'] or ''}", style=bullet)
     foot = doc.add_paragraph(f"{ctx['flow']['provenance']}. Dialog {ctx['dialogue_id']}.")
     foot.runs[0].font.size = Pt(8)
     buf = io.BytesIO()

@@ -290,30 +290,31 @@ def load_catalogue(path: Path) -> Catalogue:
         raise FlowError(format_validation_error(str(path), exc)) from None
 
 
-def parse_flow(data: dict[str, Any], name: str, catalogue: Catalogue | None = None) -> Flow:
+def parse_flow(data: dict[str, Any], name: str, catalogue: Catalogue | None = None, *, strict: bool = False) -> Flow:
     try:
         flow = Flow.model_validate(data)
     except ValidationError as exc:
         raise FlowError(format_validation_error(name, exc)) from None
     except RecursionError:
         raise FlowError([f"{name}: conditions are nested too deeply"]) from None
-    problems = check_references(flow, catalogue)
+    problems = check_references(flow, catalogue, strict=strict)
     if problems:
         raise FlowError([f"{name}: {p}" for p in problems])
     return flow
 
 
-def load_flow(path: Path, catalogue: Catalogue | None = None) -> LoadedFlow:
+def load_flow(path: Path, catalogue: Catalogue | None = None, *, strict: bool = False) -> LoadedFlow:
+    """Load and validate a flow. ``strict`` also parses every template (``dialogstod flows check``)."""
     path = Path(path)
     data = read_toml(path)
-    flow = parse_flow(data, str(path), catalogue)
+    flow = parse_flow(data, str(path), catalogue, strict=strict)
     if path.stem != flow.id:
         raise FlowError([f"{path}: id: the flow id {flow.id!r} must match the file name {path.stem!r}"])
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return LoadedFlow(flow=flow, path=path, sha256=digest)
 
 
-def check_references(flow: Flow, catalogue: Catalogue | None = None) -> list[str]:
+def check_references(flow: Flow, catalogue: Catalogue | None = None, *, strict: bool = False) -> list[str]:
     """Every id a flow refers to must exist; ids must be unique. Returns located problems."""
     problems: list[str] = []
     section_ids: dict[str, str] = {}
@@ -360,7 +361,7 @@ def check_references(flow: Flow, catalogue: Catalogue | None = None) -> list[str
         if text is None:
             return
         try:
-            refs = render.template_question_refs(text)
+            refs = render.template_question_refs(text, strict=strict)
         except render.TemplateProblem as exc:
             problems.append(f"{where}: template error: {exc}")
             return

@@ -102,10 +102,24 @@ def _compile(text: str):
         raise TemplateProblem(str(exc)) from None
 
 
-def template_question_refs(text: str) -> set[str]:
-    """The question ids a flow text refers to through ``svar("…")``. Raises TemplateProblem."""
+_SVAR_CALL = re.compile(r"\bsvar\s*\(")
+_SVAR_REF = re.compile(r"""\bsvar\s*\(\s*(["'])([^"'\\]*)\1""")
+
+
+def template_question_refs(text: str, *, strict: bool = False) -> set[str]:
+    """The question ids a flow text refers to through ``svar("…")``. Raises TemplateProblem.
+
+    The quick form (used whenever a flow loads) reads the references with a regular expression;
+    ``strict`` (``dialogstod flows check``) also parses the whole template, catching syntax errors.
+    """
     if not is_template(text):
         return set()
+    if not strict:
+        calls = len(_SVAR_CALL.findall(text))
+        refs = [m.group(2) for m in _SVAR_REF.finditer(text)]
+        if len(refs) != calls:
+            raise TemplateProblem('svar() takes a question id in quotes, e.g. svar("p4.konkret.omrade")')
+        return set(refs)
     try:
         ast = _TEXT_ENV.parse(text)
     except TemplateError as exc:

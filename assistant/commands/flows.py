@@ -139,7 +139,7 @@ def cmd_check(args) -> int:
             if is_catalogue(data, path):
                 load_catalogue(path)
             else:
-                load_flow(path, catalogue)
+                load_flow(path, catalogue, strict=True)
             ok += 1
         except FlowError as exc:
             problems += exc.problems
