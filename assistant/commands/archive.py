@@ -146,6 +146,7 @@ def cmd_search(args) -> int:
 
 
 def cmd_export(args) -> int:
+    from assistant.cli import UserError
     from assistant.engine import utcnow
     from assistant.export import default_filename, export_bytes, write_private
 
@@ -153,7 +154,14 @@ def cmd_export(args) -> int:
         d = _dialogue(store, args.id)
         data = export_bytes(store, d.state, d.row, args.format, generated=utcnow())
     if args.output == "-":
-        sys.stdout.buffer.write(data)
+        if args.format == "docx" and sys.stdout.isatty():
+            raise UserError("En docx-fil kan inte skrivas till terminalen; ange en fil med -o.")
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is not None:
+            sys.stdout.flush()
+            binary.write(data)
+        else:
+            sys.stdout.write(data.decode("utf-8", "replace"))
         return 0
     path = Path(args.output) if args.output else Path(default_filename(d.row, args.format))
     write_private(path, data, mode=0o644 if args.world_readable else 0o600)
