@@ -117,6 +117,8 @@ class Flow(_Strict):
     provenance: str = Field(min_length=1, max_length=4000)
     language: str = Field(default="sv", pattern=r"^[a-z]{2}$")
     meeting_minutes: int = Field(default=90, ge=1, le=1440)
+    # Personal identity numbers in answers are masked before storing unless a flow says otherwise.
+    mask_identity_numbers: bool = True
     intro: str | None = Field(default=None, max_length=8000)
     focus: Focus = Field(default_factory=Focus)
     phases: list[Phase] = Field(default_factory=list, max_length=20)

@@ -431,3 +431,12 @@ def test_parking_a_question_gone_back_to_keeps_its_answer(mini_flow, clock):
     s.do(E.Park())
     assert s.state.parked == [] and s.state.answers["p1.vilka"] == "Tre"
     assert s.qid == "p1.miljo"
+
+
+def test_masking_can_be_turned_off_by_setting_or_flow(mini_flow, clock):
+    s = Session(mini_flow, clock, mask_pii=False)
+    made = s.do(E.Answer("811218-9876"))
+    assert made[0].text == "811218-9876" and [e.kind for e in made] == ["answered", "prompted"]
+    flow = mini_flow.model_copy(update={"mask_identity_numbers": False})
+    s = Session(flow, clock)
+    assert s.do(E.Answer("811218-9876"))[0].text == "811218-9876"

@@ -199,7 +199,7 @@ def start(flow: Flow, options: StartOptions, now: datetime) -> list[Event]:
         "mode": options.mode,
         "clinic": clinic,
         "participants": participants,
-        "mask_pii": options.mask_pii,
+        "mask_pii": options.mask_pii and flow.mask_identity_numbers,
     }
     events = [Event(seq=1, kind="started", at=now, payload=payload)]
     if options.prepared:
