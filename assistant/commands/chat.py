@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import sys
@@ -33,7 +32,11 @@ def register(sub) -> None:
     )
     p.add_argument("--prepare", action="store_true", help="förbered dialogen inför mötet och avsluta")
     p.add_argument("--resume", metavar="ID", help="fortsätt en sparad dialog (id eller början av id)")
-    p.add_argument("--keep-identity-numbers", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--keep-identity-numbers",
+        action="store_true",
+        help="spara personnummer som de skrivs (standard: de maskeras innan de sparas)",
+    )
     p.set_defaults(func=cmd_chat)
 
 
