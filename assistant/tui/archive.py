@@ -18,7 +18,7 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Select, S
 from assistant.textsafe import one_line
 from assistant.tui.keys import ARCHIVE_KEYS, TRANSCRIPT_KEYS, bindings
 from assistant.tui.start import STATUS_SV, flow_titles, local_time
-from assistant.tui.text import plain, plain_line
+from assistant.tui.text import option, plain
 from assistant.tui.widgets import TopBar
 
 KIND_SV = {
@@ -43,14 +43,14 @@ class ArchiveScreen(Screen):
     def compose(self) -> ComposeResult:
         yield TopBar("Dialogstöd · Tidigare dialoger", "")
         with Vertical(id="archive"):
-            yield Input(placeholder="Sök i alla dialoger – t.ex. avvik* – Enter söker, Esc rensar", id="search")
+            yield Input(placeholder="Sök i alla dialoger – t.ex. avvik* – Enter söker, Esc rensar", id="search", compact=True)
             with Horizontal(id="filters"):
-                yield Select([], prompt="Alla mottagningar", id="f-clinic")
-                yield Select([], prompt="Alla flöden", id="f-flow")
+                yield Select([], prompt="Alla mottagningar", id="f-clinic", compact=True)
+                yield Select([], prompt="Alla flöden", id="f-flow", compact=True)
                 yield Select(
-                    [(Content(v), k) for k, v in STATUS_SV.items()], prompt="Alla statusar", id="f-status"
+                    [(option(v), k) for k, v in STATUS_SV.items()], prompt="Alla statusar", id="f-status", compact=True
                 )
-                yield Select([], prompt="Alla år", id="f-year")
+                yield Select([], prompt="Alla år", id="f-year", compact=True)
             yield Static("", id="archive-info", classes="muted", markup=False)
             with ContentSwitcher(initial="list", id="archive-switch"):
                 yield DataTable(id="list", cursor_type="row", zebra_stripes=True)
@@ -88,9 +88,9 @@ class ArchiveScreen(Screen):
     def show_rows(self, rows: list[dict], titles: dict[str, str], options: Any) -> None:
         if options is not None:
             clinics, flows, years = options
-            self.query_one("#f-clinic", Select).set_options([(plain_line(c, 40), c) for c in clinics])
-            self.query_one("#f-flow", Select).set_options([(plain_line(t, 40), fid) for fid, t in flows.items()])
-            self.query_one("#f-year", Select).set_options([(Content(y), int(y)) for y in years])
+            self.query_one("#f-clinic", Select).set_options([(option(c, 40), c) for c in clinics])
+            self.query_one("#f-flow", Select).set_options([(option(t, 40), fid) for fid, t in flows.items()])
+            self.query_one("#f-year", Select).set_options([(option(y), int(y)) for y in years])
             self.options_loaded = True
         table = self.query_one("#list", DataTable)
         table.clear()

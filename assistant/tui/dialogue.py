@@ -20,12 +20,20 @@ from assistant import engine as E
 from assistant.session import Dialogue, flagged
 from assistant.tui import chatlog
 from assistant.tui.keys import DIALOGUE_KEYS, bindings
-from assistant.tui.text import clock_text, plain, plain_line
+from assistant.tui.text import clock_text, flag_summary, plain, plain_line
 from assistant.tui.widgets import AnswerBox, TopBar
 
 MOUNT_BATCH = 150  # messages mounted at a time; older ones wait behind "Visa tidigare"
 
 PII_NOTICE = "Ett personnummer upptäcktes och maskerades innan det sparades."
+
+
+def short_label(area: E.AreaCoverage) -> str:
+    """'P4 Processer – utveckling, kvalitet och rutiner (Processer)' -> 'P4 Processer'."""
+    from assistant.tui.continuity import _title_key
+
+    title = _title_key(area.title)
+    return f"{area.area} {title}" if area.area else title
 
 
 class ChatMessage(Static):
@@ -78,10 +86,16 @@ class SuggestionItem(Vertical):
 
     def compose(self) -> ComposeResult:
         s = self.suggestion
-        yield Static(
-            Content.assemble((f"{self.number} ", "bold $text-accent"), plain(s.title, "bold"), "\n", plain(s.reason, "$text-muted")),
-            markup=False,
-        )
+        if s.action:
+            what = Content.assemble(("→ åtgärd: ", "$text-muted"), plain(s.text or ""))
+        elif s.text:
+            what = Content.assemble(("→ ", "$text-muted"), plain(s.text))
+        else:
+            first = s.labels[0] if s.labels else ""
+            more = f" (+{len(s.labels) - 1})" if len(s.labels) > 1 else ""
+            what = Content.assemble(("→ ", "$text-muted"), plain(first), (more, "$text-muted"))
+        yield Static(Content.assemble((f"{self.number} ", "bold $text-accent"), plain(s.reason, "bold")), markup=False)
+        yield Static(what, classes="suggestion-what", markup=False)
         with Horizontal(classes="suggestion-buttons"):
             yield Button("Ta", classes="take", compact=True, variant="primary")
             yield Button("Avböj", classes="dismiss", compact=True)
@@ -205,7 +219,8 @@ class DialogueScreen(Screen):
             mark, style = {"complete": ("✓", "$text-success"), "touched": ("●", "$text-accent")}.get(
                 a.status, ("○", "$text-warning")
             )
-            label = a.label if len(a.label) <= 16 else a.label[:15] + "…"
+            label = short_label(a)
+            label = label if len(label) <= 16 else label[:15] + "…"
             line_style = "bold reverse" if a.current else ""
             parts.append((f"{mark} ", style + (" " + line_style if line_style else "")))
             parts.append((f"{label:<16} {a.answered:>2}/{a.total:<2}", line_style))
@@ -248,12 +263,13 @@ class DialogueScreen(Screen):
             for f in shown:
                 labels = getattr(f, "state_labels", None) or []
                 parts += [("▼ ", "$text-warning"), plain(f.label, "bold"), (f" {f.period}\n", "$text-muted")]
-                parts += ["  ", plain(str(f.text).split(", 95 %")[0].split(". ")[0]), "\n"]
+                parts += [plain(flag_summary(f.text)), "\n"]
                 if labels:
-                    parts += [("  " + ", ".join(labels) + "\n", "$text-muted")]
+                    parts += [("(" + ", ".join(labels) + ")\n", "$text-muted")]
+                parts.append("\n")
             small = [f for f in flags if "insufficient_data" in f.states]
             if small:
-                parts.append((f"({len(small)} indikatorer har för få observationer för att flaggas.)", "$text-muted"))
+                parts.append((f"{len(small)} indikatorer har för få observationer för att flaggas.", "$text-muted"))
             flags_view.update(Content.assemble(*parts).rstrip())
         found = self.d.offer() if not self.d.state.finished else []
         if [s.sid for s in found] != [s.sid for s in self.listed] or not self.query("#suggestions > SuggestionItem"):

@@ -7,9 +7,9 @@ Keys were chosen for what terminals actually deliver:
 - Alt+digit is not used for anything important: without the kitty protocol Textual reads Alt+1 as
   "¡" (and Alt+6 as "§", a key on Swedish keyboards). Ctrl+T takes the top suggestion, Ctrl+F lists
   them all.
-- Ctrl+K and Ctrl+A are text-editing keys in Textual's TextArea (delete to end of line, line
-  start); on the dialogue screen they are priority bindings for Parkera and Åtgärd. Home and End
-  still move in the answer box. Ctrl+E (Avsnitt klart) likewise replaces "end of line".
+- Ctrl+K, Ctrl+A and Ctrl+E are text-editing keys in Textual's TextArea (delete to end of line,
+  line start, line end); the answer box (``AnswerBox``) leaves them out so that they mean
+  Parkera, Åtgärd and Avsnitt klart. Home and End still move in the answer box.
 - Ctrl+B is tmux's prefix: inside tmux press Ctrl+B twice, or use the command palette (Ctrl+P).
 """
 
@@ -63,16 +63,16 @@ START_KEYS = (
 DIALOGUE_KEYS = (
     Key("enter", "send", "Skicka", "skicka svaret", show=True),
     Key("ctrl+j", "newline", "Ny rad", "ny rad i svaret (även Shift+Enter/Alt+Enter där terminalen skiljer på dem)"),
-    Key("ctrl+s", "skip", "Hoppa", "hoppa över frågan", priority=True),
-    Key("ctrl+b", "back", "Tillbaka", "tillbaka till förra frågan (i tmux: Ctrl+B två gånger)", priority=True),
-    Key("ctrl+k", "park", "Parkera", "parkera frågan till senare", priority=True),
-    Key("ctrl+n", "note", "Anteckning", "skriv en anteckning", priority=True),
-    Key("ctrl+a", "action", "Åtgärd", "lägg till en åtgärd med ansvarig och datum", priority=True),
-    Key("ctrl+g", "jump", "Gå till", "gå till ett avsnitt", priority=True),
-    Key("ctrl+t", "accept_first", "Ta förslag", "ta det översta förslaget som nästa fråga", priority=True),
-    Key("ctrl+f", "suggestions", "Förslag", "lista förslagen: ta eller avböj", priority=True),
-    Key("ctrl+r", "return_parked", "Parkerade", "ta upp en parkerad fråga", show=False, priority=True),
-    Key("ctrl+e", "end_section", "Avsnitt klart", "avsluta avsnittet och gå vidare", show=False, priority=True),
+    Key("ctrl+s", "skip", "Hoppa", "hoppa över frågan"),
+    Key("ctrl+b", "back", "Tillbaka", "tillbaka till förra frågan (i tmux: Ctrl+B två gånger)"),
+    Key("ctrl+k", "park", "Parkera", "parkera frågan till senare"),
+    Key("ctrl+n", "note", "Anteckning", "skriv en anteckning"),
+    Key("ctrl+a", "action", "Åtgärd", "lägg till en åtgärd med ansvarig och datum"),
+    Key("ctrl+g", "jump", "Gå till", "gå till ett avsnitt"),
+    Key("ctrl+t", "accept_first", "Ta förslag", "ta det översta förslaget som nästa fråga"),
+    Key("ctrl+f", "suggestions", "Förslag", "lista förslagen: ta eller avböj"),
+    Key("ctrl+r", "return_parked", "Parkerade", "ta upp en parkerad fråga", show=False),
+    Key("ctrl+e", "end_section", "Avsnitt klart", "avsluta avsnittet och gå vidare", show=False),
     Key("f3", "toggle_panels", "Paneler", "visa/dölj sidopanelerna (smala fönster)", show=False),
     Key("f9", "finish", "Avsluta dialogen", "avsluta dialogen (bekräftas), sedan export", show=False),
 )

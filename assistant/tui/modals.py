@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, Label, OptionList, RadioButton, Radio
 from textual.widgets.option_list import Option
 
 from assistant.tui.keys import HELP_SECTIONS
-from assistant.tui.text import plain, plain_line
+from assistant.tui.text import option, plain
 from assistant.tui.widgets import AnswerBox
 
 Saver = Callable[..., "str | None"]  # returns an error message to show, or None when saved
@@ -296,7 +296,7 @@ class CorrectModal(Modal):
                 classes="muted",
             )
             yield Select(
-                [(plain_line(q, 90), qid) for qid, q, _ in self.questions],
+                [(option(q, 90), qid) for qid, q, _ in self.questions],
                 prompt="Välj fråga",
                 id="question",
                 allow_blank=False,

@@ -19,7 +19,7 @@ from assistant.flows import LoadedFlow, all_flows
 from assistant.tui.continuity import match_focus, preview
 from assistant.tui.keys import NEW_KEYS, bindings
 from assistant.tui.start import local_time
-from assistant.tui.text import plain, plain_line
+from assistant.tui.text import flag_summary, option, plain
 from assistant.tui.widgets import TopBar
 
 PARTIES = (("mottagningen", "Mottagningen"), ("vårdvalsenheten", "Vårdvalsenheten"))
@@ -31,16 +31,16 @@ def role_label(role: Any) -> str:
 
 
 class ParticipantRow(Horizontal):
-    def __init__(self, roles: list[tuple[Content, str]]) -> None:
+    def __init__(self, roles: list[tuple[Any, str]]) -> None:
         super().__init__(classes="participant")
         self.roles = roles
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Namn", classes="p-name")
-        yield Select(self.roles, prompt="Roll", classes="p-role")
+        yield Input(placeholder="Namn", classes="p-name", compact=True)
+        yield Select(self.roles, prompt="Roll", classes="p-role", compact=True)
         yield Button("×", classes="p-remove", compact=True, tooltip="Ta bort deltagaren")
 
-    def set_roles(self, roles: list[tuple[Content, str]]) -> None:
+    def set_roles(self, roles: list[tuple[Any, str]]) -> None:
         self.roles = roles
         if not self.query(Select):
             return  # not composed yet: compose uses self.roles
@@ -89,17 +89,18 @@ class NewDialogueScreen(Screen):
             with VerticalScroll(id="new-form"):
                 yield Label("Mottagning")
                 with Horizontal(classes="row"):
-                    yield Input(placeholder="Mottagningens namn – skriv eller välj en tidigare", id="clinic")
-                    yield Select([], prompt="Tidigare mottagningar", id="earlier", classes="hidden")
+                    yield Input(placeholder="Mottagningens namn – skriv eller välj en tidigare", id="clinic", compact=True)
+                    yield Select([], prompt="Tidigare mottagningar", id="earlier", classes="hidden", compact=True)
                 yield Label("Flöde")
                 yield Select(
-                    [(plain(f.flow.title), f.flow.id) for f in self.flows],
+                    [(option(f.flow.title), f.flow.id) for f in self.flows],
                     value=self.flow_id,
                     allow_blank=False,
                     id="flow",
+                    compact=True,
                 )
                 yield Label("Form")
-                with RadioSet(id="mode"):
+                with RadioSet(id="mode", compact=True):
                     yield RadioButton("Uppföljningsdialog – utvecklingsledaren leder och dokumenterar", value=True)
                     yield RadioButton("Självskattning – mottagningens team går igenom frågorna själva")
                 yield Label("Deltagare och roller")
@@ -110,7 +111,7 @@ class NewDialogueScreen(Screen):
                     for key, label in PARTIES:
                         with Vertical(classes="focus-party", id=f"party-{_css_id(key)}"):
                             yield Label(label)
-                            yield SelectionList(id=f"focus-{_css_id(key)}", classes="focus")
+                            yield SelectionList(id=f"focus-{_css_id(key)}", classes="focus", compact=True)
                 yield Static("", id="new-error", classes="error", markup=False)
                 with Horizontal(classes="buttons"):
                     yield Button("Starta nu", id="start-now", variant="primary")
@@ -142,14 +143,14 @@ class NewDialogueScreen(Screen):
         clinic = self.query_one("#clinic", Input)
         clinic.suggester = SuggestFromList(names, case_sensitive=False)
         earlier = self.query_one("#earlier", Select)
-        earlier.set_options([(plain_line(n, 50), n) for n in names])
+        earlier.set_options([(option(n, 50), n) for n in names])
         earlier.remove_class("hidden")
 
     # ------------------------------------------------------------ flow, roles, focus
 
-    def role_options(self) -> list[tuple[Content, str]]:
+    def role_options(self) -> list[tuple[Any, str]]:
         roles = [r for r in self.flow.roles if not (self.mode == "self" and r.facilitator_only)]
-        return [(plain(f"{role_label(r)} ({r.party})"), role_label(r)) for r in roles]
+        return [(option(f"{role_label(r)} ({r.party})"), role_label(r)) for r in roles]
 
     def add_participant(self) -> None:
         self.query_one("#participants", Vertical).mount(ParticipantRow(self.role_options()))
@@ -247,7 +248,7 @@ class NewDialogueScreen(Screen):
             parts: list = []
             for f in flags[1]:
                 parts += [("▼ ", "$text-warning"), plain(f.label, "bold"), (f" {f.period}\n", "$text-muted")]
-                parts += ["  ", plain(str(f.text).split(", 95 %")[0].split(". ")[0]), "\n"]
+                parts += ["  ", plain(flag_summary(f.text)), "\n"]
             parts.append(("Visas för alla i dialogen när mötet börjar.", "$text-muted"))
             view.update(Content.assemble(*parts))
         self.previous = prev

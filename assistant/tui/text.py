@@ -19,9 +19,24 @@ def plain_line(text: object, width: int = 80, style: str = "") -> Content:
     return content.stylize(style) if style else content
 
 
+def option(text: object, width: int = 80):
+    """A Select option label: plain rich Text (Select's type-to-search reads Text, not Content)."""
+    from rich.text import Text
+
+    return Text(one_line(str(text or ""), width))
+
+
 def join(*parts: Content | str | tuple[str, str]) -> Content:
     """Assemble content from parts; plain strings and tuples are treated as literal text."""
     return Content.assemble(*parts)
+
+
+def flag_summary(text: str) -> str:
+    """The first clause of a flag's text: value, n and target, without the confidence interval."""
+    import re
+
+    head = re.split(r",\s*95\s*%\s*KI", str(text), maxsplit=1)[0]
+    return head.split(". ")[0]
 
 
 def clock_text(seconds: float) -> str:

@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static, TextArea
 
 NEWLINE_KEYS = ("ctrl+j", "shift+enter", "alt+enter")
+# TextArea's editing keys that the dialogue screen uses for its own commands (Home/End still work).
+TAKEN_KEYS = {"ctrl+a", "ctrl+e", "ctrl+k"}
 
 
-class AnswerBox(TextArea):
-    """A multi-line box where Enter sends and Ctrl+J (or Shift/Alt+Enter) adds a new line."""
+def _without_taken(bindings):
+    out = []
+    for b in bindings:
+        if not isinstance(b, Binding):
+            out.append(b)
+            continue
+        keys = [k.strip() for k in b.key.split(",") if k.strip() not in TAKEN_KEYS]
+        if keys:
+            out.append(replace(b, key=",".join(keys)))
+    return out
+
+
+class AnswerBox(TextArea, inherit_bindings=False):
+    """A multi-line box where Enter sends and Ctrl+J (or Shift/Alt+Enter) adds a new line.
+
+    It has TextArea's keys except Ctrl+A, Ctrl+E and Ctrl+K, which the dialogue screen uses
+    (Åtgärd, Avsnitt klart, Parkera); Home and End still move to the start and end of a line."""
+
+    BINDINGS = _without_taken(TextArea.BINDINGS)
 
     class Submitted(Message):
         def __init__(self, box: AnswerBox, text: str) -> None:

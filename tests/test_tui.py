@@ -1,0 +1,674 @@
+"""The Textual app, driven through Textual's pilot: dialogues held with keys, resumed, searched,
+exported; user text never acts as markup or escape sequences; `serve` and the start-up budget."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, REPO
+
+SIZE = (120, 40)
+
+
+# ---------------------------------------------------------------- helpers and fixtures
+
+
+@pytest.fixture
+def mini(isolated_dirs):
+    """The test flow `mini` installed as a user flow (user_flows_dir = DIALOGSTOD_DATA_DIR/flows)."""
+    from assistant import locations
+
+    folder = locations.user_flows_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / "flows" / "mini.toml", folder / "mini.toml")
+    return "mini"
+
+
+@pytest.fixture
+def store(isolated_dirs):
+    from assistant.session import open_store
+
+    s = open_store()
+    yield s
+    s.close()
+
+
+def tel_rows(clinic: str = "Fysio Test", k: int = 780, n: int = 1000) -> list[dict]:
+    """Telephone accessibility under target (and worse than peers) for ``clinic``."""
+    rows = [
+        {"clinic": clinic, "indicator": "telefontillganglighet", "period": "2025", "numerator": float(k),
+         "denominator": float(n), "value": k / n, "direction": None, "target": None}
+    ]
+    for i in range(6):
+        rows.append(
+            {"clinic": f"Peer {i}", "indicator": "telefontillganglighet", "period": "2025", "numerator": 880.0,
+             "denominator": 1000.0, "value": 0.88, "direction": None, "target": None}
+        )
+    return rows
+
+
+def start_dialogue(store, clock, flow="mini", clinic="Fysio Test", **options):
+    from assistant import engine as E
+    from assistant.session import Dialogue
+
+    return Dialogue.start(store, flow, E.StartOptions(clinic=clinic, **options), clock=clock)
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    """Let workers finish and the screen catch up (no sleeps)."""
+    for _ in range(rounds):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_text(pilot, text: str) -> None:
+    keys = []
+    for ch in text:
+        keys.append({" ": "space"}.get(ch, ch))
+    await pilot.press(*keys)
+
+
+def app_for(store, clock):
+    from assistant.tui.app import DialogstodApp
+
+    return DialogstodApp(store=store, clock=clock)
+
+
+def chat_texts(app) -> list[tuple[str, str]]:
+    from assistant.tui.dialogue import ChatMessage
+
+    return [(m.msg.kind, m.render().plain) for m in app.screen.query(ChatMessage)]
+
+
+def kinds(store, dialogue_id) -> list[str]:
+    return [e.kind for e in store.load_events(dialogue_id)]
+
+
+async def open_first_dialogue(pilot) -> None:
+    await settle(pilot)
+    await pilot.press("1")
+    await settle(pilot)
+
+
+# ---------------------------------------------------------------- holding a dialogue
+
+
+async def test_new_dialogue_held_with_keys_commits_each_answer_before_the_next_prompt(
+    store, clock, mini, monkeypatch
+):
+    from assistant.tui.dialogue import ChatView, DialogueScreen
+    from assistant.tui.newdialogue import NewDialogueScreen
+
+    seen_on_prompt: list[list[str]] = []
+    original = ChatView.add
+
+    def spy(self, msgs, *, history=False):
+        if not history and any(m.kind == "prompt" for m in msgs):
+            d = self.screen.d
+            seen_on_prompt.append(kinds(store, d.id))
+        return original(self, msgs, history=history)
+
+    monkeypatch.setattr(ChatView, "add", spy)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, NewDialogueScreen)
+        await type_text(pilot, "Fysio Test")
+        # Choose the flow with keys: Tab to the flow list, open it, type to search, Enter.
+        await pilot.press("tab")
+        assert app.focused.id == "flow"
+        await pilot.press("enter")
+        await type_text(pilot, "Mini")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.flow_id == "mini"
+        await pilot.press("ctrl+s")  # Starta nu
+        await settle(pilot)
+        assert isinstance(app.screen, DialogueScreen)
+        d = app.screen.d
+        assert d.state.current.qid == "p1.vilka"
+        assert "Vilka arbetar här?" in chat_texts(app)[-1][1]
+
+        await type_text(pilot, "Tre fysioterapeuter")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert d.state.current.qid == "p1.miljo"
+        assert seen_on_prompt[-1].count("answered") == 1  # on disk before the prompt was shown
+        assert "Hjälp: Tänk på både fysisk och psykosocial miljö." in chat_texts(app)[-1][1]
+
+        await type_text(pilot, "Bra men trångt")
+        await pilot.press("ctrl+j")  # a new line, not a send
+        await type_text(pilot, "och ett fall")
+        assert d.state.current.qid == "p1.miljo"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert seen_on_prompt[-1].count("answered") == 2
+        assert d.state.answers["p1.miljo"] == "Bra men trångt\noch ett fall"
+
+        await pilot.press("ctrl+s")  # skip p2.vision
+        await pilot.pause()
+        assert "p2.vision" in d.state.skipped
+        await pilot.press("ctrl+b")  # back to it
+        await pilot.pause()
+        assert d.state.current.qid == "p2.vision"
+        await pilot.press("ctrl+k")  # park it
+        await pilot.pause()
+        assert d.state.parked == ["p2.vision"]
+        await pilot.press("ctrl+n")
+        await type_text(pilot, "Ta upp lokalerna")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [n.text for n in d.state.notes] == ["Ta upp lokalerna"]
+        await pilot.press("ctrl+a")
+        await type_text(pilot, "Boka lokalgenomgång")
+        await pilot.press("tab")
+        await type_text(pilot, "Anna")
+        await pilot.press("tab")
+        await type_text(pilot, "2027-03-31")
+        await pilot.press("enter")
+        await pilot.pause()
+        action = list(d.state.actions.values())[0]
+        assert (action.text, action.owner, action.due) == ("Boka lokalgenomgång", "Anna", "2027-03-31")
+        await pilot.press("ctrl+g")
+        await pilot.press("4")  # the fourth section: P4
+        await pilot.pause()
+        assert d.state.current.qid == "p4.telefon"
+        await pilot.press("ctrl+r")  # back to the parked question
+        await pilot.pause()
+        assert d.state.current.qid == "p2.vision"
+
+        from assistant.session import Dialogue
+
+        replayed = Dialogue.resume(store, d.id).state
+        assert replayed.answers == d.state.answers
+        assert replayed.parked == ["p2.vision"]
+
+
+async def test_quit_and_resume(store, clock, mini):
+    from assistant.tui.dialogue import DialogueScreen
+
+    d = start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        assert isinstance(app.screen, DialogueScreen)
+        await type_text(pilot, "Fyra")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert store.load_events(d.id)[-2].text == "Fyra"
+
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert d.id in app.screen.open_ids
+        await pilot.press("enter")  # Enter on the list resumes the highlighted dialogue
+        await settle(pilot)
+        assert isinstance(app.screen, DialogueScreen)
+        assert app.screen.d.state.answers == {"p1.vilka": "Fyra"}
+        assert app.screen.d.state.current.qid == "p1.miljo"
+        texts = [t for _, t in chat_texts(app)]
+        assert any("Fyra" in t for t in texts)
+        assert any("Fortsätter där ni slutade (1 svar hittills)." in t for t in texts)
+
+
+async def test_prepared_dialogue_opens_the_meeting_from_the_start_screen(store, clock, mini):
+    from assistant.tui.dialogue import DialogueScreen
+
+    d = start_dialogue(store, clock, prepared=True, focus={"mottagningen": ("p3",)})
+    assert d.state.status == "prepared"
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        assert isinstance(app.screen, DialogueScreen)
+        assert app.screen.d.state.status == "in_progress"
+        assert app.screen.d.state.current.qid == "p3.utmaningar"  # the focus area comes first
+    assert "opened" in kinds(store, d.id)
+
+
+async def test_accepting_a_suggestion_makes_it_the_next_prompt(store, clock, mini):
+    store.replace_indicator_values(tel_rows(), source="test")
+    d = start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        screen = app.screen
+        assert screen.flags_ready
+        assert [s.sid for s in screen.listed] == ["tel-under-mal"]
+        panel = screen.query_one("#flags").render().plain
+        assert "Telefontillgänglighet" in panel and "78\u00a0%" in panel
+        assert "suggestion_offered" in kinds(store, d.id)  # shown = recorded as offered
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert screen.d.state.current.qid == "p4.telefon"
+        assert "Telefontillgänglighet?" in chat_texts(app)[-1][1]
+        assert "suggestion_accepted" in kinds(store, d.id)
+        assert screen.listed == []
+
+
+async def test_dismissing_a_suggestion_with_a_click(store, clock, mini):
+    store.replace_indicator_values(tel_rows(), source="test")
+    d = start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        await pilot.click("SuggestionItem .dismiss")
+        await pilot.pause()
+        assert "tel-under-mal" in app.screen.d.state.dismissed
+        assert app.screen.d.state.current.qid == "p1.vilka"
+    assert "suggestion_dismissed" in kinds(store, d.id)
+
+
+async def test_markup_and_escape_sequences_in_an_answer_show_literally_and_do_nothing(store, clock, mini):
+    start_dialogue(store, clock)
+    evil = "[b]fet[/b] [@click=app.quit]klick[/] [link=https://example.org]länk[/link] \x1b[31mröd\x1b]0;titel\x07"
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        box = app.screen.query_one("#answer")
+        box.insert(evil)
+        await pilot.press("enter")
+        await pilot.pause()
+        answer = [t for k, t in chat_texts(app) if k == "answer"][-1]
+        assert "[b]fet[/b]" in answer
+        assert "[@click=app.quit]klick[/]" in answer
+        assert "[link=https://example.org]länk[/link]" in answer
+        assert "␛[31mröd␛]0;titel␇" in answer
+        assert "\x1b" not in answer
+        # Clicking the message runs no action: the app keeps running.
+        await pilot.click("ChatMessage.answer")
+        await pilot.pause()
+        assert app.is_running
+        assert app.return_code is None
+        # The clinic name in the title is plain too.
+    async with app_for(store, clock).run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        assert "[b]" not in pilot.app.screen.query_one("#areas").render().plain
+
+
+async def test_clinic_name_with_markup_is_shown_literally(store, clock, mini):
+    start_dialogue(store, clock, clinic="[red]Röda[/red] [@click=app.quit]x[/]")
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#open")
+        cell = table.get_row_at(0)[1]
+        assert cell.plain == "[red]Röda[/red] [@click=app.quit]x[/]"
+        await pilot.press("1")
+        await settle(pilot)
+        title = app.screen.query_one("TopBar #title").render().plain
+        assert "[red]Röda[/red] [@click=app.quit]x[/]" in title
+        assert app.is_running
+
+
+async def test_personal_identity_number_is_masked_and_notified(store, clock, mini):
+    start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        await type_text(pilot, "Patienten 19121212-1212 ringde")
+        await pilot.press("enter")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("personnummer" in m and "maskerades" in m for m in messages)
+        assert "19121212-1212" not in app.screen.d.state.answers["p1.vilka"]
+
+
+async def test_empty_answer_is_refused_gently(store, clock, mini):
+    d = start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.d.state.current.qid == "p1.vilka"
+        assert any("Svaret är tomt" in n.message for n in app._notifications)
+    assert "answered" not in kinds(store, d.id)
+
+
+async def test_finish_opens_the_transcript_and_offers_export(store, clock, mini):
+    from assistant.tui.archive import TranscriptScreen
+    from assistant.tui.modals import ExportModal
+
+    d = start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        await type_text(pilot, "Alla")
+        await pilot.press("enter")
+        await pilot.press("f9")
+        await pilot.pause()
+        await pilot.press("enter")  # "Avsluta dialogen" has the focus
+        await settle(pilot)
+        assert isinstance(app.screen, ExportModal)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, TranscriptScreen)
+    assert kinds(store, d.id)[-1] == "finished"
+
+
+# ---------------------------------------------------------------- earlier dialogues
+
+
+def finished_dialogue(store, clock, clinic="Fysio Test", answer="Vi hade en avvikelse i våras."):
+    from assistant import engine as E
+
+    d = start_dialogue(store, clock, clinic=clinic)
+    d.do(E.Answer("Tre fysioterapeuter"))
+    clock.tick(minutes=3)
+    d.do(E.Answer(answer))
+    d.do(E.AddAction("Se över rutinen", "Anna", "2027-03-31"))
+    d.do(E.Finish())
+    return d
+
+
+async def test_search_and_open_a_past_dialogue(store, clock, mini):
+    from assistant.tui.archive import ArchiveScreen, TranscriptScreen
+
+    d = finished_dialogue(store, clock)
+    finished_dialogue(store, clock, clinic="Annan mottagning", answer="Inget särskilt.")
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(app.screen, ArchiveScreen)
+        assert app.screen.query_one("#list").row_count == 2
+        await pilot.press("ctrl+f")
+        await type_text(pilot, "avvik*")
+        await pilot.press("enter")
+        await settle(pilot)
+        hits = app.screen.query_one("#hits")
+        assert hits.row_count == 1
+        assert "«avvikelse»" in hits.get_row_at(0)[3].plain
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TranscriptScreen)
+        text = app.screen.query_one("#transcript").text
+        assert "Vi hade en avvikelse i våras." in text
+        assert d.id in text
+
+
+async def test_archive_filters_by_clinic(store, clock, mini):
+    from textual.widgets import Select
+
+    finished_dialogue(store, clock)
+    finished_dialogue(store, clock, clinic="Annan mottagning")
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        app.screen.query_one("#f-clinic", Select).value = "Annan mottagning"
+        await settle(pilot)
+        table = app.screen.query_one("#list")
+        assert table.row_count == 1
+        assert table.get_row_at(0)[1].plain == "Annan mottagning"
+
+
+async def test_export_from_the_transcript_writes_a_private_file(store, clock, mini, isolated_dirs):
+    from assistant import locations
+    from assistant.tui.archive import TranscriptScreen
+
+    d = finished_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.show_transcript(d.id)
+        await settle(pilot)
+        assert isinstance(app.screen, TranscriptScreen)
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("down", "down", "enter")  # html → docx → md
+        await pilot.click("#export")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+    folder = locations.exports_dir()
+    files = list(folder.glob("*.md"))
+    assert len(files) == 1
+    assert "Vi hade en avvikelse i våras." in files[0].read_text(encoding="utf-8")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert any(str(files[0]) in m for m in messages)
+
+
+async def test_action_done_and_correction_from_the_transcript(store, clock, mini):
+    d = finished_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.show_transcript(d.id)
+        await settle(pilot)
+        await pilot.press("k")
+        await pilot.pause()
+        assert app.screen.d.state.actions["a1"].status == "done"
+        assert "☑ klar" in app.screen.query_one("#actions").get_row_at(0)[4].plain
+        await pilot.press("r")
+        await pilot.pause()
+        box = app.screen.query_one("#correct-text")
+        assert box.text == "Tre fysioterapeuter"
+        box.load_text("Fyra fysioterapeuter")
+        app.screen.query_one("#who").value = "Eva"
+        await pilot.click("#save")
+        await pilot.pause()
+        text = app.screen.query_one("#transcript").text
+        assert "Fyra fysioterapeuter" in text
+        assert "rättad av Eva" in text
+    events = store.load_events(d.id)
+    assert [e.kind for e in events][-2:] == ["action_updated", "corrected"]
+    assert events[-1].payload["previous"] == "Tre fysioterapeuter"
+
+
+# ---------------------------------------------------------------- start screen, import, narrow
+
+
+async def test_empty_database_welcomes_and_imports_the_demo_data(store, clock):
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        welcome = app.screen.query_one("#welcome").render().plain
+        assert "dialogstod data demo" in welcome
+        assert str(store.path) in app.screen.query_one("#dbinfo").render().plain
+        await pilot.press("d")
+        await settle(pilot)
+        assert any("Importerade" in n.message for n in app._notifications)
+    assert store.indicator_values()
+
+
+async def test_import_of_a_bad_file_imports_nothing_and_says_why(store, clock):
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await type_text(pilot, str(FIXTURES / "data" / "fel-rubriker.csv"))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any("Inget importerades" in (n.title or "") for n in app._notifications)
+        assert app.is_running
+    assert not store.indicator_values()
+
+
+async def test_new_dialogue_shows_the_previous_wish_and_preselects_focus(store, clock, mini):
+    from assistant import engine as E
+    from assistant.tui.dialogue import DialogueScreen
+
+    old = start_dialogue(store, clock)
+    old.do(E.Jump("aterkoppling"))
+    old.do(E.Answer("Nästa gång vill vi prata om P3 och patienterna, och om mönster."))
+    old.do(E.AddAction("Se över telefontiderna", "Anna"))
+    old.do(E.Finish())
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one("#flow").value = "mini"
+        await type_text(pilot, "fysio test")
+        await pilot.pause(0.5)  # the clinic lookup waits for typing to stop (a 0.4 s debounce)
+        await settle(pilot)
+        previous = app.screen.query_one("#previous").render().plain
+        assert "Nästa gång vill vi prata om P3" in previous
+        assert "Se över telefontiderna" in previous
+        assert app.screen.query_one("#focus-mottagningen").selected == ["p3", "p4"]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DialogueScreen)
+        assert app.screen.d.state.focus == {"mottagningen": ["p3", "p4"]}
+        assert app.screen.d.state.current.qid == "p3.utmaningar"
+
+
+async def test_narrow_window_hides_side_panels_and_shows_a_status_line(store, clock, mini):
+    store.replace_indicator_values(tel_rows(), source="test")
+    start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_first_dialogue(pilot)
+        screen = app.screen
+        assert not screen.query_one("#areas-panel").display or screen.query_one("#areas-panel").region.width == 0
+        status = screen.query_one("#status-line")
+        assert status.region.height == 1
+        assert "Förslag 1" in status.render().plain
+        await pilot.press("f3")
+        await pilot.pause()
+        assert screen.query_one("#data-panel").region.width > 0
+
+
+async def test_help_and_palette_list_the_dialogue_commands(store, clock, mini):
+    from assistant.tui.modals import HelpScreen
+
+    start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        names = [c.title for c in app.get_system_commands(app.screen)]
+        for expected in ("Hoppa över frågan", "Tillbaka", "Parkera frågan", "Anteckning", "Åtgärd",
+                         "Gå till avsnitt", "Avsluta dialogen", "Stäng appen", "Ljust/mörkt tema"):
+            assert expected in names
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.query_one("#help-text").render().plain
+        assert "Ctrl+J" in text and "hoppa över frågan" in text
+        await pilot.press("escape")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.theme == "textual-light"
+
+
+# ---------------------------------------------------------------- continuity (pure)
+
+
+def test_match_focus_finds_area_codes_and_title_words(mini_flow):
+    from assistant.tui.continuity import match_focus
+
+    sections = mini_flow.sections
+    assert match_focus("Vi vill prata om P3 och p 1 nästa gång", sections) == ["p3", "p1"]
+    assert match_focus("Personalen och processerna", sections) == ["p1", "p3"]
+    assert match_focus("Mönster i besöken, sedan P2", sections, limit=1) == ["p4"]
+    assert match_focus("Inget särskilt", sections) == []
+    assert match_focus(None, sections) == []
+    assert match_focus("P9 och sammanfattning", sections) == []  # no such area; not a dialogue section
+
+
+def test_match_focus_letter_areas():
+    from assistant.flows import get_flow
+    from assistant.tui.continuity import match_focus
+
+    sections = get_flow("nara-vard").flow.sections
+    assert match_focus("Gärna områdena A och C nästa gång", sections) == ["a", "c"]
+    assert match_focus("a och c", sections) == []  # single letters alone are not areas
+    assert match_focus("Mer om samverkan", sections) == ["b"]
+
+
+# ---------------------------------------------------------------- serve
+
+
+def test_serve_warning_only_for_non_loopback_hosts():
+    from assistant.commands.app import serve_warning
+
+    for host in ("127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"):
+        assert serve_warning(host) is None, host
+    for host in ("0.0.0.0", "192.168.1.10", "::", "example.org"):
+        warning = serve_warning(host)
+        assert warning and "ingen inloggning" in warning and host in warning
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_starts_and_answers_http(isolated_dirs):
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        body = b""
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"serve exited early: {proc.stdout.read().decode(errors='replace')}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    assert response.status == 200
+                    body = response.read()
+                    break
+            except OSError:
+                try:  # wait a moment for the server (and notice if it exits)
+                    proc.wait(timeout=0.2)
+                except subprocess.TimeoutExpired:
+                    pass
+        assert b"Dialogst" in body
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+# ---------------------------------------------------------------- the start-up budget
+
+
+def test_app_module_does_not_import_heavy_libraries():
+    code = (
+        "import sys\nimport assistant.tui.app\n"
+        "heavy = [m for m in ('scipy', 'docx', 'openpyxl', 'textual_serve', 'numpy', 'storage', 'sqlite_utils')"
+        " if m in sys.modules]\nprint(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_tui_sources_never_write_sql_or_walk_the_flow():
+    import re
+
+    folder = Path(REPO) / "assistant" / "tui"
+    sql = re.compile(r"\b(SELECT\s.*\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM)\b", re.IGNORECASE)
+    for path in folder.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not sql.search(text), path.name
+        for banned in ("import sqlite3", "next_question(", "E.step(", "E.replay(", "flow.order"):
+            assert banned not in text, f"{path.name}: {banned}"
