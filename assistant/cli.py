@@ -30,7 +30,30 @@ class UserError(Exception):
         self.lines = list(lines)
 
 
+_ARGPARSE_SV = {
+    "usage: ": "användning: ",
+    "options": "flaggor",
+    "positional arguments": "argument",
+    "show this help message and exit": "visa den här hjälpen och avsluta",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: fel: %(message)s\n",
+    "the following arguments are required: %s": "följande argument krävs: %s",
+    "unrecognized arguments: %s": "okända argument: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "ogiltigt val: %(value)r (välj bland %(choices)s)",
+    "expected one argument": "ett värde behövs",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s: %(message)s",
+    "invalid %(type)s value: %(value)r": "ogiltigt värde: %(value)r",
+    "ambiguous option: %(option)s could match %(matches)s": "tvetydig flagga: %(option)s kan vara %(matches)s",
+    "not allowed with argument %s": "kan inte kombineras med %s",
+}
+
+
+def _swedish_argparse() -> None:
+    """argparse's own words (usage, options, errors) in Swedish, like the rest of --help."""
+    argparse._ = lambda text: _ARGPARSE_SV.get(text, text)  # type: ignore[attr-defined]
+
+
 def build_parser() -> argparse.ArgumentParser:
+    _swedish_argparse()
     parser = argparse.ArgumentParser(
         prog="dialogstod",
         description="Dialogstöd – stöd för uppföljningsdialoger enligt SKR:s UppföljningsDialog (5P).",
