@@ -324,6 +324,7 @@ class LineChat:
             return True
         self.say("Dialogen är avslutad.")
         self.cmd_status("")
+        self.phase_block("after")
         self.say(self.saved_line())
         return False
 
@@ -351,17 +352,30 @@ class LineChat:
         self.say(f"Dialog {self.d.id[:8]} · {mode}")
         if st.roles:
             self.say("Deltagare: " + ", ".join(self.user(f"{n} ({r})" if r else n) for n, r in st.roles.items()))
-        if st.focus_sections:
-            labels = [flow.section_label(flow.section_index[s]) for s in st.focus_sections]
-            self.say("Fokusområden: " + ", ".join(labels))
+        for party, sections in st.focus.items():
+            if sections:
+                labels = ", ".join(flow.section_label(flow.section_index[s]) for s in sections)
+                self.say(f"Fokusområden ({self.user(party)}): {labels}")
         if fresh:
             self.previous_block()
             self.data_overview(show_all=False)
-            if not prepared:
+            if prepared:
+                self.phase_block("before")
+            else:
+                if st.mode != "self":  # the roles of the meeting; a team asking itself has none
+                    self.phase_block("during")
                 self.say("Skriv ditt svar och tryck Enter. /hjälp visar kommandona.")
         else:
             answered = len(st.answers)
             self.say(f"Fortsätter där ni slutade ({answered} svar hittills).")
+
+    def phase_block(self, phase_id: str) -> None:
+        """The method's own instructions for a phase (before / during / after), where the flow has them."""
+        for phase in self.d.flow.phases:
+            if phase.id == phase_id:
+                self.say(phase.title + ":")
+                for line in phase.instructions:
+                    self.say("  – " + line)
 
     def previous_block(self) -> None:
         prev = self.previous

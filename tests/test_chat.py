@@ -148,7 +148,7 @@ def test_prepare_then_open_on_meeting_day(user_flows):
     row, _ = events_of()
     assert row["status"] == "prepared"
     code, out, _ = chat(user_flows, "Bra telefontider\n/quit\n", "--resume", row["id"][:8])
-    assert "Fokusområden: P4 Mönster, P2 Syfte" in out
+    assert "Fokusområden (mottagningen): P4 Mönster, P2 Syfte" in out
     row, events = events_of()
     assert row["status"] == "in_progress"
     assert [e.qid for e in events if e.kind == "answered"] == ["p4.telefon"]
