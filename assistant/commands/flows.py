@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from assistant.flows import Flow, FlowError, is_catalogue, load_catalogue, load_flow, read_toml
+if TYPE_CHECKING:  # the flow models (pydantic, Jinja) load only when a flows command runs
+    from assistant.flows import Flow
 
 
 def register(sub) -> None:
@@ -123,7 +125,14 @@ def cmd_show(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from assistant.flows import default_catalogue
+    from assistant.flows import (
+        FlowError,
+        default_catalogue,
+        is_catalogue,
+        load_catalogue,
+        load_flow,
+        read_toml,
+    )
 
     problems: list[str] = []
     ok = 0
