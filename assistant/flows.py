@@ -157,6 +157,11 @@ class Flow(_Strict):
         return {r.id: r for r in self.rules}
 
     @cached_property
+    def walk_cache(self) -> dict[tuple[tuple[str, ...], str], list[str]]:
+        """The engine's walk orders per (focus areas, mode), computed once per flow object."""
+        return {}
+
+    @cached_property
     def order(self) -> dict[str, int]:
         return {q.id: i for i, q in enumerate(self.questions)}
 

@@ -197,12 +197,10 @@ class State:
         return [f for f in self.flags_shown if f["indicator"] in taken]
 
 
-_ORDER_CACHE: dict[tuple[int, tuple[str, ...], str], list[str]] = {}
-
-
 def _order(flow: Flow, focus: tuple[str, ...], mode: str) -> list[str]:
-    key = (id(flow), focus, mode)
-    cached = _ORDER_CACHE.get(key)
+    cache = flow.walk_cache  # per flow object, so a cached order can never belong to another flow
+    key = (focus, mode)
+    cached = cache.get(key)
     if cached is not None:
         return cached
     sections = [s for s in flow.sections if not (mode == "self" and s.facilitator_only)]
@@ -212,9 +210,7 @@ def _order(flow: Flow, focus: tuple[str, ...], mode: str) -> list[str]:
     first.sort(key=lambda s: focus.index(s.id))
     rest = [s for s in dialogue if s.id not in focus]
     out = [q.id for s in first + rest + closing for q in flow.section_questions(s.id)]
-    if len(_ORDER_CACHE) > 256:
-        _ORDER_CACHE.clear()
-    _ORDER_CACHE[key] = out
+    cache[key] = out
     return out
 
 
