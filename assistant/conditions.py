@@ -24,30 +24,10 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from assistant.flagstates import FLAG_STATES
 from assistant.ids import Id
 
-FLAG_STATES = (
-    "insufficient_data",
-    "misses_target",
-    "possibly_misses_target",
-    "worse_than_peers",
-    "better_than_peers",
-    "clearly_worse_than_peers",
-    "clearly_better_than_peers",
-    "worse_than_previous",
-    "better_than_previous",
-)
-FlagState = Literal[
-    "insufficient_data",
-    "misses_target",
-    "possibly_misses_target",
-    "worse_than_peers",
-    "better_than_peers",
-    "clearly_worse_than_peers",
-    "clearly_better_than_peers",
-    "worse_than_previous",
-    "better_than_previous",
-]
+FlagState = Literal[FLAG_STATES]  # the nine names, said once in assistant.flagstates
 
 
 class _Strict(BaseModel):

@@ -28,20 +28,9 @@ from functools import lru_cache
 from typing import Any
 
 from assistant.data import stats
+from assistant.flagstates import FLAG_STATES as STATES
 from assistant.indicators import Catalogue
 from assistant.render import procent, tal
-
-STATES = (
-    "insufficient_data",
-    "misses_target",
-    "possibly_misses_target",
-    "worse_than_peers",
-    "better_than_peers",
-    "clearly_worse_than_peers",
-    "clearly_better_than_peers",
-    "worse_than_previous",
-    "better_than_previous",
-)
 
 STATE_LABELS = {
     "insufficient_data": "för lite underlag",
