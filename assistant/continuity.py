@@ -18,16 +18,6 @@ WISH_QUESTION = "aterkoppling.kommande_mote"
 PREVIOUS_PARTY = "önskemål från förra dialogen"
 CARRY_QUESTIONS = ("sammanfattning.jobba_vidare",)
 
-STATE_WORDS = {
-    "misses_target": "under målet",
-    "possibly_misses_target": "möjligen under målet",
-    "worse_than_peers": "sämre än andra enheter",
-    "clearly_worse_than_peers": "tydligt sämre än andra enheter",
-    "better_than_peers": "bättre än andra enheter",
-    "clearly_better_than_peers": "tydligt bättre än andra enheter",
-    "worse_than_previous": "sämre än förra perioden",
-    "better_than_previous": "bättre än förra perioden",
-}
 
 
 @dataclass
@@ -100,7 +90,9 @@ def wished_sections(flow: Flow, wish: str | None) -> list[str]:
 
 
 def _describe(flag: dict[str, Any]) -> str:
-    words = [STATE_WORDS[s] for s in flag.get("states", []) if s in STATE_WORDS]
+    from assistant.data.flags import STATE_LABELS
+
+    words = [STATE_LABELS[s] for s in flag.get("states", []) if s in STATE_LABELS and s != "insufficient_data"]
     return ", ".join(words) if words else "inte flaggad"
 
 

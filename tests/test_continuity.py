@@ -35,9 +35,9 @@ def test_flag_moves_say_how_things_changed():
         F("new", "Ny", "2025", ["worse_than_previous"]),
     ]
     assert flag_moves(before, now) == [
-        "Telefon: under målet (2024) → inte längre flaggad (2025).",
+        "Telefon: når inte målet (2024) → inte längre flaggad (2025).",
         "NPE: sämre än andra enheter (2024) → för få observationer nu (2025).",
-        "Borta: under målet (2024) – ingen ny data.",
+        "Borta: når inte målet (2024) – ingen ny data.",
         "Ny: ny flagga – sämre än förra perioden (2025).",
     ]
 
