@@ -262,8 +262,7 @@ class TranscriptScreen(Screen):
                 key=a.action_id,
             )
         table.display = bool(st.actions)
-        if not st.actions:
-            self.query_one(".panel-title", Static).update(Content.styled("Åtgärder: inga", "bold"))
+        self.query_one(".panel-title", Static).display = bool(st.actions)
         area.focus()
         if self.offer_export:
             self.offer_export = False

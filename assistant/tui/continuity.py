@@ -81,6 +81,11 @@ def preview(store: Any, clinic: str, *, exclude: str | None = None) -> Any | Non
     row = store.latest_dialogue_for_clinic(clinic, exclude=exclude)
     if row is None:
         return None
+    if row.get("status") != "finished":
+        # A dialogue still in progress has no answer for next time yet: prefer the latest finished one.
+        done = [r for r in store.list_dialogues(clinic=clinic, status="finished") if r["id"] != exclude]
+        if done:
+            row = max(done, key=lambda r: str(r.get("started", "")))
     try:
         state = Dialogue.resume(store, row["id"]).state
     except DialogueError:

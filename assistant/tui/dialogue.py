@@ -23,7 +23,7 @@ from assistant.tui.keys import DIALOGUE_KEYS, bindings
 from assistant.tui.text import clock_text, flag_summary, plain, plain_line
 from assistant.tui.widgets import AnswerBox, TopBar
 
-MOUNT_BATCH = 150  # messages mounted at a time; older ones wait behind "Visa tidigare"
+MOUNT_BATCH = 100  # messages mounted at a time; older ones wait behind "Visa tidigare"
 
 PII_NOTICE = "Ett personnummer upptäcktes och maskerades innan det sparades."
 
@@ -131,7 +131,7 @@ class DialogueScreen(Screen):
                 yield Static(Content.styled("Förslag", "bold"), classes="panel-title")
                 yield Vertical(id="suggestions")
                 yield Static("", id="suggestions-empty", classes="muted", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def title_content(self) -> Content:
         mode = " · självskattning" if self.d.state.mode == "self" else ""
@@ -220,10 +220,10 @@ class DialogueScreen(Screen):
                 a.status, ("○", "$text-warning")
             )
             label = short_label(a)
-            label = label if len(label) <= 16 else label[:15] + "…"
+            label = label if len(label) <= 14 else label[:13] + "…"
             line_style = "bold reverse" if a.current else ""
             parts.append((f"{mark} ", style + (" " + line_style if line_style else "")))
-            parts.append((f"{label:<16} {a.answered:>2}/{a.total:<2}", line_style))
+            parts.append((f"{label:<14} {a.answered:>2}/{a.total:<2}", line_style))
             parts.append(("★" if a.focus else " ", "$text-accent"))
             spent = int(a.spent_seconds // 60)
             time_style = "$text-error" if a.overrun else "$text-muted"

@@ -257,7 +257,7 @@ class NewDialogueScreen(Screen):
         title.set_class(prev is None, "hidden")
         box.set_class(prev is None, "hidden")
         if prev is not None:
-            parts = [(f"Dialogen {local_time(prev.previous_started)[:10]}\n", "$text-muted")]
+            parts = [(f"Dialogen {local_time(prev.previous_started)[:10]} ({prev.previous_id[:8]})\n", "$text-muted")]
             parts += [("Önskemål inför detta möte:\n", "bold")]
             parts.append(plain(prev.wish) if prev.wish else ("(inget svar)", "$text-muted"))
             parts.append(("\n\nÖppna åtgärder:\n", "bold"))

@@ -112,7 +112,7 @@ class StartScreen(Screen):
         table.add_column("Status", key="status")
         table.add_column("Senast", key="updated")
         table.add_column("Id", key="id")
-        self.call_after_refresh(self.reload)
+        self.set_timer(0.1, self.reload)  # after the first paint: the worker imports storage (GIL)
 
     def on_screen_resume(self) -> None:
         if self.is_mounted:

@@ -1,0 +1,181 @@
+"""Snapshots of every screen at 120×40 (and the busiest ones at 80×24).
+
+Deterministic: a fixed clock, fixed dialogue ids (uuid4 patched), UTC as local time, a database
+path relative to the test's directory, and workers finished before the picture is taken.
+Update with `uv run pytest tests/test_tui_snapshots.py --snapshot-update` and look at the SVGs.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.test_tui import settle, tel_rows
+
+WIDE = (120, 40)
+NARROW = (80, 24)
+
+
+class FixedClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 12, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self, minutes: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def world(tmp_path, monkeypatch):
+    """A store in the test directory (shown as 'dialogstod.db'), UTC, fixed ids and clock."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    monkeypatch.chdir(tmp_path)
+    counter = iter(range(1, 1000))
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(f"{next(counter) * 0x1111111:08x}-0000-4000-8000-000000000000"))
+    from assistant.session import open_store
+
+    store = open_store("dialogstod.db")
+    clock = FixedClock()
+    yield store, clock
+    store.close()
+    monkeypatch.delenv("TZ")
+    time.tzset()
+
+
+def fill(store, clock) -> None:
+    """Demo-like data: Fysio Norr with a flag, one dialogue in progress, one prepared, one finished."""
+    from assistant import engine as E
+    from assistant.session import Dialogue
+
+    store.replace_indicator_values(tel_rows("Fysio Norr"), source="test")
+    old = Dialogue.start(
+        store, "fysioterapi-2023", E.StartOptions(clinic="Fysio Norr", participants=(E.Participant("Eva Ek", "Verksamhetschef"),)),
+        clock=clock,
+    )
+    clock.tick(2)
+    old.do(E.Answer("Tre fysioterapeuter och en rehabassistent."))
+    old.do(E.Jump("aterkoppling"))
+    clock.tick(5)
+    old.do(E.Answer("Gärna P3 Patienter och telefontiden nästa gång."))
+    old.do(E.AddAction("Se över telefontiderna", "Eva Ek", "2026-06-30"))
+    old.do(E.Finish())
+    clock.now = datetime(2026, 9, 14, 9, 0, tzinfo=UTC)
+    Dialogue.start(store, "vardcentral", E.StartOptions(clinic="Vårdcentralen Exempel", prepared=True), clock=clock)
+    d = Dialogue.start(
+        store,
+        "fysioterapi-2023",
+        E.StartOptions(
+            clinic="Fysio Norr",
+            participants=(E.Participant("Eva Ek", "Verksamhetschef – presentera data"), E.Participant("Ulla Lind", "Utvecklingsledare")),
+            focus={"mottagningen": ("p3",)},
+        ),
+        clock=clock,
+    )
+    clock.tick(4)
+    d.do(E.Answer("Mest äldre med artros och ryggbesvär; fler unga med idrottsskador än förr."))
+    clock.tick(6)
+    d.do(E.Answer("Resultaten är bra, men [b]delaktighet[/b] sjönk något."))
+    d.do(E.AddNote("Jämför med regionens snitt inför nästa möte."))
+    clock.tick(3)
+    d.do(E.Park())
+    clock.tick(1)
+
+
+def make_app(store, clock):
+    from assistant.tui.app import DialogstodApp
+
+    return DialogstodApp(store=store, clock=clock)
+
+
+async def ready(pilot) -> None:
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+def test_start_empty(snap_compare, world):
+    store, clock = world
+    assert snap_compare(make_app(store, clock), terminal_size=WIDE, run_before=ready)
+
+
+@pytest.mark.parametrize("size", [WIDE, NARROW], ids=["120x40", "80x24"])
+def test_start_with_dialogues(snap_compare, world, size):
+    store, clock = world
+    fill(store, clock)
+    assert snap_compare(make_app(store, clock), terminal_size=size, run_before=ready)
+
+
+def test_new_dialogue(snap_compare, world):
+    store, clock = world
+    fill(store, clock)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"Fysio", "space", *"Norr")
+        await pilot.pause(0.5)  # the clinic lookup waits for typing to stop
+        await ready(pilot)
+
+    assert snap_compare(make_app(store, clock), terminal_size=WIDE, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [WIDE, NARROW], ids=["120x40", "80x24"])
+def test_dialogue(snap_compare, world, size):
+    store, clock = world
+    fill(store, clock)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("1")
+        await ready(pilot)
+
+    assert snap_compare(make_app(store, clock), terminal_size=size, run_before=run_before)
+
+
+def test_archive(snap_compare, world):
+    store, clock = world
+    fill(store, clock)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("t")
+        await ready(pilot)
+
+    assert snap_compare(make_app(store, clock), terminal_size=WIDE, run_before=run_before)
+
+
+def test_transcript(snap_compare, world):
+    store, clock = world
+    fill(store, clock)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")  # the oldest: the finished dialogue
+        await ready(pilot)
+
+    assert snap_compare(make_app(store, clock), terminal_size=WIDE, run_before=run_before)
+
+
+def test_help(snap_compare, world):
+    store, clock = world
+    fill(store, clock)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        await pilot.press("f1")
+        await ready(pilot)
+
+    assert snap_compare(make_app(store, clock), terminal_size=WIDE, run_before=run_before)
