@@ -118,6 +118,17 @@ class DialogstodApp(App[None]):
 
     # ------------------------------------------------------------ actions
 
+    async def action_quit(self) -> None:
+        dialogue = getattr(self.screen, "d", None)
+        if dialogue is not None and not dialogue.state.finished:
+            from assistant.textsafe import one_line
+
+            self.exit_message = (
+                f"Dialogen med {one_line(dialogue.clinic, 60)} är sparad ({dialogue.id[:8]}). "
+                "Starta dialogstod igen och välj den på startsidan för att fortsätta."
+            )
+        self.exit()
+
     def action_help(self) -> None:
         from assistant.tui.modals import HelpScreen
 

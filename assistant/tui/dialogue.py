@@ -485,7 +485,7 @@ class DialogueScreen(Screen):
         yield "Ta upp parkerad fråga", "Ctrl+R", self.action_return_parked
         yield "Gå till avsnitt", "Välj avsnitt (Ctrl+G)", self.action_jump
         for s in self.visible_sections():
-            label = self.d.flow.section_label(s)
+            label = escape(self.d.flow.section_label(s))  # the palette reads markup
             yield f"Gå till {label}", "Hoppa direkt till avsnittet", (lambda sid=s.id: self.run(E.Jump(sid)))
         yield "Avsnitt klart", "Avsluta avsnittet och gå vidare (Ctrl+E)", self.action_end_section
         yield "Anteckning", "Skriv en anteckning (Ctrl+N)", self.action_note
