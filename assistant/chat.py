@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from assistant import engine as E
-from assistant.session import Dialogue, flagged
+from assistant.continuity import PREVIOUS_PARTY
+from assistant.session import Dialogue, flag_marker, flagged
 from assistant.textsafe import one_line, terminal_safe
 
 
@@ -50,7 +51,10 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def parse_action(arg: str) -> tuple[str, str | None, str | None]:
-    """'Se över telefontiderna; ansvarig Anna; 2027-03-31' -> (text, owner, due)."""
+    """'Se över telefontiderna; ansvarig Anna; 2027-03-31' -> (text, owner, due).
+
+    After the text: a date (ÅÅÅÅ-MM-DD, or "datum …"), an owner ("ansvarig …", or the first other
+    part). Anything else is an error rather than a silent guess."""
     parts = [p.strip() for p in arg.split(";")]
     text, owner, due = parts[0], None, None
     for part in parts[1:]:
@@ -60,13 +64,15 @@ def parse_action(arg: str) -> tuple[str, str | None, str | None]:
         if _DATE.match(part):
             due = part
         elif low.startswith(("datum", "due", "senast")):
-            due = part.split(maxsplit=1)[1].strip(" :") if " " in part else None
+            due = part.split(maxsplit=1)[1].strip(" :") if " " in part else ""
         elif low.startswith(("ansvarig", "owner")):
             owner = part.split(maxsplit=1)[1].strip(" :") if " " in part else None
-        elif owner is None:
+        elif owner is None and not any(ch.isdigit() for ch in part):
             owner = part
         else:
-            text += "; " + part
+            raise E.EngineError(
+                f"Förstod inte {part!r}. Skriv /åtgärd TEXT; ansvarig NAMN; ÅÅÅÅ-MM-DD (t.ex. 2027-03-31)."
+            )
     return text, owner, due
 
 
@@ -95,7 +101,8 @@ class LineChat:
         self.last_subarea: str | None = None
         self.shown_warnings: set[str] = set()
         self.listed: list[E.Suggestion] = []
-        self.known_suggestions: set[str] = set()
+        st = dialogue.state
+        self.known_suggestions: set[str] = set(st.offered) | st.accepted | st.dismissed
         self.previous = previous  # continuity.Previous: "Från förra dialogen"
 
     # ------------------------------------------------------------ output
@@ -257,7 +264,11 @@ class LineChat:
             self.say("Anteckning sparad.")
 
     def cmd_action(self, arg: str) -> None:
-        text, owner, due = parse_action(arg)
+        try:
+            text, owner, due = parse_action(arg)
+        except E.EngineError as exc:
+            self.say(f"! {exc}")
+            return
         made = self.run_engine(E.AddAction(text, owner, due))
         if made is not None:
             self.after_events(made)
@@ -305,7 +316,7 @@ class LineChat:
 
     def cmd_status(self, arg: str) -> None:
         st = self.d.state
-        self.say(f"Mötestid {fmt_clock(self.d.elapsed())} av {st.flow.meeting_minutes} min.")
+        self.say(f"Mötestid {int(self.d.elapsed() // 60)} av {st.flow.meeting_minutes} min.")
         for a in self.d.coverage():
             mark = "✓" if a.status == "complete" else ("●" if a.touched else "○")
             focus = " (fokus)" if a.focus else ""
@@ -320,6 +331,13 @@ class LineChat:
         self.say(f"Parkerade frågor: {len(st.parked)} · Anteckningar: {len(st.notes)} · Åtgärder: {len(st.actions)}")
 
     def cmd_finish(self, arg: str) -> bool:
+        if self.interactive and arg.casefold() not in ("ja", "j", "yes", "y"):
+            self.out.write("Avsluta dialogen? Den kan fortfarande rättas och exporteras. [j/N] ")
+            self.flush()
+            reply = self.inp.readline().strip().casefold()
+            if reply not in ("j", "ja", "y", "yes"):
+                self.say("Dialogen fortsätter.")
+                return True
         if self.run_engine(E.Finish()) is None:
             return True
         self.say("Dialogen är avslutad.")
@@ -396,8 +414,11 @@ class LineChat:
             for line in prev.flag_moves:
                 self.say("    " + self.user(line))
         if prev.focus:
-            labels = [self.d.flow.section_label(self.d.flow.section_index[s]) for s in prev.focus]
-            self.say("  Förvalda fokusområden utifrån önskemålet: " + ", ".join(labels))
+            labels = ", ".join(self.d.flow.section_label(self.d.flow.section_index[s]) for s in prev.focus)
+            if PREVIOUS_PARTY in self.d.state.focus:
+                self.say("  Förvalda fokusområden utifrån önskemålet: " + labels)
+            else:
+                self.say("  Önskemålet nämner: " + labels)
 
     def data_overview(self, *, show_all: bool) -> None:
         flags = self.d.flags()
@@ -408,7 +429,7 @@ class LineChat:
         shown = flags if show_all else flagged(flags)
         self.say(f"Data för {self.user(self.d.clinic)}:")
         for f in shown:
-            self.say(f"  {'▼' if flagged([f]) else '·'} {self.user(f.label)} {f.period}: {self.user(f.text)}")
+            self.say(f"  {flag_marker(f)} {self.user(f.label)} {f.period}: {self.user(f.text)}")
         small = [f for f in flags if "insufficient_data" in f.states]
         if small and not show_all:
             self.say(
@@ -442,7 +463,8 @@ class LineChat:
             return
         if force_header or view.section != self.last_section:
             line = f"── {view.section_label} "
-            right = f" {view.position}/{view.total} · {fmt_clock(self.d.elapsed())}"
+            where = f"{view.position}/{view.total}" if view.position else "följdfråga"
+            right = f" {where} · {fmt_clock(self.d.elapsed())}"
             self.say(line + "─" * max(3, 72 - len(line) - len(right)) + right)
             if view.section_intro and view.section != self.last_section:
                 self.say(self.user(view.section_intro))
@@ -465,4 +487,4 @@ class LineChat:
         new = [s for s in self.d.suggestions() if s.sid not in self.known_suggestions]
         if new:
             self.known_suggestions |= {s.sid for s in new}
-            self.say(f"  ({len(new)} nya förslag – /förslag)")
+            self.say(f"  ({len(new)} {'nytt förslag' if len(new) == 1 else 'nya förslag'} – /förslag)")

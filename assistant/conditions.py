@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from assistant.flagstates import FLAG_STATES
 from assistant.ids import Id
@@ -45,8 +45,18 @@ class QuestionWords(_Strict):
 
 
 class FlagRef(_Strict):
+    """A flag of ``indicator`` in one of the states ``any_of``, and/or whose value lies outside
+    its peers' limits (``peers``: "higher", "lower" or "outside" — for neutral indicators too)."""
+
     indicator: Id
-    any_of: list[FlagState] = Field(min_length=1)
+    any_of: list[FlagState] = Field(default_factory=list)
+    peers: Literal["higher", "lower", "outside"] | None = None
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> FlagRef:
+        if not self.any_of and self.peers is None:
+            raise ValueError("a flag condition needs any_of (states) or peers")
+        return self
 
 
 class Answered(_Strict):

@@ -67,26 +67,44 @@ def _names_word(name: str, words: set[str]) -> bool:
     return any(w.startswith(stem) and w[len(stem):] in _SUFFIXES for stem in _stems(name) for w in words)
 
 
+_P_AREA = re.compile(r"(?<!\w)p\s?([1-5])(?!\w)", re.IGNORECASE)
+_LETTER_AREAS = re.compile(r"\bområden?(?:a|t)?\s+([a-c](?:\s*(?:,|och|&|/|samt)\s*[a-c])*)\b", re.IGNORECASE)
+
+
 def wished_sections(flow: Flow, wish: str | None) -> list[str]:
-    """Sections of ``flow`` that a free-text wish names: by area ("P3", "B"), title or sub-area,
-    in Swedish word forms ("mönstren", "tillgängligheten")."""
+    """Sections of ``flow`` that a free-text wish names, in the order the text names them:
+    by area code ("P3", "p 3", "område B", "områdena A och C"), or by a title or sub-area word in
+    a Swedish word form ("mönstren", "tillgängligheten")."""
     if not wish:
         return []
-    words = _words(wish)
-    folded = " ".join(re.findall(r"\w+", wish.casefold()))
-    found: list[str] = []
-    for section in flow.sections:
-        if not section.area:
-            continue
-        hit = section.area.casefold() in words
+    sections = [s for s in flow.sections if s.area]
+    by_area = {s.area.casefold(): s.id for s in sections}
+    found: list[tuple[int, str]] = []
+    for m in _P_AREA.finditer(wish):
+        if f"p{m.group(1)}" in by_area:
+            found.append((m.start(), by_area[f"p{m.group(1)}"]))
+    for m in _LETTER_AREAS.finditer(wish):
+        for letter in re.findall(r"[a-c]", m.group(1), re.IGNORECASE):
+            if letter.casefold() in by_area:
+                found.append((m.start(1), by_area[letter.casefold()]))
+    words = [(m.group(0).casefold(), m.start()) for m in re.finditer(r"\w+", wish)]
+    folded = " ".join(w for w, _ in words)
+    for section in sections:
         for name in _section_names(section):
             if " " in name:
-                hit = hit or f" {name} " in f" {folded} "
-            else:
-                hit = hit or _names_word(name, words)
-        if hit and section.id not in found:
-            found.append(section.id)
-    return found
+                at = f" {folded} ".find(f" {name} ")
+                if at >= 0:
+                    found.append((at, section.id))
+                continue
+            for word, pos in words:
+                if _names_word(name, {word}):
+                    found.append((pos, section.id))
+                    break
+    out: list[str] = []
+    for _, sid in sorted(found):
+        if sid not in out:
+            out.append(sid)
+    return out
 
 
 def _describe(flag: dict[str, Any]) -> str:
@@ -127,30 +145,49 @@ def flag_moves(before: list[dict[str, Any]], now: list[Any]) -> list[str]:
     return lines
 
 
-def previous_dialogue(store, clinic: str, flow: Flow, current_flags: list[Any], *, exclude: str | None = None) -> Previous | None:
-    """What the clinic's latest earlier dialogue hands on to a new one, or None if there is none."""
+def previous_dialogue(
+    store, clinic: str, flow: Flow, current_flags: list[Any], *, exclude: str | None = None, look_back: int = 5
+) -> Previous | None:
+    """What the clinic's earlier dialogues hand on to a new one, or None if there is none.
+
+    "Förra dialogen" is the newest earlier dialogue that was held (a prepared, unopened one is
+    skipped). The wish for this meeting is the newest answer to the wish question among the last
+    few held dialogues, so a self-assessment in between does not hide it. Open actions come from
+    every earlier dialogue with the clinic.
+    """
     from assistant.session import Dialogue, DialogueError
 
-    row = store.latest_dialogue_for_clinic(clinic, exclude=exclude)
-    if row is None:
+    rows = [
+        r
+        for r in store.list_dialogues(clinic=clinic)
+        if r["id"] != exclude and r["status"] != "prepared"
+    ]
+    rows.sort(key=lambda r: str(r["started"]), reverse=True)
+    if not rows:
         return None
-    try:
-        earlier = Dialogue.resume(store, row["id"])
-    except DialogueError:
+    states = []
+    for row in rows[:look_back]:
+        try:
+            states.append((row, Dialogue.resume(store, row["id"])))
+        except DialogueError:
+            continue
+    if not states:
         return None
-    state = earlier.state
-    wish = state.answers.get(WISH_QUESTION)
-    carried = {
-        E.prompt_text(state, q): state.answers[q] for q in CARRY_QUESTIONS if q in state.answers
-    }
+    row, latest = states[0]
+    wish = next((d.state.answers[WISH_QUESTION] for _, d in states if WISH_QUESTION in d.state.answers), None)
+    carried = {}
+    for q in CARRY_QUESTIONS:
+        holder = next((d for _, d in states if q in d.state.answers), None)
+        if holder is not None:
+            carried[E.prompt_text(holder.state, q)] = holder.state.answers[q]
     actions = [a for a in store.list_actions(clinic=clinic, open_only=True) if a["dialogue_id"] != exclude]
     return Previous(
         dialogue_id=row["id"],
         started=str(row["started"])[:10],
-        flow_title=earlier.flow.title,
+        flow_title=latest.flow.title,
         wish=wish,
         carried=carried,
         open_actions=actions,
-        flag_moves=flag_moves(state.flags_shown, current_flags),
+        flag_moves=flag_moves(latest.state.flags_shown, current_flags),
         focus=wished_sections(flow, wish),
     )

@@ -199,9 +199,27 @@ def flag_snapshot(flag: Any) -> dict[str, Any]:
         "value": flag.value,
         "n": flag.n,
         "target": flag.target,
+        "marker": flag_marker(flag),
     }
 
 
+_WORSE = {"misses_target", "possibly_misses_target", "worse_than_peers", "clearly_worse_than_peers", "worse_than_previous"}
+_BETTER = {"better_than_peers", "clearly_better_than_peers", "better_than_previous"}
+
+
+def flag_marker(flag: Any) -> str:
+    """▼ something worse, ▲ only something better, ◆ a neutral indicator far from its peers, · nothing."""
+    states = set(flag.states)
+    if states & _WORSE:
+        return "▼"
+    if states & _BETTER:
+        return "▲"
+    if getattr(flag, "peer_position", None):
+        return "◆"
+    return "·"
+
+
 def flagged(flags: list[Any]) -> list[Any]:
-    """Flags worth a question: any state but 'insufficient_data' (which is never a reason to ask)."""
-    return [f for f in flags if any(s != "insufficient_data" for s in f.states)]
+    """Flags worth a question: a state other than 'insufficient_data' (never a reason to ask),
+    or a neutral indicator outside its peers' limits."""
+    return [f for f in flags if flag_marker(f) != "·"]

@@ -249,3 +249,48 @@ def test_killed_mid_dialogue_then_resumed(proc_env, how):
     assert done.returncode == 0
     assert "Fortsätter där ni slutade (2 svar hittills)." in done.stdout
     assert "Hur ser verksamhetens egen verksamhetsidé och vision ut?" in done.stdout
+
+
+def test_action_with_a_date_it_cannot_read_is_refused():
+    import pytest as _pytest
+
+    from assistant.engine import EngineError
+
+    with _pytest.raises(EngineError, match="Förstod inte '31 mars'"):
+        parse_action("Ring Region; Kim; 31 mars")
+
+
+def test_finished_dialogue_is_reopened_only_when_asked(user_flows):
+    chat(user_flows, "Tre\n/klar\n", "--flow", "mini", "--clinic", "X")
+    row, _ = events_of()
+    code, _, err = chat(user_flows, "", "--resume", row["id"][:8])
+    assert code == 2 and "är avslutad" in err and "--reopen" in err
+    code, out, _ = chat(user_flows, "Bra\n/quit\n", "--resume", row["id"][:8], "--reopen")
+    assert code == 0
+    row, events = events_of()
+    assert row["status"] == "in_progress" and "reopened" in [e.kind for e in events]
+
+
+def test_finish_asks_for_confirmation_when_typed(user_flows):
+    from assistant.chat import LineChat
+    from assistant.engine import StartOptions
+    from assistant.session import Dialogue, open_store
+
+    with open_store() as store:
+        d = Dialogue.start(store, "mini", StartOptions(clinic="X"))
+        out = io.StringIO()
+        LineChat(d, inp=io.StringIO("/klar\nn\n/klar\nj\n"), out=out, interactive=True).run(fresh=True)
+        text = out.getvalue()
+        assert text.count("Avsluta dialogen?") == 2 and "Dialogen fortsätter." in text
+        assert d.state.finished
+
+
+def test_opening_a_prepared_dialogue_shows_what_the_last_one_handed_on(user_flows):
+    chat(user_flows, "/avsnitt aterkoppling\nFokus på mönster nästa gång\n/klar\n", "--flow", "mini", "--clinic", "X")
+    chat(user_flows, "", "--flow", "mini", "--clinic", "X", "--prepare")
+    from storage import Store
+
+    with Store.open() as store:
+        prepared = [r for r in store.list_dialogues() if r["status"] == "prepared"][0]
+    code, out, _ = chat(user_flows, "/quit\n", "--resume", prepared["id"][:8])
+    assert "Från förra dialogen" in out and "Fokus på mönster nästa gång" in out

@@ -58,8 +58,27 @@ def test_second_dialogue_opens_with_the_first_ones_wishes(user_flows):  # noqa: 
     block = out[out.index("Från förra dialogen"):]
     assert "Önskemål inför detta möte: Nästa gång vill vi fokusera på mönster och syftet" in block
     assert "☐ Se över telefontiderna (Anna, 2027-03-31)" in block
-    assert "Förvalda fokusområden utifrån önskemålet: P2 Syfte, P4 Mönster" in block
-    assert out.index("Från förra dialogen") < out.index("Hur ser verksamhetens")  # before the first question
+    assert "Förvalda fokusområden utifrån önskemålet: P4 Mönster, P2 Syfte" in block  # as the wish names them
+    assert out.index("Från förra dialogen") < out.index("Telefontillgänglighet?")  # before the first question
     row, events = events_of()
     assert row["clinic"] == "Fysio Norr"  # the earlier spelling is kept
-    assert events[1].kind == "focus_chosen" and events[1].payload["sections"] == ["p2", "p4"]
+    assert events[1].kind == "focus_chosen" and events[1].payload["sections"] == ["p4", "p2"]
+
+
+def test_wished_sections_by_code_and_in_order_of_mention(mini_flow):
+    assert wished_sections(mini_flow, "Mönster först, sedan p 2") == ["p4", "p2"]
+    from assistant.flows import get_flow
+
+    nara = get_flow("nara-vard").flow
+    ids = {s.area: s.id for s in nara.sections if s.area}
+    assert wished_sections(nara, "Vi vill ta områdena B och C") == [ids["B"], ids["C"]]
+    assert wished_sections(nara, "a b c") == []  # single letters alone are not area codes
+
+
+def test_a_prepared_dialogue_in_between_does_not_hide_the_wish(user_flows):  # noqa: F811
+    first = "/avsnitt aterkoppling\nVi önskar fokus på mönster\n/klar\n"
+    assert chat(user_flows, first, "--flow", "mini", "--clinic", "Fysio Norr")[0] == 0
+    assert chat(user_flows, "", "--flow", "mini", "--clinic", "Fysio Norr", "--prepare")[0] == 0
+    assert chat(user_flows, "/klar\n", "--flow", "mini", "--clinic", "Fysio Norr", "--mode", "self")[0] == 0
+    code, out, _ = chat(user_flows, "/quit\n", "--flow", "mini", "--clinic", "Fysio Norr")
+    assert "Önskemål inför detta möte: Vi önskar fokus på mönster" in out

@@ -49,3 +49,17 @@ def test_small_clinic_is_not_flagged_on_noise(isolated_dirs):
     code, out, _ = run("data", "flags", "--clinic", "Fysio Liten (påhittad)", "--json")
     small = [r for r in json.loads(out) if r["n"] is not None and r["n"] < 30]
     assert small and all(r["states"] == ["insufficient_data"] for r in small)
+
+
+def test_neutral_indicator_far_from_its_peers_is_worth_a_question(isolated_dirs):
+    run("data", "demo")
+    code, out, _ = chat(None, "/förslag\n/quit\n", "--flow", "fysioterapi-2023", "--clinic", "Rehab Centrum (påhittad)")
+    assert "◆ Distansbesök 2025" in out  # neutral: no worse/better, but far from its peers
+    listing = out[out.index("Förslag:"):]
+    assert "Andelen distansbesök (2025) var 18" in listing
+
+
+def test_improvement_is_marked_up_not_down(isolated_dirs):
+    run("data", "demo")
+    code, out, _ = chat(None, "/quit\n", "--flow", "vardcentral", "--clinic", "Vårdcentralen Exempel (påhittad)")
+    assert "▲ NPE kontinuitet 2025" in out

@@ -32,6 +32,7 @@ def register(sub) -> None:
     )
     p.add_argument("--prepare", action="store_true", help="förbered dialogen inför mötet och avsluta")
     p.add_argument("--resume", metavar="ID", help="fortsätt en sparad dialog (id eller början av id)")
+    p.add_argument("--reopen", action="store_true", help="med --resume: öppna en avslutad dialog igen")
     p.add_argument(
         "--keep-identity-numbers",
         action="store_true",
@@ -102,6 +103,16 @@ def cmd_chat(args) -> int:
             if dialogue.state.status == "prepared":
                 dialogue.open_meeting()
                 fresh = True
+                previous = previous_dialogue(
+                    store, dialogue.clinic, dialogue.flow, dialogue.flags(), exclude=dialogue.id
+                )
+            elif dialogue.state.finished:
+                if not args.reopen:
+                    raise UserError(
+                        f"Dialogen {dialogue.id[:8]} är avslutad. Läs den med `dialogstod show {dialogue.id[:8]}`, "
+                        "rätta med `dialogstod correct`, eller fortsätt med --reopen."
+                    )
+                dialogue.do(E.Reopen())
         else:
             flow = get_flow(args.flow).flow
             focus = parse_focus(flow, args.focus)

@@ -88,6 +88,19 @@ class FlagRow:
     def state_labels(self) -> list[str]:
         return [STATE_LABELS[s] for s in self.states]
 
+    @property
+    def peer_position(self) -> str | None:
+        """'higher' or 'lower' when the value lies outside the 95 % funnel limits of its peers,
+        whatever the indicator's direction (a neutral indicator has no worse/better state, but a
+        visit mix far from its peers is still worth a question). None with insufficient data."""
+        if "insufficient_data" in self.states or self.value is None:
+            return None
+        if self.peer_high is not None and self.value > self.peer_high:
+            return "higher"
+        if self.peer_low is not None and self.value < self.peer_low:
+            return "lower"
+        return None
+
 
 def flag_to_json(flag: FlagRow) -> dict[str, Any]:
     out = asdict(flag)

@@ -83,22 +83,23 @@ def coverage(state: State, now: datetime | None = None, *, all_sections: bool = 
 
 
 def warnings(state: State, now: datetime | None = None) -> list[str]:
-    """Gentle, Swedish: an area over its time budget; time short with areas still untouched."""
+    """Gentle, Swedish: an area over its time budget; time short with areas still untouched.
+
+    The texts stay the same while the situation does (no running minute counts), so a door that
+    shows each text once shows each warning once, and again only when something changed."""
     out: list[str] = []
     if state.status != "in_progress":
         return out
     areas = coverage(state, now)
     for area in areas:
         if area.current and area.overrun:
-            over = int((area.spent_seconds - area.minutes * 60) // 60)
-            out.append(f"{area.label} har pågått {over} min längre än de {area.minutes} min som planerades.")
+            out.append(f"{area.label} har gått över sin planerade tid ({area.minutes} min).")
     budget = state.flow.meeting_minutes * 60
     if state.elapsed_seconds(now) >= SHORT_TIME_SHARE * budget:
         untouched = [a.label for a in areas if not a.touched]
         if untouched:
-            left = max(0, int((budget - state.elapsed_seconds(now)) // 60))
             out.append(
-                f"{left} min kvar och ännu inte berört: {', '.join(untouched)}. "
+                f"Mindre än en fjärdedel av mötestiden är kvar och ännu inte berört: {', '.join(untouched)}. "
                 "Målet är att ha dialog kring alla områden, inte att hinna alla frågor."
             )
     return out

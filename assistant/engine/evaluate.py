@@ -70,6 +70,17 @@ def match_stems(text: str, stems: list[str], question: str = "") -> WordMatch | 
     return None
 
 
+def flag_matches(flag: Any, ref: Any) -> bool:
+    if "insufficient_data" in flag.states:  # too few observations never make a question
+        return False
+    if any(st in flag.states for st in ref.any_of):
+        return True
+    if ref.peers is not None:
+        position = getattr(flag, "peer_position", None)
+        return position is not None and ref.peers in (position, "outside")
+    return False
+
+
 @dataclass
 class Context:
     """What a condition may look at besides the state."""
@@ -109,7 +120,7 @@ def evaluate(cond: Any, state: State, ctx: Context) -> bool:
             return any(s in sections for sections in state.focus.values())
         case Flag(flag=ref):
             for f in ctx.flags:
-                if f.indicator == ref.indicator and any(st in f.states for st in ref.any_of):
+                if f.indicator == ref.indicator and flag_matches(f, ref):
                     if ctx.flag is None:
                         ctx.flag = f
                     return True

@@ -51,8 +51,8 @@ def prompt_view(state: State) -> PromptView | None:
             intro = render.render_text(intro_src, state.answers)
         except render.TemplateProblem:
             intro = intro_src
-    if intro and intro.strip() == current.text.strip():
-        intro = None  # the area's guiding question is also its first question
+    if intro and section is not None and any(q.text.strip() == intro.strip() for q in flow.section_questions(section.id)):
+        intro = None  # the area's guiding question is also one of its questions
     order = state.order
     position = order.index(current.qid) + 1 if current.qid in order else 0
     sub = flow.subarea_of.get(current.qid)
