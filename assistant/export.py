@@ -31,9 +31,9 @@ def _terminal(value: Any) -> Any:
     return value
 
 
-def transcript_text(state: E.State, row: dict[str, Any]) -> str:
-    """The readable transcript for a terminal (`dialogstod show`)."""
-    return render.render_prompt("transcript.txt.j2", **_terminal(report.build(state, row)))
+def transcript_text(state: E.State, row: dict[str, Any], *, ids: bool = False) -> str:
+    """The readable transcript for a terminal (`dialogstod show`); ``ids`` shows question ids."""
+    return render.render_prompt("transcript.txt.j2", show_ids=ids, **_terminal(report.build(state, row)))
 
 
 def render_document(state: E.State, row: dict[str, Any], fmt: str, *, generated: datetime | None = None) -> bytes:
@@ -142,7 +142,8 @@ def _docx(ctx: dict[str, Any]) -> bytes:
                 doc.add_paragraph(item["answer"])
                 if item["corrected"]:
                     who = f" av {item['corrected_by']}" if item["corrected_by"] else ""
-                    doc.add_paragraph(f"Rättad{who} {item['corrected_at']}.").runs[0].italic = True
+                    label = "Tillagt efter mötet" if item["added_after"] else "Rättad"
+                    doc.add_paragraph(f"{label}{who} {item['corrected_at']}.").runs[0].italic = True
             else:
                 text = "Parkerad – tas upp senare." if item["status"] == "parked" else "Hoppades över."
                 doc.add_paragraph(text).runs[0].italic = True
@@ -187,7 +188,8 @@ def _docx(ctx: dict[str, Any]) -> bytes:
         heading("Rättelser efter mötet", 1)
         for c in ctx["corrections"]:
             who = f", {c['who']}" if c["who"] else ""
-            doc.add_paragraph(f"{c['at']}{who}: {c['question']} – tidigare: {c['previous'] or ''}", style=bullet)
+            change = "tillagt efter mötet" if c["added"] else f"tidigare: {c['previous']}"
+            doc.add_paragraph(f"{c['at']}{who}: {c['question']} – {change}", style=bullet)
     foot = doc.add_paragraph(f"{ctx['flow']['provenance']}. Dialog {ctx['dialogue_id']}.")
     foot.runs[0].font.size = Pt(8)
     buf = io.BytesIO()

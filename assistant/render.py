@@ -51,7 +51,8 @@ def procent(value: Any, decimals: int = 0) -> str:
     return f"{tal(number, decimals)}\u00a0%"
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]#|!~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"})
+# CommonMark lets any ASCII punctuation be backslash-escaped: "\<script>" is text, never HTML.
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]#|!~<>&"})
 
 
 _MD_LIST = re.compile(r"^(\s*)([-+=]|\d+\.)")

@@ -68,6 +68,7 @@ def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = N
                     "followup": qid in state.followups,
                     "corrected": c is not None,
                     "corrected_by": c.who if c else None,
+                    "added_after": c is not None and c.previous is None,
                     "corrected_at": _when(c.at) if c else None,
                 }
             )
@@ -108,7 +109,12 @@ def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = N
         "title": TITLE,
         "dialogue_id": row.get("id", ""),
         "clinic": state.dialogue.get("clinic", row.get("clinic", "")),
-        "flow": {"id": flow.id, "title": flow.title, "version": flow.version, "provenance": flow.provenance},
+        "flow": {
+            "id": flow.id,
+            "title": flow.title,
+            "version": flow.version,
+            "provenance": flow.provenance.strip().rstrip("."),  # the templates end the sentence
+        },
         "mode": state.mode,
         "mode_label": MODE_LABELS.get(state.mode, state.mode),
         "status": state.status,
@@ -137,6 +143,7 @@ def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = N
         "flags_discussed": state.discussed(),
         "corrections": [
             {
+                "added": c.previous is None,
                 "question": E.prompt_text(state, c.qid),
                 "previous": c.previous,
                 "text": c.text,

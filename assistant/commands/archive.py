@@ -12,6 +12,8 @@ from assistant.textsafe import one_line, terminal_safe
 
 STATUSES = ("prepared", "in_progress", "finished")
 STATUS_SV = {"prepared": "förberedd", "in_progress": "pågår", "finished": "avslutad"}
+KIND_SV = {"prompted": "fråga", "answered": "svar", "noted": "anteckning", "action_added": "åtgärd",
+           "corrected": "rättelse", "started": "mottagning"}
 
 
 def register(sub) -> None:
@@ -25,6 +27,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("show", help="visa en dialog som läsbar text")
     p.add_argument("id", help="dialogens id (eller början av det)")
+    p.add_argument("--ids", action="store_true", help="visa frågornas id (för `correct`)")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("search", help="fritextsök i alla dialoger (t.ex. avvik*)")
@@ -62,7 +65,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("correct", help="rätta ett svar efter mötet (sparas som en rättelse, inget skrivs över)")
     p.add_argument("id", help="dialogens id")
-    p.add_argument("question", help="frågans id (se `show`)")
+    p.add_argument("question", help="frågans id (se `dialogstod show ID --ids`)")
     p.add_argument("text", help="den nya texten")
     p.add_argument("--who", metavar="NAMN", help="vem som rättar")
     p.set_defaults(func=cmd_correct)
@@ -123,7 +126,7 @@ def cmd_show(args) -> int:
 
     with _store() as store:
         d = _dialogue(store, args.id)
-        sys.stdout.write(transcript_text(d.state, d.row))
+        sys.stdout.write(transcript_text(d.state, d.row, ids=args.ids))
     return 0
 
 
@@ -139,9 +142,9 @@ def cmd_search(args) -> int:
         return 0
     for h in hits:
         when = str(h["at"])[:10]
-        print(f"{h['dialogue_id'][:8]}  {when}  {one_line(h['clinic'], 30)}  [{h['kind']}]")
+        print(f"{h['dialogue_id'][:8]}  {when}  {one_line(h['clinic'], 30)}  [{KIND_SV.get(h['kind'], h['kind'])}]")
         print(f"    {one_line(h['snippet'], 110)}")
-    print(f"{len(hits)} träffar.")
+    print(f"{len(hits)} {'träff' if len(hits) == 1 else 'träffar'}.")
     return 0
 
 
@@ -187,10 +190,14 @@ def cmd_bundle_export(args) -> int:
 def cmd_bundle_import(args) -> int:
     with _store() as store:
         result = store.import_bundle(args.file)
-    print(
-        f"Läste in {result['imported']} nya dialoger från {args.file}"
-        + (f"; {result['already_present']} fanns redan." if result.get("already_present") else ".")
-    )
+    extended = result.get("extended", 0)
+    new = result["imported"] - extended
+    parts = [f"{new} {'ny dialog' if new == 1 else 'nya dialoger'}"]
+    if extended:
+        parts.append(f"{extended} {'dialog' if extended == 1 else 'dialoger'} med nya händelser")
+    if result.get("already_present"):
+        parts.append(f"{result['already_present']} fanns redan")
+    print(f"Läste in {', '.join(parts)} från {args.file}.")
     return 0
 
 

@@ -106,7 +106,7 @@ def import_file(path: str | Path, source: str | None = None) -> tuple[int, dict[
 
 def _summary(n: int, counts: dict[str, int], shown: str) -> str:
     return (
-        f"Importerade {n} rader ({counts.get('inserted', 0)} nya, {counts.get('updated', 0)} ändrade, "
+        f"Importerade {n} {'rad' if n == 1 else 'rader'} ({counts.get('inserted', 0)} nya, {counts.get('updated', 0)} ändrade, "
         f"{counts.get('unchanged', 0)} oförändrade) från {shown}"
     )
 
