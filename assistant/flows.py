@@ -444,10 +444,30 @@ def _check_choice_values(where: str, cond: Any, qindex: dict[str, Question], pro
 
 
 def default_catalogue() -> Catalogue | None:
+    """The shipped indicator catalogue, with a region's own ``indicators.toml`` (in the user flows
+    directory) laid over it: an entry there replaces the shipped one with the same id (a region's
+    own target, say) and new ids are added."""
     from assistant import locations
 
-    path = locations.shipped_flows_dir() / CATALOGUE_NAME
-    return load_catalogue(path) if path.exists() else None
+    shipped = locations.shipped_flows_dir() / CATALOGUE_NAME
+    own = locations.user_flows_dir() / CATALOGUE_NAME
+    key = tuple((str(p), p.stat().st_mtime) for p in (shipped, own) if p.exists())
+    if not key:
+        return None
+    cached = _CATALOGUES.get(key)
+    if cached is None:
+        merged: dict[str, Any] = {}
+        for path in (shipped, own):
+            if path.exists():
+                for ind in load_catalogue(path).indicators:
+                    merged[ind.id] = ind
+        cached = Catalogue(indicators=list(merged.values()))
+        _CATALOGUES.clear()
+        _CATALOGUES[key] = cached
+    return cached
+
+
+_CATALOGUES: dict[tuple, Catalogue] = {}
 
 
 def flow_files() -> dict[str, Path]:
@@ -480,5 +500,14 @@ def get_flow(flow_id: str) -> LoadedFlow:
     return loaded
 
 
-def all_flows() -> list[LoadedFlow]:
-    return [get_flow(fid) for fid in flow_files()]
+def all_flows(problems: list[str] | None = None) -> list[LoadedFlow]:
+    """Every flow that loads. A broken file is left out; its located problems are added to
+    ``problems`` when a list is given (so one bad regional file never hides the others)."""
+    out = []
+    for fid in flow_files():
+        try:
+            out.append(get_flow(fid))
+        except FlowError as exc:
+            if problems is not None:
+                problems.extend(exc.problems)
+    return out

@@ -184,3 +184,25 @@ def test_database_option_and_environment(held, tmp_path, monkeypatch):
     assert json.loads(run("list", "--json")[1]) == []
     monkeypatch.delenv("DIALOGSTOD_DB")
     assert json.loads(run("--db", str(tmp_path / "data" / "dialogstod.db"), "list", "--json")[1])[0]["id"] == held
+
+
+def test_a_broken_regional_flow_does_not_hide_the_others(user_flows):  # noqa: F811
+    (user_flows / "trasig.toml").write_text('id = "annat-id"\n', encoding="utf-8")
+    code, out, err = run("flows", "list")
+    assert code == 0
+    assert "mini" in out and "fysioterapi-2023" in out
+    assert "dialogstod: kunde inte läsa ett flöde:" in err and "trasig.toml" in err
+
+
+def test_a_regional_catalogue_overrides_a_target(user_flows):  # noqa: F811
+    from assistant.flows import default_catalogue
+
+    assert default_catalogue().get("telefontillganglighet").target == 0.85
+    (user_flows / "indicators.toml").write_text(
+        '[[indicators]]\nid = "telefontillganglighet"\nname = "Telefontillgänglighet"\nsource = "Regionen"\n'
+        'direction = "higher"\ntarget = 0.9\n',
+        encoding="utf-8",
+    )
+    catalogue = default_catalogue()
+    assert catalogue.get("telefontillganglighet").target == 0.9
+    assert catalogue.get("mangsokare") is not None  # the rest is still there

@@ -74,9 +74,12 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def load_indicator_catalogue():
     from assistant import locations
-    from assistant.flows import load_catalogue
+    from assistant.flows import default_catalogue, load_catalogue
 
-    return load_catalogue(locations.shipped_flows_dir() / "indicators.toml")
+    catalogue = default_catalogue()
+    if catalogue is None:
+        return load_catalogue(locations.shipped_flows_dir() / "indicators.toml")  # names the missing file
+    return catalogue
 
 
 def _open_store():

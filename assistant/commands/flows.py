@@ -26,9 +26,14 @@ def register(sub) -> None:
 
 
 def cmd_list(args) -> int:
+    import sys
+
     from assistant.flows import all_flows
 
-    flows = all_flows()
+    problems: list[str] = []
+    flows = all_flows(problems)
+    for line in problems:
+        print(f"dialogstod: kunde inte läsa ett flöde: {line}", file=sys.stderr)
     if args.json:
         rows = [
             {
