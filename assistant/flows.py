@@ -192,7 +192,8 @@ class Flow(_Strict):
 class LoadedFlow:
     flow: Flow
     path: Path
-    sha256: str
+    sha256: str  # of the file's bytes
+    source: str = ""  # the file's exact text (kept with each dialogue held on it)
 
 
 class FlowError(Exception):
@@ -261,11 +262,17 @@ _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Read a TOML file, turning every failure into a located ``FlowError``."""
-    name = str(path)
+    return parse_toml(str(path), _read_bytes(path))
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
-        raise FlowError([f"{name}: cannot read: {exc.strerror or exc}"]) from None
+        raise FlowError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+
+
+def parse_toml(name: str, raw: bytes) -> dict[str, Any]:
     if len(raw) > MAX_FLOW_BYTES:
         raise FlowError([f"{name}: file is too large ({len(raw)} bytes, at most {MAX_FLOW_BYTES})"])
     try:
@@ -313,12 +320,20 @@ def parse_flow(data: dict[str, Any], name: str, catalogue: Catalogue | None = No
 def load_flow(path: Path, catalogue: Catalogue | None = None, *, strict: bool = False) -> LoadedFlow:
     """Load and validate a flow. ``strict`` also parses every template (``dialogstod flows check``)."""
     path = Path(path)
-    data = read_toml(path)
-    flow = parse_flow(data, str(path), catalogue, strict=strict)
+    raw = _read_bytes(path)
+    flow = parse_flow(parse_toml(str(path), raw), str(path), catalogue, strict=strict)
     if path.stem != flow.id:
         raise FlowError([f"{path}: id: the flow id {flow.id!r} must match the file name {path.stem!r}"])
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return LoadedFlow(flow=flow, path=path, sha256=digest)
+    return LoadedFlow(flow=flow, path=path, sha256=hashlib.sha256(raw).hexdigest(), source=raw.decode("utf-8"))
+
+
+def flow_from_source(source: str, sha256: str) -> LoadedFlow:
+    """A flow as it was when a dialogue was held (its stored text). Indicator ids are not checked
+    against today's catalogue: history is read as it was written."""
+    name = f"<lagrat flöde {sha256[:12]}>"
+    raw = source.encode("utf-8")
+    flow = parse_flow(parse_toml(name, raw), name, None)
+    return LoadedFlow(flow=flow, path=Path(name), sha256=sha256, source=source)
 
 
 def check_references(flow: Flow, catalogue: Catalogue | None = None, *, strict: bool = False) -> list[str]:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant import engine as E
-from assistant.flows import FlowError, LoadedFlow, get_flow
+from assistant.flows import FlowError, LoadedFlow, flow_from_source, get_flow
 
 Clock = Callable[[], datetime]
 
@@ -85,6 +85,8 @@ class Dialogue:
             status=state.status,
             events=events,
         )
+        if loaded.source:
+            store.save_flow_source(loaded.sha256, loaded.flow.id, loaded.flow.version, loaded.source)
         row = store.get_dialogue(dialogue_id)
         dialogue = cls(store, loaded, row, events, clock)
         if state.status == "in_progress":
@@ -96,11 +98,7 @@ class Dialogue:
         row = store.get_dialogue(ref)
         if row is None:
             raise DialogueError(f"Det finns ingen dialog {ref!r}. Se `dialogstod list`.")
-        try:
-            loaded = get_flow(row["flow_id"])
-        except FlowError as exc:
-            raise DialogueError(f"Dialogens flöde kan inte läsas: {'; '.join(exc.problems)}") from None
-        return cls(store, loaded, row, store.load_events(row["id"]), clock)
+        return cls(store, flow_for(store, row), row, store.load_events(row["id"]), clock)
 
     # ------------------------------------------------------------ doing
 
@@ -162,6 +160,28 @@ class Dialogue:
 
     def elapsed(self) -> float:
         return self.state.elapsed_seconds(self.clock())
+
+
+def flow_for(store, row: dict) -> LoadedFlow:
+    """The flow a dialogue was held on: today's file if it is unchanged, else the exact text
+    stored when the dialogue started (so editing a flow never locks out old dialogues)."""
+    problems: list[str] = []
+    try:
+        current = get_flow(row["flow_id"])
+        if current.sha256 == row["flow_sha256"]:
+            return current
+    except FlowError as exc:
+        current = None
+        problems = exc.problems
+    stored = store.flow_source(row["flow_sha256"]) if row.get("flow_sha256") else None
+    if stored is not None:
+        try:
+            return flow_from_source(stored, row["flow_sha256"])
+        except FlowError as exc:
+            problems = exc.problems
+    if current is not None:
+        return current  # an older dialogue from before flows were kept: try today's version
+    raise DialogueError(f"Dialogens flöde {row['flow_id']!r} kan inte läsas: {'; '.join(problems)}")
 
 
 def canonical_clinic(store, name: str) -> str:

@@ -65,17 +65,44 @@ def checksum(dialogues: list[dict[str, Any]]) -> str:
     return hashlib.sha256(canonical(dialogues)).hexdigest()
 
 
-def make_bundle(entries: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
+def make_bundle(entries: list[dict[str, Any]], flows: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    doc = {
         "format": BUNDLE_FORMAT,
         "version": FORMAT_VERSION,
         "dialogues": entries,
         "sha256": checksum(entries),
     }
+    if flows:
+        doc["flows"] = flows  # self-verifying: each key is the SHA-256 of its source
+    return doc
 
 
-def make_dialogue_export(entry: dict[str, Any]) -> dict[str, Any]:
-    return {"format": DIALOGUE_FORMAT, "version": FORMAT_VERSION, **entry}
+def make_dialogue_export(entry: dict[str, Any], flows: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    doc = {"format": DIALOGUE_FORMAT, "version": FORMAT_VERSION, **entry}
+    if flows:
+        doc["flows"] = flows
+    return doc
+
+
+def parse_flow_sources(path: Path, data: bytes) -> dict[str, dict[str, Any]]:
+    """The optional ``flows`` of a bundle or export: {sha256: {flow_id, version, source}}. Each
+    source must hash to its key; anything else is a damaged file. (Call after ``parse``.)"""
+    doc = json.loads(data.decode("utf-8"))
+    raw = doc.get("flows", {})
+    if not isinstance(raw, dict):
+        raise _damaged(path, "flödena i filen har fel form")
+    out: dict[str, dict[str, Any]] = {}
+    for sha, flow in raw.items():
+        if (
+            not isinstance(flow, dict)
+            or not isinstance(flow.get("source"), str)
+            or not isinstance(flow.get("flow_id"), str)
+            or not isinstance(flow.get("version"), int)
+            or hashlib.sha256(flow["source"].encode("utf-8")).hexdigest() != sha
+        ):
+            raise _damaged(path, f"ett flöde i filen ({str(sha)[:12]}…) stämmer inte med sin kontrollsumma")
+        out[sha] = {"flow_id": flow["flow_id"], "version": flow["version"], "source": flow["source"]}
+    return out
 
 
 def _damaged(path: Path, why: str) -> StorageError:

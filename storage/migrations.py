@@ -11,6 +11,8 @@ migration is never edited once released: a change to the schema is a new migrati
   ``search_fts``, an FTS5 index over the texts people wrote or were asked, backfilled from the
   events already stored.
 - v3: ``indicator_values`` (imported indicator data).
+- v4: ``flow_sources``: the exact text of every flow a dialogue was held on, keyed by its SHA-256,
+  so an old dialogue replays with its own flow even after the flow file is edited or removed.
 
 The SQL below is frozen per version on purpose (no shared helpers that could drift), except the
 action projection, which is written once and used both by the v2 triggers and the v2 backfill.
@@ -294,10 +296,26 @@ def _v3(conn: sqlite3.Connection) -> None:
     _script(conn, _V3)
 
 
+_V4 = """
+CREATE TABLE flow_sources (
+    sha256   TEXT PRIMARY KEY,
+    flow_id  TEXT NOT NULL,
+    version  INTEGER NOT NULL,
+    source   TEXT NOT NULL,
+    stored   TEXT NOT NULL
+);
+"""
+
+
+def _v4(conn: sqlite3.Connection) -> None:
+    _script(conn, _V4)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "dialogues and their events", _v1),
     Migration(2, "actions projection and full-text search", _v2),
     Migration(3, "indicator values", _v3),
+    Migration(4, "flow sources", _v4),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -12,6 +12,7 @@ Writes are short ``BEGIN IMMEDIATE`` transactions: with WAL and a busy timeout, 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import os
@@ -902,6 +903,36 @@ class Store:
             raise StorageError(f"Det finns ingen dialog {ref!r} i databasen {self.path}.")
         return row
 
+    # ------------------------------------------------------------ flow sources
+
+    @_guarded
+    def save_flow_source(self, sha256: str, flow_id: str, version: int, source: str) -> None:
+        """Keep the exact text of a flow (idempotent: the same hash is stored once)."""
+        if hashlib.sha256(source.encode("utf-8")).hexdigest() != sha256:
+            raise StorageError(f"Flödet {flow_id} stämmer inte med sin kontrollsumma och sparades inte.")
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO flow_sources (sha256, flow_id, version, source, stored) VALUES (?, ?, ?, ?, ?)",
+                (sha256, flow_id, int(version), source, iso(datetime.now(UTC))),
+            )
+
+    @_guarded
+    def flow_source(self, sha256: str) -> str | None:
+        row = self.db.execute("SELECT source FROM flow_sources WHERE sha256 = ?", (sha256,)).fetchone()
+        return row[0] if row else None
+
+    def _flow_sources_for(self, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            sha = row.get("flow_sha256")
+            if sha and sha not in out:
+                found = self.db.execute(
+                    "SELECT flow_id, version, source FROM flow_sources WHERE sha256 = ?", (sha,)
+                ).fetchone()
+                if found:
+                    out[sha] = {"flow_id": found[0], "version": found[1], "source": found[2]}
+        return out
+
     @_guarded
     def dump_dialogue(self, dialogue_id: str) -> dict[str, Any]:
         """One dialogue as ``{"dialogue": {...}, "events": [event.to_dict(), ...]}``."""
@@ -912,7 +943,8 @@ class Store:
     @_guarded
     def export_dialogue_json(self, dialogue_id: str) -> str:
         """The dialogue as a pretty-printed, lossless ``dialogstod-dialogue`` JSON document."""
-        doc = bundles.make_dialogue_export(self.dump_dialogue(dialogue_id))
+        entry = self.dump_dialogue(dialogue_id)
+        doc = bundles.make_dialogue_export(entry, self._flow_sources_for([entry["dialogue"]]))
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
     @_guarded
@@ -926,7 +958,8 @@ class Store:
             if entry["dialogue"]["id"] not in seen:
                 seen.add(entry["dialogue"]["id"])
                 entries.append(entry)
-        data = json.dumps(bundles.make_bundle(entries), ensure_ascii=False, indent=1).encode("utf-8")
+        flows = self._flow_sources_for([e["dialogue"] for e in entries])
+        data = json.dumps(bundles.make_bundle(entries, flows), ensure_ascii=False, indent=1).encode("utf-8")
         try:
             _write_private(target, data)
         except OSError as exc:
@@ -951,8 +984,15 @@ class Store:
         except OSError as exc:
             raise StorageError(f"Filen {source} kan inte läsas ({exc.strerror}).") from None
         entries = bundles.parse(source, data)
+        flows = bundles.parse_flow_sources(source, data)
         counts = {"imported": 0, "already_present": 0, "extended": 0}
         with self._write() as conn:
+            for sha, flow in flows.items():
+                conn.execute(
+                    "INSERT OR IGNORE INTO flow_sources (sha256, flow_id, version, source, stored) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (sha, flow["flow_id"], flow["version"], flow["source"], iso(datetime.now(UTC))),
+                )
             for entry in entries:
                 row, events = entry.dialogue, entry.events
                 did = row["id"]

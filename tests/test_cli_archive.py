@@ -206,3 +206,39 @@ def test_a_regional_catalogue_overrides_a_target(user_flows):  # noqa: F811
     catalogue = default_catalogue()
     assert catalogue.get("telefontillganglighet").target == 0.9
     assert catalogue.get("mangsokare") is not None  # the rest is still there
+
+
+def test_editing_a_flow_never_locks_out_old_dialogues(held, user_flows, tmp_path):  # noqa: F811
+    flow_file = user_flows / "mini.toml"
+    text = flow_file.read_text(encoding="utf-8")
+    # the region removes a question the old dialogue answered and bumps the version
+    flow_file.write_text(
+        text.replace('version = 1', 'version = 2').replace(
+            '[[sections.questions]]\nid = "p1.vilka"\ntext = "Vilka arbetar här?"\nself_text = "Vilka arbetar här hos oss?"\n',
+            "",
+        ),
+        encoding="utf-8",
+    )
+    code, out, err = run("show", held[:8])
+    assert code == 0, err
+    assert "Vilka arbetar här?" in out and "Tre fysioterapeuter" in out  # read with the flow it was held on
+    # moved to an archive that has never seen this regional flow
+    flow_file.unlink()
+    bundle = tmp_path / "b.json"
+    run("bundle", "export", held[:8], "-o", str(bundle))
+    archive = tmp_path / "arkiv.db"
+    assert run("--db", str(archive), "bundle", "import", str(bundle))[0] == 0
+    code, out, err = run("--db", str(archive), "export", held[:8], "-f", "md", "-o", "-")
+    assert code == 0, err
+    assert "Tre fysioterapeuter" in out
+
+
+def test_a_bundle_with_a_tampered_flow_is_refused(held, tmp_path):
+    bundle = tmp_path / "b.json"
+    run("bundle", "export", held[:8], "-o", str(bundle))
+    doc = json.loads(bundle.read_text(encoding="utf-8"))
+    sha = next(iter(doc["flows"]))
+    doc["flows"][sha]["source"] += "\n# ändrad"
+    bundle.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    code, _, err = run("--db", str(tmp_path / "a.db"), "bundle", "import", str(bundle))
+    assert code == 2 and "kontrollsumma" in err

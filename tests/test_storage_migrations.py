@@ -1,4 +1,4 @@
-"""Schema migrations: the committed fixtures (tests/fixtures/db/schema_v1.db, schema_v2.db) are
+"""Schema migrations: the committed fixtures (tests/fixtures/db/schema_v1.db … schema_v3.db) are
 databases stopped at old schema versions; opening a copy must migrate it to SCHEMA_VERSION and
 lose nothing."""
 
@@ -49,16 +49,16 @@ def schema(conn: sqlite3.Connection) -> set[tuple[str, str, str]]:
 
 
 def test_migration_list_is_a_sequence():
-    assert SCHEMA_VERSION == len(m.MIGRATIONS) == 3
-    assert [x.version for x in m.MIGRATIONS] == [1, 2, 3]
+    assert SCHEMA_VERSION == len(m.MIGRATIONS) == 4
+    assert [x.version for x in m.MIGRATIONS] == [1, 2, 3, 4]
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_fixture_is_at_its_version(version: int):
     assert raw_version(FIXTURES / f"schema_v{version}.db") == version
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_old_database_migrates_without_losing_anything(tmp_path: Path, version: int):
     path = fixture_copy(tmp_path, version)
     with Store.open(path) as store:
@@ -92,13 +92,19 @@ def test_old_database_migrates_without_losing_anything(tmp_path: Path, version: 
             )["inserted"]
             == 1
         )
+        # v4: flow sources can be kept on the migrated database
+        import hashlib
+
+        text = 'id = "x"\n'
+        store.save_flow_source(hashlib.sha256(text.encode()).hexdigest(), "x", 1, text)
+        assert store.flow_source(hashlib.sha256(text.encode()).hexdigest()) == text
         # and the migrated database keeps working like a new one
         store.append_events(NORR, [])
         meta = dict(store.db.execute("SELECT key, value FROM dialogstod_meta").fetchall())
         assert "created" in meta and f"migrated_to_{SCHEMA_VERSION}" in meta
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_migrated_schema_equals_new_schema(tmp_path: Path, version: int):
     Store.open(tmp_path / "new.db").close()
     path = fixture_copy(tmp_path, version)
@@ -119,7 +125,7 @@ def test_each_migration_is_one_transaction(tmp_path: Path, monkeypatch: pytest.M
         conn.execute("CREATE TABLE half_done (x)")
         raise RuntimeError("boom")
 
-    patched = (m.MIGRATIONS[0], m.MIGRATIONS[1], m.Migration(3, "broken", broken))
+    patched = (m.MIGRATIONS[0], m.MIGRATIONS[1], m.Migration(3, "broken", broken), *m.MIGRATIONS[3:])
     monkeypatch.setattr(m, "MIGRATIONS", patched)
     with pytest.raises(RuntimeError, match="boom"):
         Store.open(path)
