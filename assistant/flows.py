@@ -63,6 +63,9 @@ class Subarea(_Strict):
     id: Id
     title: str = Field(min_length=1, max_length=300)
     intro: str | None = Field(default=None, max_length=4000)
+    # The questions are the steps of one exercise (Konkret exempel): a suggestion that leads to
+    # one of them leads through the rest too.
+    sequence: bool = False
     questions: list[Question] = Field(default_factory=list, max_length=500)
 
 

@@ -440,3 +440,27 @@ def test_masking_can_be_turned_off_by_setting_or_flow(mini_flow, clock):
     flow = mini_flow.model_copy(update={"mask_identity_numbers": False})
     s = Session(flow, clock)
     assert s.do(E.Answer("811218-9876"))[0].text == "811218-9876"
+
+
+def test_a_suggested_exercise_step_brings_the_rest_of_the_exercise(mini_flow, clock):
+    s = Session(mini_flow, clock)
+    s.do(E.Answer("Tre"))
+    s.do(E.Answer("Vi pratar mycket om levnadsvanor"))
+    s.do(E.Offer(tuple(E.suggestions(s.state, [], clock()))))
+    s.do(E.Accept("konkret-levnadsvanor"))
+    assert s.qid == "p3.omrade"
+    s.do(E.Answer("levnadsvanor"))
+    assert s.qid == "p3.tanker"  # step 2 follows, not a jump back
+    s.do(E.Answer("Vi tänker mycket"))
+    assert s.qid == "p3.levnadsvanor_extra"
+    s.do(E.Answer("Genom samtal"))
+    assert s.qid == "p2.vision"  # the exercise done, back where the suggestion interrupted
+
+
+def test_jump_to_a_subarea(mini_flow, clock):
+    s = Session(mini_flow, clock)
+    s.do(E.Jump("konkret"))
+    assert s.qid == "p3.omrade"
+    s.do(E.Jump("Patientsäk"))
+    assert s.qid == "p3.utmaningar"
+    assert E.replay(mini_flow, s.events).current.qid == "p3.utmaningar"

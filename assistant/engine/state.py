@@ -405,6 +405,9 @@ def _jumped(state: State, e: Event) -> None:
     section = e.payload.get("section")
     if section not in state.flow.section_index:
         raise ReplayError(f"event {e.seq} (jumped) names unknown section {section!r}")
+    subarea = e.payload.get("subarea")
+    if subarea is not None and subarea not in {s.id for s in state.flow.section_index[section].subareas}:
+        raise ReplayError(f"event {e.seq} (jumped) names unknown subarea {subarea!r}")
     state.ended_sections.discard(section)
 
 

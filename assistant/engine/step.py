@@ -273,10 +273,13 @@ def step(state: State, command: Any, now: datetime) -> list[Event]:
             after = advance(state, made)
             return made + [_prompted(after, target, now, "back", seq + len(made) + 1)]
         case Jump(section=ref):
-            section_id = resolve_section(state, ref)
-            ev("jumped", section=section_id)
+            section_id, subarea_id = resolve_target(state, ref)
+            if subarea_id:
+                ev("jumped", section=section_id, subarea=subarea_id)
+            else:
+                ev("jumped", section=section_id)
             after = advance(state, made)
-            target = _first_in_section(after, section_id)
+            target = _first_in_section(after, section_id, subarea_id)
             if target is None:
                 raise EngineError("Avsnittet har inga frågor som passar den här dialogen.")
             return made + [_prompted(after, target, now, "jump", seq + len(made) + 1)]
@@ -416,7 +419,9 @@ def _accept(state: State, sid: str, now: datetime, ev, made: list[Event], seq: i
         raise EngineError("Det förslaget finns inte.")
     if sid in state.accepted or sid in state.dismissed:
         raise EngineError("Förslaget är redan hanterat.")
-    questions = [q for q in offered.get("questions", []) if state.is_open(q) or q in state.parked]
+    questions = _with_sequence_steps(
+        state, [q for q in offered.get("questions", []) if state.is_open(q) or q in state.parked]
+    )
     text = offered.get("text")
     if offered.get("action"):
         ev("suggestion_accepted", sid=sid, questions=[])
@@ -444,6 +449,22 @@ def _accept(state: State, sid: str, now: datetime, ev, made: list[Event], seq: i
             payload={"via": "suggestion", "followup": offered.get("rule") or sid, "section": section},
         )
     ]
+
+
+def _with_sequence_steps(state: State, questions: list[str]) -> list[str]:
+    """A question that is a step of an exercise brings the exercise's later open steps along."""
+    out: list[str] = []
+    for qid in questions:
+        if qid not in out:
+            out.append(qid)
+        sub = state.flow.subarea_of.get(qid)
+        if sub is not None and sub.sequence:
+            ids = [q.id for q in sub.questions]
+            for later in ids[ids.index(qid) + 1 :]:
+                # a conditional step is queued too; whether it applies is judged when its turn comes
+                if later not in out and later not in state.answers and later not in state.skipped:
+                    out.append(later)
+    return out
 
 
 # ---------------------------------------------------------------- choosing the next prompt
@@ -484,8 +505,12 @@ def _prompt_next(state: State, now: datetime, via: str = "next") -> list[Event]:
     return [_prompted(state, qid, now, via, state.last_seq + 1)]
 
 
-def _first_in_section(state: State, section_id: str) -> str | None:
-    qids = [q.id for q in state.flow.section_questions(section_id)]
+def _first_in_section(state: State, section_id: str, subarea_id: str | None = None) -> str | None:
+    if subarea_id:
+        sub = next(x for x in state.flow.section_index[section_id].subareas if x.id == subarea_id)
+        qids = [q.id for q in sub.questions]
+    else:
+        qids = [q.id for q in state.flow.section_questions(section_id)]
     for qid in qids:
         if state.is_open(qid):
             return qid
@@ -510,6 +535,21 @@ def prompt_text(state: State, qid: str) -> str:
         return render.render_text(raw, state.answers)
     except render.TemplateProblem:
         return raw
+
+
+def resolve_target(state: State, ref: str) -> tuple[str, str | None]:
+    """A section (by id, area, number or title) or a sub-area (by id or title): (section, subarea)."""
+    try:
+        return resolve_section(state, ref), None
+    except EngineError as not_a_section:
+        wanted = ref.strip().casefold()
+        for section in state.flow.sections:
+            if state.mode == "self" and section.facilitator_only:
+                continue
+            for sub in section.subareas:
+                if wanted and (sub.id.casefold() == wanted or sub.title.casefold().startswith(wanted)):
+                    return section.id, sub.id
+        raise not_a_section
 
 
 def resolve_section(state: State, ref: str) -> str:
