@@ -55,7 +55,7 @@ class FlagRef(_Strict):
     @model_validator(mode="after")
     def _something_to_match(self) -> FlagRef:
         if not self.any_of and self.peers is None:
-            raise ValueError("a flag condition needs any_of (states) or peers")
+            raise ValueError("ett flaggvillkor behöver any_of (tillstånd) eller peers")
         return self
 
 
@@ -161,7 +161,7 @@ Condition = Annotated[
     Discriminator(
         _kind,
         custom_error_type="condition",
-        custom_error_message="a condition is a table with exactly one of the keys: " + ", ".join(_KINDS),
+        custom_error_message="ett villkor är en tabell med exakt en av nycklarna: " + ", ".join(_KINDS),
     ),
 ]
 

@@ -247,15 +247,50 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
+# pydantic's messages in Swedish, by error type; anything not listed keeps pydantic's own words.
+_SV_ERRORS = {
+    "extra_forbidden": "okänt fält",
+    "missing": "obligatoriskt fält saknas",
+    "string_type": "ska vara text",
+    "int_type": "ska vara ett heltal",
+    "int_parsing": "ska vara ett heltal",
+    "int_from_float": "ska vara ett heltal",
+    "float_type": "ska vara ett tal",
+    "float_parsing": "ska vara ett tal",
+    "bool_type": "ska vara true eller false",
+    "bool_parsing": "ska vara true eller false",
+    "list_type": "ska vara en lista",
+    "dict_type": "ska vara en tabell",
+    "model_type": "ska vara en tabell",
+    "model_attributes_type": "ska vara en tabell",
+    "string_too_short": "får inte vara tom",
+    "too_short": "har för få element (minst {min_length})",
+    "too_long": "har för många element (högst {max_length})",
+    "string_too_long": "är för lång (högst {max_length} tecken)",
+    "string_pattern_mismatch": "har fel form: gemener a–z, siffror och . _ - (t.ex. p4.konkret.omrade)",
+    "greater_than_equal": "ska vara minst {ge}",
+    "less_than_equal": "ska vara högst {le}",
+    "literal_error": "ska vara ett av: {expected}",
+    "condition": "ett villkor är en tabell med exakt en av nycklarna: " + ", ".join(sorted(_UNION_TAGS)),
+}
+
+
 def format_validation_error(name: str, exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors(include_url=False):
         where = _loc(_clean_loc(err["loc"]))
+        template = _SV_ERRORS.get(err["type"])
         msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        elif err["type"] == "missing":
-            msg = "required field is missing"
+        if template is not None:
+            ctx = dict(err.get("ctx") or {})
+            if "expected" in ctx:
+                ctx["expected"] = str(ctx["expected"]).replace(" or ", " eller ")
+            try:
+                msg = template.format(**ctx)
+            except (KeyError, IndexError):
+                msg = template
+        elif err["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
         lines.append(f"{name}: {where}: {msg}")
     return lines
 
@@ -272,17 +307,17 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise FlowError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+        raise FlowError([f"{path}: kan inte läsas: {exc.strerror or exc}"]) from None
 
 
 def parse_toml(name: str, raw: bytes) -> dict[str, Any]:
     if len(raw) > MAX_FLOW_BYTES:
-        raise FlowError([f"{name}: file is too large ({len(raw)} bytes, at most {MAX_FLOW_BYTES})"])
+        raise FlowError([f"{name}: filen är för stor ({len(raw)} byte, högst {MAX_FLOW_BYTES})"])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise FlowError([f"{name}:{line}: not UTF-8 text"]) from None
+        raise FlowError([f"{name}:{line}: inte UTF-8-text"]) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -290,9 +325,9 @@ def parse_toml(name: str, raw: bytes) -> dict[str, Any]:
         m = _TOML_LINE.search(msg)
         line, col = (m.group(1), m.group(2)) if m else ("1", "1")
         msg = _TOML_LINE.sub("", msg).strip()
-        raise FlowError([f"{name}:{line}: TOML syntax error: {msg} (column {col})"]) from None
+        raise FlowError([f"{name}:{line}: TOML-syntaxfel: {msg} (kolumn {col})"]) from None
     except RecursionError:
-        raise FlowError([f"{name}:1: TOML nesting is too deep"]) from None
+        raise FlowError([f"{name}:1: TOML-strukturen är för djupt nästlad"]) from None
 
 
 def is_catalogue(data: dict[str, Any], path: Path) -> bool:
@@ -313,7 +348,7 @@ def parse_flow(data: dict[str, Any], name: str, catalogue: Catalogue | None = No
     except ValidationError as exc:
         raise FlowError(format_validation_error(name, exc)) from None
     except RecursionError:
-        raise FlowError([f"{name}: conditions are nested too deeply"]) from None
+        raise FlowError([f"{name}: villkoren är för djupt nästlade"]) from None
     problems = check_references(flow, catalogue, strict=strict)
     if problems:
         raise FlowError([f"{name}: {p}" for p in problems])
@@ -326,7 +361,7 @@ def load_flow(path: Path, catalogue: Catalogue | None = None, *, strict: bool = 
     raw = _read_bytes(path)
     flow = parse_flow(parse_toml(str(path), raw), str(path), catalogue, strict=strict)
     if path.stem != flow.id:
-        raise FlowError([f"{path}: id: the flow id {flow.id!r} must match the file name {path.stem!r}"])
+        raise FlowError([f"{path}: id: flödets id {flow.id!r} måste vara detsamma som filnamnet {path.stem!r}"])
     return LoadedFlow(flow=flow, path=path, sha256=hashlib.sha256(raw).hexdigest(), source=raw.decode("utf-8"))
 
 
@@ -347,23 +382,23 @@ def check_references(flow: Flow, catalogue: Catalogue | None = None, *, strict: 
     for si, s in enumerate(flow.sections):
         where = f"sections[{si}]"
         if s.id in section_ids:
-            problems.append(f"{where}.id: duplicate section id {s.id!r} (first at {section_ids[s.id]})")
+            problems.append(f"{where}.id: avsnittets id {s.id!r} finns redan (först i {section_ids[s.id]})")
         else:
             section_ids[s.id] = where
         places = [(f"{where}.questions[{qi}]", q) for qi, q in enumerate(s.questions)]
         sub_ids: set[str] = set()
         for ui, sub in enumerate(s.subareas):
             if sub.id in sub_ids:
-                problems.append(f"{where}.subareas[{ui}].id: duplicate subarea id {sub.id!r}")
+                problems.append(f"{where}.subareas[{ui}].id: delområdets id {sub.id!r} finns redan")
             sub_ids.add(sub.id)
             places += [(f"{where}.subareas[{ui}].questions[{qi}]", q) for qi, q in enumerate(sub.questions)]
         for qwhere, q in places:
             if q.id in question_ids:
-                problems.append(f"{qwhere}.id: duplicate question id {q.id!r} (first at {question_ids[q.id]})")
+                problems.append(f"{qwhere}.id: frågans id {q.id!r} finns redan (först i {question_ids[q.id]})")
             else:
                 question_ids[q.id] = qwhere
     if not question_ids:
-        problems.append("sections: the flow has no questions")
+        problems.append("sections: flödet har inga frågor")
 
     qindex = {q.id: q for q in flow.questions}
     known_indicators = catalogue.ids if catalogue is not None else None
@@ -372,14 +407,14 @@ def check_references(flow: Flow, catalogue: Catalogue | None = None, *, strict: 
         qs, ss, inds = referenced_ids(cond)
         for q in sorted(qs):
             if q not in qindex:
-                problems.append(f"{where}: unknown question id {q!r}")
+                problems.append(f"{where}: okänt fråge-id {q!r}")
         for s in sorted(ss):
             if s not in section_ids:
-                problems.append(f"{where}: unknown section id {s!r}")
+                problems.append(f"{where}: okänt avsnitts-id {s!r}")
         if known_indicators is not None:
             for ind in sorted(inds):
                 if ind not in known_indicators:
-                    problems.append(f"{where}: unknown indicator id {ind!r}")
+                    problems.append(f"{where}: okänt indikator-id {ind!r}")
         _check_choice_values(where, cond, qindex, problems)
 
     def check_template(where: str, text: str | None) -> None:
@@ -388,11 +423,11 @@ def check_references(flow: Flow, catalogue: Catalogue | None = None, *, strict: 
         try:
             refs = render.template_question_refs(text, strict=strict)
         except render.TemplateProblem as exc:
-            problems.append(f"{where}: template error: {exc}")
+            problems.append(f"{where}: mallfel: {exc}")
             return
         for ref in sorted(refs):
             if ref not in qindex:
-                problems.append(f"{where}: template refers to unknown question id {ref!r}")
+                problems.append(f"{where}: mallen hänvisar till okänt fråge-id {ref!r}")
 
     for si, s in enumerate(flow.sections):
         check_template(f"sections[{si}].intro", s.intro)
@@ -404,40 +439,40 @@ def check_references(flow: Flow, catalogue: Catalogue | None = None, *, strict: 
         check_template(f"{qwhere}.text", q.text)
         check_template(f"{qwhere}.self_text", q.self_text)
         if q.type in ("single", "multi") and not q.choices:
-            problems.append(f"{qwhere}.choices: a {q.type} question needs choices")
+            problems.append(f"{qwhere}.choices: en fråga av typen {q.type} behöver svarsalternativ")
         if q.type not in ("single", "multi") and q.choices:
-            problems.append(f"{qwhere}.choices: only single and multi questions have choices")
+            problems.append(f"{qwhere}.choices: bara frågor av typen single och multi har svarsalternativ")
         values = [c.value for c in q.choices]
         if len(values) != len(set(values)):
-            problems.append(f"{qwhere}.choices: duplicate choice values")
+            problems.append(f"{qwhere}.choices: samma värde förekommer flera gånger")
         if q.scale is not None and q.scale.min >= q.scale.max:
-            problems.append(f"{qwhere}.scale: min must be less than max")
+            problems.append(f"{qwhere}.scale: min måste vara mindre än max")
         if known_indicators is not None:
             for ind in q.indicators:
                 if ind not in known_indicators:
-                    problems.append(f"{qwhere}.indicators: unknown indicator id {ind!r}")
+                    problems.append(f"{qwhere}.indicators: okänt indikator-id {ind!r}")
 
     rule_ids: set[str] = set()
     for ri, r in enumerate(flow.rules):
         where = f"rules[{ri}]"
         if r.id in rule_ids:
-            problems.append(f"{where}.id: duplicate rule id {r.id!r}")
+            problems.append(f"{where}.id: regelns id {r.id!r} finns redan")
         rule_ids.add(r.id)
         check_condition(f"{where}.when", r.when)
         for qi, q in enumerate(r.suggest):
             if q not in qindex:
-                problems.append(f"{where}.suggest[{qi}]: unknown question id {q!r}")
+                problems.append(f"{where}.suggest[{qi}]: okänt fråge-id {q!r}")
         if not r.suggest and not r.text and not r.action:
-            problems.append(f"{where}: a rule must suggest questions, give a follow-up text, or propose an action")
+            problems.append(f"{where}: en regel måste föreslå frågor (suggest), ge en följdfråga (text) eller föreslå en åtgärd (action)")
         if r.text and not r.section:
-            problems.append(f"{where}.section: a follow-up text needs the section it belongs to")
+            problems.append(f"{where}.section: en följdfråga behöver avsnittet den hör till")
         if r.section and r.section not in section_ids:
-            problems.append(f"{where}.section: unknown section id {r.section!r}")
+            problems.append(f"{where}.section: okänt avsnitts-id {r.section!r}")
         check_template(f"{where}.reason", r.reason)
         check_template(f"{where}.text", r.text)
 
     if flow.focus.min > flow.focus.max:
-        problems.append("focus: min must not exceed max")
+        problems.append("focus: min får inte vara större än max")
     return problems
 
 
@@ -449,13 +484,13 @@ def _check_choice_values(where: str, cond: Any, qindex: dict[str, Question], pro
             qv = node.equals if isinstance(node, Equals) else node.selected
             q = qindex.get(qv.question)
             if q is not None and q.choices and qv.value not in {c.value for c in q.choices}:
-                problems.append(f"{where}: {qv.value!r} is not a choice of question {q.id!r}")
+                problems.append(f"{where}: {qv.value!r} är inget svarsalternativ till frågan {q.id!r}")
             if isinstance(node, Selected) and q is not None and not q.choices:
-                problems.append(f"{where}: 'selected' needs a question with choices, {q.id!r} has none")
+                problems.append(f"{where}: 'selected' behöver en fråga med svarsalternativ, {q.id!r} har inga")
         elif isinstance(node, ContainsAny):
             q = qindex.get(node.contains_any.question)
             if q is not None and q.type not in ("text", "single", "multi"):
-                problems.append(f"{where}: 'contains_any' needs a text question, {q.id!r} is {q.type}")
+                problems.append(f"{where}: 'contains_any' behöver en textfråga, {q.id!r} är av typen {q.type}")
 
 
 # ---------------------------------------------------------------- the flows a user can pick

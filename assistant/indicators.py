@@ -30,7 +30,7 @@ class Indicator(BaseModel):
     @model_validator(mode="after")
     def _target_fits(self) -> Indicator:
         if self.kind == "share" and self.target is not None and not 0.0 <= self.target <= 1.0:
-            raise ValueError("target of a share must lie between 0 and 1")
+            raise ValueError("målet för en andel ska ligga mellan 0 och 1")
         return self
 
     @property
@@ -48,7 +48,7 @@ class Catalogue(BaseModel):
         seen: set[str] = set()
         for i, ind in enumerate(self.indicators):
             if ind.id in seen:
-                raise ValueError(f"indicators[{i}].id: duplicate id {ind.id!r}")
+                raise ValueError(f"indicators[{i}].id: id {ind.id!r} finns redan")
             seen.add(ind.id)
         return self
 

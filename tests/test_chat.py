@@ -294,3 +294,12 @@ def test_opening_a_prepared_dialogue_shows_what_the_last_one_handed_on(user_flow
         prepared = [r for r in store.list_dialogues() if r["status"] == "prepared"][0]
     code, out, _ = chat(user_flows, "/quit\n", "--resume", prepared["id"][:8])
     assert "Från förra dialogen" in out and "Fokus på mönster nästa gång" in out
+
+
+def test_focus_areas_respect_the_flows_two_to_three(user_flows):
+    code, _, err = chat(user_flows, "", "--flow", "vardcentral", "--clinic", "X", "--prepare", "--focus", "vårdcentralen=P1")
+    assert code == 2 and "Välj 2–3 fokusområden (1 valda)" in err
+    code, _, err = chat(user_flows, "", "--flow", "vardcentral", "--clinic", "X", "--prepare", "--focus", "vårdcentralen=P1,P2,P3,P4")
+    assert code == 2 and "(4 valda)" in err
+    code, out, _ = chat(user_flows, "", "--flow", "vardcentral", "--clinic", "X", "--prepare", "--focus", "vårdcentralen=P1,P5")
+    assert code == 0

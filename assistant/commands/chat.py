@@ -57,6 +57,7 @@ def _participants(raw: list[str]):
 def parse_focus(flow, raw: list[str]) -> dict[str, tuple[str, ...]]:
     from assistant.cli import UserError
     from assistant.engine import EngineError, State, resolve_section
+    from assistant.engine.step import check_focus_count
 
     probe = State(flow=flow)
     out: dict[str, tuple[str, ...]] = {}
@@ -68,8 +69,10 @@ def parse_focus(flow, raw: list[str]) -> dict[str, tuple[str, ...]]:
             sections = tuple(resolve_section(probe, a) for a in areas.split(",") if a.strip())
         except EngineError as exc:
             raise UserError(str(exc)) from None
-        if len(sections) > flow.focus.max:
-            raise UserError(f"Välj högst {flow.focus.max} fokusområden per part ({party}).")
+        try:
+            check_focus_count(flow, sections)
+        except EngineError as exc:
+            raise UserError(f"{party.strip() or 'gemensamt'}: {exc}") from None
         out[party.strip() or "gemensamt"] = sections
     return out
 

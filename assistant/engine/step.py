@@ -219,6 +219,14 @@ def _empty(flow: Flow) -> State:
     return State(flow=flow)
 
 
+def check_focus_count(flow: Flow, sections: tuple[str, ...] | list[str]) -> None:
+    """A party chooses between the flow's min and max focus areas (or none at all)."""
+    lo, hi = flow.focus.min, flow.focus.max
+    if sections and not lo <= len(sections) <= hi:
+        span = f"{lo}–{hi}" if lo != hi else str(hi)
+        raise EngineError(f"Välj {span} fokusområden ({len(sections)} valda). {flow.focus.prompt}.")
+
+
 def _check_sections(flow: Flow, sections: tuple[str, ...] | list[str]) -> None:
     for s in sections:
         if s not in flow.section_index:
@@ -345,9 +353,7 @@ def step(state: State, command: Any, now: datetime) -> list[Event]:
             return made
         case ChooseFocus(party=party, sections=sections):
             _check_sections(state.flow, sections)
-            limit = state.flow.focus.max
-            if len(sections) > limit:
-                raise EngineError(f"Välj högst {limit} fokusområden.")
+            check_focus_count(state.flow, sections)
             ev("focus_chosen", party=party, sections=list(sections))
             return made
         case AssignRole(name=name, role=role):
