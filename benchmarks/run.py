@@ -73,7 +73,7 @@ def growth(sizes: list[int], repeat: int, keep: Path | None) -> list[dict]:
             rng = random.Random(n)
             sample = [i for i in ids if i != archive.LONG_DIALOGUE_ID]
 
-            def export(fmt: str) -> None:
+            def export(fmt: str, rng=rng, sample=sample) -> None:
                 d = Dialogue.resume(store, rng.choice(sample))
                 export_bytes(store, d.state, d.row, fmt, generated=E.utcnow())
 
