@@ -42,6 +42,7 @@ COMMANDS = (
     Command("avböj", "dismiss", "N", "avböj förslag N"),
     Command("data", "data", "", "visa mottagningens data och flaggor"),
     Command("status", "status", "", "täckning per område, tid, parkerade frågor och åtgärder"),
+    Command("sammanfattning", "summary", "", "åtgärder, parkeringsplatsen, diskuterad data och täckning"),
     Command("klar", "finish", "", "avsluta dialogen (den kan fortfarande rättas och exporteras)"),
     Command("avsluta", "quit", "", "lämna nu; dialogen sparas och kan återupptas"),
     Command("hjälp", "help", "", "visa den här hjälpen"),
@@ -330,6 +331,33 @@ class LineChat:
             self.say("  Ej berört ännu: " + ", ".join(untouched))
         self.say(f"Parkerade frågor: {len(st.parked)} · Anteckningar: {len(st.notes)} · Åtgärder: {len(st.actions)}")
 
+    def cmd_summary(self, arg: str) -> None:
+        from assistant import report
+
+        doc = report.build(self.d.state, self.d.row)
+        self.say("Sammanfattning av dialogen")
+        self.say("  Åtgärder:")
+        for a in doc["actions"]:
+            extra = ", ".join(x for x in (a["owner"] and f"ansvarig {a['owner']}", a["due"]) if x)
+            self.say(f"    {a['id']}. {self.user(a['text'])}" + (f" ({self.user(extra)})" if extra else "") + f" · {a['status_label']}")
+        if not doc["actions"]:
+            self.say("    (inga – /åtgärd TEXT; ansvarig NAMN; ÅÅÅÅ-MM-DD)")
+        self.say("  Parkeringsplatsen:")
+        for p in doc["parked"]:
+            self.say(f"    – {self.user(p['question'])}")
+        if not doc["parked"]:
+            self.say("    (tom)")
+        if doc["flags_discussed"]:
+            self.say("  Data som diskuterades:")
+            for f in doc["flags_discussed"]:
+                self.say(f"    {f.get('marker', '▼')} {self.user(f['label'])} {f['period']}")
+        self.say("  Täckning:")
+        for c in doc["coverage"]:
+            mark = {"complete": "✓", "touched": "●"}.get(c["status"], "○")
+            self.say(f"    {mark} {c['label']}: {c['answered']} besvarade, {c['skipped']} överhoppade, {c['untouched']} kvar")
+        if doc["untouched"]:
+            self.say("  Ej berört: " + ", ".join(doc["untouched"]))
+
     def cmd_finish(self, arg: str) -> bool:
         if self.interactive and arg.casefold() not in ("ja", "j", "yes", "y"):
             self.out.write("Avsluta dialogen? Den kan fortfarande rättas och exporteras. [j/N] ")
@@ -341,7 +369,7 @@ class LineChat:
         if self.run_engine(E.Finish()) is None:
             return True
         self.say("Dialogen är avslutad.")
-        self.cmd_status("")
+        self.cmd_summary("")
         self.phase_block("after")
         self.say(self.saved_line())
         return False

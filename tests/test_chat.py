@@ -87,6 +87,10 @@ def test_a_dialogue_with_every_command(user_flows):
     assert "! Okänt kommando /okänt." in out
     assert "/tillbaka" in out and "(/back)" in out
     assert "Dialogen är avslutad." in out
+    summary = out[out.index("Sammanfattning av dialogen"):]
+    assert "a1. Se över rutinen (ansvarig Anna, 2027-03-31) · öppen" in summary
+    assert "Parkeringsplatsen:\n    (tom)" in summary  # the parked question was answered later
+    assert "✓ P1 Personal" in summary
     row, events = events_of()
     assert row["status"] == "finished"
     kinds = [e.kind for e in events]
