@@ -180,11 +180,18 @@ def render_table(clinic: str, flags: list[Any]) -> str:
     width = max((len(f.label) for f in flags), default=10)
     period_width = max((len(f.period) for f in flags), default=6)
     for f in flags:
-        words = ", ".join(f.state_labels) if f.states else "ingen flagga"
+        if f.states:
+            words = ", ".join(f.state_labels)
+        elif f.peer_position:  # a neutral indicator far from its peers: no verdict, but worth a question
+            words = f"{'högre' if f.peer_position == 'higher' else 'lägre'} än andra enheter, ingen värdering"
+        else:
+            words = "ingen flagga"
         lines.append(f"{f.period:<{period_width}}  {f.label:<{width}}  [{words}]  {f.text}")
         for note in f.notes:
             lines.append(f"{'':<{period_width}}  {'':<{width}}    obs: {note}")
-    flagged = sum(1 for f in flags if f.states and f.states != ["insufficient_data"])
+    from assistant.session import flagged as worth_asking
+
+    flagged = len(worth_asking(flags))
     few = sum(1 for f in flags if f.states == ["insufficient_data"])
     lines.append("")
     lines.append(

@@ -199,7 +199,7 @@ def _value_decimals(value: float, target: float | None) -> int:
 
 def _range_text(low: float, high: float) -> str:
     """'75–80 %' (one decimal for narrow ranges and small shares)."""
-    decimals = 1 if (high - low < 0.02 or high < 0.10) else 0
+    decimals = 1 if (high - low < 0.02 or low < 0.10) else 0  # small shares: as precise as the pooled value
     return f"{tal(low * 100, decimals)}–{procent(high, decimals)}"
 
 
