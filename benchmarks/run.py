@@ -52,7 +52,7 @@ def run_script(name: str, *args: str) -> int:
     return subprocess.call([sys.executable, str(path), *args], cwd=HERE.parent)
 
 
-def growth(sizes: list[int], repeat: int, keep: Path | None) -> list[dict]:
+def growth(sizes: list[int], repeat: int, keep: Path | None, *, app: bool = True) -> list[dict]:
     import archive
 
     from assistant import engine as E
@@ -104,9 +104,11 @@ def growth(sizes: list[int], repeat: int, keep: Path | None) -> list[dict]:
             f"open 2 000 messages {row['open_long_ms']:.0f} ms",
             flush=True,
         )
-        app = HERE / "bench_app.py"
-        if app.exists():
-            subprocess.call([sys.executable, str(app), "--db", str(db), "--runs", str(max(3, repeat // 6))], cwd=HERE.parent)
+        bench_app = HERE / "bench_app.py"
+        if app and bench_app.exists():
+            subprocess.call(
+                [sys.executable, str(bench_app), "--db", str(db), "--runs", str(max(3, repeat // 6))], cwd=HERE.parent
+            )
         if keep is None:
             for f in folder.iterdir():
                 f.unlink()
@@ -131,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="100 and 1 000 dialogues, fewer runs")
     parser.add_argument("--sizes", default=None, help="comma-separated archive sizes (default 100,1000,10000)")
     parser.add_argument("--keep", action="store_true", help="keep the synthetic archives (paths printed)")
+    parser.add_argument("--no-app", action="store_true", help="skip the app measurements on each archive")
+    parser.add_argument("--only", choices=("startup", "core", "growth"), help="run one part only")
     args = parser.parse_args(argv)
     sizes = [int(x) for x in (args.sizes or ("100,1000" if args.quick else "100,1000,10000")).split(",")]
     repeat = 8 if args.quick else 20
@@ -140,13 +144,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["DIALOGSTOD_DATA_DIR"] = tmp
         os.environ["DIALOGSTOD_DB"] = str(Path(tmp) / "bench.db")
-        section("Start-up (120×40 pty)")
-        run_script("bench_startup.py", "--runs", "5" if args.quick else "9")
-        section("Core")
-        run_script("bench_core.py", "--answers", "300" if args.quick else "1000")
-        section("Archive growth")
-        rows = growth(sizes, repeat, Path(tmp) if args.keep else None)
-        table(rows)
+        if args.only in (None, "startup"):
+            section("Start-up (120×40 pty)")
+            run_script("bench_startup.py", "--runs", "5" if args.quick else "9")
+        if args.only in (None, "core"):
+            section("Core")
+            run_script("bench_core.py", "--answers", "300" if args.quick else "1000")
+        if args.only in (None, "growth"):
+            section("Archive growth")
+            rows = growth(sizes, repeat, Path(tmp) if args.keep else None, app=not args.no_app)
+            table(rows)
     return 0
 
 
