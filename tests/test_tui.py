@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from textual.widgets import Select
 
 from tests.conftest import FIXTURES, REPO
 
@@ -113,11 +114,11 @@ async def test_new_dialogue_held_with_keys_commits_each_answer_before_the_next_p
     seen_on_prompt: list[list[str]] = []
     original = ChatView.add
 
-    def spy(self, msgs, *, history=False):
-        if not history and any(m.kind == "prompt" for m in msgs):
+    def spy(self, msgs):
+        if any(m.kind == "prompt" for m in msgs):
             d = self.screen.d
             seen_on_prompt.append(kinds(store, d.id))
-        return original(self, msgs, history=history)
+        return original(self, msgs)
 
     monkeypatch.setattr(ChatView, "add", spy)
     app = app_for(store, clock)
@@ -261,17 +262,98 @@ async def test_accepting_a_suggestion_makes_it_the_next_prompt(store, clock, min
         assert screen.listed == []
 
 
+def text_offset(widget, text: str) -> tuple[int, int]:
+    """Where ``text`` is drawn in a widget: (x, y) inside it."""
+    from textual.geometry import Region
+
+    for y, strip in enumerate(widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))):
+        x = strip.text.find(text)
+        if x >= 0:
+            return x, y
+    raise AssertionError(f"{text!r} is not drawn in {widget!r}")
+
+
 async def test_dismissing_a_suggestion_with_a_click(store, clock, mini):
     store.replace_indicator_values(tel_rows(), source="test")
     d = start_dialogue(store, clock)
     app = app_for(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_first_dialogue(pilot)
-        await pilot.click("SuggestionItem .dismiss")
+        item = app.screen.query_one("SuggestionItem")
+        x, y = text_offset(item, "Avböj")
+        await pilot.click(item, offset=(x + 1, y))
         await pilot.pause()
         assert "tel-under-mal" in app.screen.d.state.dismissed
         assert app.screen.d.state.current.qid == "p1.vilka"
     assert "suggestion_dismissed" in kinds(store, d.id)
+
+
+async def test_a_long_conversation_keeps_few_widgets_and_shows_older_messages_on_request(
+    store, clock, mini, monkeypatch
+):
+    from assistant import engine as E
+    from assistant.tui import chatlog
+    from assistant.tui import dialogue as screen_module
+    from assistant.tui.dialogue import ChatMessage, HistoryBlock
+
+    monkeypatch.setattr(chatlog, "RECENT", 5)
+    monkeypatch.setattr(screen_module, "FOLD_AT", 12)
+    monkeypatch.setattr(screen_module, "FOLD", 6)
+    monkeypatch.setattr(screen_module, "BLOCK", 4)
+    d = start_dialogue(store, clock)
+    for i in range(20):
+        d.do(E.AddNote(f"Anteckning {i}"))
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        chat = app.screen.query_one("#chat")
+        assert [t for _, t in chat_texts(app)] == [f"✎ Anteckning: Anteckning {i}" for i in range(15, 20)]
+        older = chat.query_one("#older")
+        assert older.display and "Visa 4 tidigare meddelanden (av 17)" in str(older.label)
+        await pilot.click(older)
+        await pilot.pause()
+        blocks = list(chat.query(HistoryBlock))
+        assert len(blocks) == 1
+        text = blocks[0].render().plain
+        assert "Anteckning 11" in text and "Anteckning 14" in text and "Anteckning 10" not in text
+        assert "Visa 4 tidigare meddelanden (av 13)" in str(older.label)
+        # During the meeting the message widgets stay bounded: the oldest are folded into a block.
+        for answer in ("Tre", "Bra", "Vi vill växa", "Inga"):
+            await type_text(pilot, answer)
+            await pilot.press("enter")
+            await pilot.pause()
+        assert len(chat.query(ChatMessage)) == 13 - 6
+        blocks = list(chat.query(HistoryBlock))
+        assert len(blocks) == 2 and "Anteckning 15" in blocks[1].render().plain
+        assert chat.children.index(blocks[0]) < chat.children.index(blocks[1])
+        # All of it, in order, the welcome first.
+        while older.display:
+            older.press()  # (scrolled out of view by now)
+            await pilot.pause()
+        text = "\n".join(b.render().plain for b in chat.query(HistoryBlock))
+        assert text.startswith("Uppföljningsdialog · Fysio Test")
+        order = [text.index("Vilka arbetar här?")] + [text.index(f"Anteckning {i}\n") for i in range(15)]
+        assert order == sorted(order)
+
+
+async def test_each_time_warning_is_shown_once(store, clock, mini):
+    from assistant import engine as E
+
+    d = start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        screen = app.screen
+        for _ in range(4):  # 56 minutes of a 60-minute meeting, most of it in P1
+            clock.tick(minutes=14)
+            screen.run(E.AddNote("Vi pratar vidare om personalen."))
+            screen.tick()
+            await pilot.pause()
+        shown = [n.message for n in app._notifications if n.title == "Tid"]
+        assert any("P1" in m and "planerade tid" in m for m in shown)
+        assert any("fjärdedel" in m for m in shown)
+        assert len(shown) == len(set(shown))
+    assert d.id
 
 
 async def test_markup_and_escape_sequences_in_an_answer_show_literally_and_do_nothing(store, clock, mini):
@@ -421,6 +503,70 @@ async def test_archive_filters_by_clinic(store, clock, mini):
         assert table.get_row_at(0)[1].plain == "Annan mottagning"
 
 
+async def test_archive_lists_the_newest_and_says_there_are_more(store, clock, mini, monkeypatch):
+    from assistant.tui import archive
+
+    monkeypatch.setattr(archive, "LIST_LIMIT", 2)
+    for clinic in ("Första", "Andra", "Tredje"):
+        finished_dialogue(store, clock, clinic=clinic)
+        clock.tick(days=400)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        table = app.screen.query_one("#list")
+        assert [table.get_row_at(i)[1].plain for i in range(table.row_count)] == ["Tredje", "Andra"]
+        assert "det finns fler" in app.screen.query_one("#archive-info").render().plain
+        # The year filter knows every year, not only those of the rows shown.
+        years = [str(value) for _, value in app.screen.query_one("#f-year")._options if value != Select.NULL]
+        assert years == ["2028", "2027", "2026"]
+        app.screen.query_one("#f-clinic").value = "Första"
+        await settle(pilot)
+        assert table.row_count == 1 and table.get_row_at(0)[1].plain == "Första"
+        assert "det finns fler" not in app.screen.query_one("#archive-info").render().plain
+
+
+async def test_start_screen_lists_the_newest_open_dialogues(store, clock, mini, monkeypatch):
+    from assistant.tui import start
+
+    monkeypatch.setattr(start, "OPEN_LIMIT", 2)
+    for clinic in ("Första", "Andra", "Tredje"):
+        start_dialogue(store, clock, clinic=clinic)
+        clock.tick(minutes=5)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#open")
+        assert table.row_count == 2
+        assert "fler finns under Tidigare dialoger" in app.screen.query_one("#dbinfo").render().plain
+
+
+async def test_continuing_from_the_transcript_does_not_replay_again(store, clock, mini, monkeypatch):
+    from assistant.session import Dialogue
+    from assistant.tui.dialogue import DialogueScreen
+
+    d = start_dialogue(store, clock)
+    resumed = []
+    original = Dialogue.resume.__func__
+
+    def counting(cls, *args, **kwargs):
+        resumed.append(args[1] if len(args) > 1 else None)
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(Dialogue, "resume", classmethod(counting))
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.show_transcript(d.id)
+        await settle(pilot)
+        assert len(resumed) == 1
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, DialogueScreen)
+        assert len(resumed) == 1
+
+
 async def test_export_from_the_transcript_writes_a_private_file(store, clock, mini, isolated_dirs):
     from assistant import locations
     from assistant.tui.archive import TranscriptScreen
@@ -503,15 +649,26 @@ async def test_import_of_a_bad_file_imports_nothing_and_says_why(store, clock):
     assert not store.indicator_values()
 
 
-async def test_new_dialogue_shows_the_previous_wish_and_preselects_focus(store, clock, mini):
+def held_dialogue(store, clock, clinic="Fysio Test", wish="Nästa gång vill vi prata om P3 och patienterna, och om mönster."):
+    """A finished dialogue with a wish for next time, a carried answer and an open action."""
     from assistant import engine as E
-    from assistant.tui.dialogue import DialogueScreen
 
-    old = start_dialogue(store, clock)
-    old.do(E.Jump("aterkoppling"))
-    old.do(E.Answer("Nästa gång vill vi prata om P3 och patienterna, och om mönster."))
+    old = start_dialogue(store, clock, clinic=clinic)
+    old.do(E.Jump("sammanfattning"))
+    old.do(E.Answer("Bra stämning"))
+    old.do(E.Answer("Telefontiderna"))  # sammanfattning.jobba_vidare, carried to the next dialogue
+    old.do(E.Answer(wish))  # aterkoppling.kommande_mote
     old.do(E.AddAction("Se över telefontiderna", "Anna"))
     old.do(E.Finish())
+    clock.tick(days=200)
+    return old
+
+
+async def test_new_dialogue_shows_the_previous_dialogue_and_preselects_focus(store, clock, mini):
+    from assistant.tui.dialogue import DialogueScreen
+
+    store.replace_indicator_values(tel_rows(), source="test")
+    held_dialogue(store, clock)
     app = app_for(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -522,14 +679,110 @@ async def test_new_dialogue_shows_the_previous_wish_and_preselects_focus(store, 
         await pilot.pause(0.5)  # the clinic lookup waits for typing to stop (a 0.4 s debounce)
         await settle(pilot)
         previous = app.screen.query_one("#previous").render().plain
-        assert "Nästa gång vill vi prata om P3" in previous
-        assert "Se över telefontiderna" in previous
+        assert "Önskemål inför detta möte:\nNästa gång vill vi prata om P3" in previous
+        assert "Vad ska ni jobba vidare med?\nTelefontiderna" in previous  # carried, as in the line mode
+        assert "☐ Se över telefontiderna (Anna)" in previous
+        assert "Data sedan dess:" in previous and "Telefontillgänglighet" in previous
+        assert "Förvalda fokusområden utifrån önskemålet: P3 " in previous
         assert app.screen.query_one("#focus-mottagningen").selected == ["p3", "p4"]
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, DialogueScreen)
         assert app.screen.d.state.focus == {"mottagningen": ["p3", "p4"]}
         assert app.screen.d.state.current.qid == "p3.utmaningar"
+        # The conversation opens with the same block, after the welcome and before the first question.
+        texts = chat_texts(app)
+        assert [k for k, _ in texts[:3]] == ["welcome", "previous", "prompt"]
+        assert "Från förra dialogen" in texts[1][1] and "Telefontiderna" in texts[1][1]
+
+
+async def test_changed_focus_says_what_the_wish_names_instead(store, clock, mini):
+    held_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one("#flow").value = "mini"
+        await type_text(pilot, "Fysio Test")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        box = app.screen.query_one("#focus-mottagningen")
+        box.focus()
+        box.highlighted = 2
+        await pilot.press("space")  # not P3 after all: now the focus is the user's own choice
+        await pilot.pause()
+        assert box.selected == ["p4"]
+        assert app.screen.focus_touched
+        assert "Önskemålet nämner: P3 " in app.screen.query_one("#previous").render().plain
+
+
+async def test_prepared_dialogue_opened_on_the_meeting_day_shows_the_previous_dialogue(store, clock, mini):
+    from assistant.tui.dialogue import DialogueScreen
+
+    held_dialogue(store, clock)
+    d = start_dialogue(store, clock, prepared=True)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        assert isinstance(app.screen, DialogueScreen)
+        assert app.screen.d.id == d.id and app.screen.d.state.status == "in_progress"
+        texts = chat_texts(app)
+        kinds_shown = [k for k, _ in texts]
+        assert kinds_shown.index("previous") == 1  # right after the welcome
+        assert kinds_shown.index("previous") < kinds_shown.index("prompt")
+        block = texts[1][1]
+        assert "Önskemål inför detta möte:\nNästa gång vill vi prata om P3" in block
+        assert "☐ Se över telefontiderna (Anna)" in block
+        assert "Önskemålet nämner: P3 " in block  # prepared without these areas in focus
+
+
+async def test_resumed_dialogue_does_not_repeat_the_previous_dialogue(store, clock, mini):
+    held_dialogue(store, clock)
+    start_dialogue(store, clock)  # in progress: the meeting has already begun
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        assert "previous" not in [k for k, _ in chat_texts(app)]
+
+
+async def test_a_broken_regional_flow_is_named_on_ny_dialog(store, clock, mini):
+    from assistant import locations
+
+    (locations.user_flows_dir() / "trasig.toml").write_text('id = "trasig"\ntitle = 3\n', encoding="utf-8")
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        flows = [f.flow.id for f in app.screen.flows]
+        assert "mini" in flows and "trasig" not in flows
+        warnings = [n for n in app._notifications if n.severity == "warning"]
+        assert len(warnings) == 1
+        assert "trasig.toml" in warnings[0].message
+        assert "kunde inte läsas" in (warnings[0].title or "")
+
+
+async def test_flag_markers_worse_better_and_far_from_peers(store, clock, mini):
+    rows = tel_rows()
+    for clinic, value in [("Fysio Test", 0.60)] + [(f"Peer {i}", 0.30) for i in range(6)]:
+        rows.append({"clinic": clinic, "indicator": "besok_nybesok", "period": "2025", "numerator": value * 1000,
+                     "denominator": 1000.0, "value": value, "direction": None, "target": None})
+    for clinic, value in [("Fysio Test", 0.97)] + [(f"Peer {i}", 0.80) for i in range(6)]:
+        rows.append({"clinic": clinic, "indicator": "rehabplaner", "period": "2025", "numerator": value * 1000,
+                     "denominator": 1000.0, "value": value, "direction": None, "target": None})
+    store.replace_indicator_values(rows, source="test")
+    start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        panel = app.screen.query_one("#flags").render()
+        lines = {line.plain[0]: line for line in panel.split("\n") if line.plain[:1] in ("▼", "▲", "◆")}
+        assert set(lines) == {"▼", "▲", "◆"}
+        assert "Telefontillgänglighet" in lines["▼"].plain
+        assert "besök" in lines["◆"].plain.casefold()
+        styles = {mark: next(str(sp.style) for sp in line.spans if sp.start == 0) for mark, line in lines.items()}
+        assert "$text-warning" in styles["▼"] and "$text-success" in styles["▲"] and "$text-accent" in styles["◆"]
 
 
 async def test_narrow_window_hides_side_panels_and_shows_a_status_line(store, clock, mini):
@@ -546,6 +799,42 @@ async def test_narrow_window_hides_side_panels_and_shows_a_status_line(store, cl
         await pilot.press("f3")
         await pilot.pause()
         assert screen.query_one("#data-panel").region.width > 0
+
+
+@pytest.mark.parametrize("width", [80, 90, 100, 120])
+async def test_the_key_bar_fits_any_width_and_keeps_help(store, clock, mini, width):
+    from assistant.tui.widgets import KeyBar
+
+    start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=(width, 30)) as pilot:
+        await open_first_dialogue(pilot)
+        bar = app.screen.query_one(KeyBar)
+        text = bar.render().plain
+        assert len(text) <= width
+        assert "f1 Hjälp" in text and "⏎ Skicka" in text
+        assert "Kommandon" not in text or text.rstrip().endswith("^p Kommandon")
+        # Nothing is drawn over anything else: the line is whole "<key> <label>" items and spaces.
+        shown, palette = bar.keys()
+        rest = text
+        for display, label, _, _ in [*shown, *([palette] if palette else [])]:
+            rest = rest.replace(f"{display} {label}", "", 1)
+        assert rest.strip() == "", text
+
+
+async def test_clicking_a_key_in_the_key_bar_presses_it(store, clock, mini):
+    from assistant.tui.modals import HelpScreen
+    from assistant.tui.widgets import KeyBar
+
+    start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        bar = app.screen.query_one(KeyBar)
+        x, y = text_offset(bar, "f1 Hjälp")
+        await pilot.click(bar, offset=(x + 1, y))
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
 
 
 async def test_help_and_palette_list_the_dialogue_commands(store, clock, mini):
@@ -568,31 +857,6 @@ async def test_help_and_palette_list_the_dialogue_commands(store, clock, mini):
         await pilot.press("f2")
         await pilot.pause()
         assert app.theme == "textual-light"
-
-
-# ---------------------------------------------------------------- continuity (pure)
-
-
-def test_match_focus_finds_area_codes_and_title_words(mini_flow):
-    from assistant.tui.continuity import match_focus
-
-    sections = mini_flow.sections
-    assert match_focus("Vi vill prata om P3 och p 1 nästa gång", sections) == ["p3", "p1"]
-    assert match_focus("Personalen och processerna", sections) == ["p1", "p3"]
-    assert match_focus("Mönster i besöken, sedan P2", sections, limit=1) == ["p4"]
-    assert match_focus("Inget särskilt", sections) == []
-    assert match_focus(None, sections) == []
-    assert match_focus("P9 och sammanfattning", sections) == []  # no such area; not a dialogue section
-
-
-def test_match_focus_letter_areas():
-    from assistant.flows import get_flow
-    from assistant.tui.continuity import match_focus
-
-    sections = get_flow("nara-vard").flow.sections
-    assert match_focus("Gärna områdena A och C nästa gång", sections) == ["a", "c"]
-    assert match_focus("a och c", sections) == []  # single letters alone are not areas
-    assert match_focus("Mer om samverkan", sections) == ["b"]
 
 
 # ---------------------------------------------------------------- serve

@@ -17,6 +17,7 @@ from tests.test_tui import settle, tel_rows
 
 WIDE = (120, 40)
 NARROW = (80, 24)
+MIDDLE = (90, 30)  # a width where Textual's own footer drew its keys over each other
 
 
 class FixedClock:
@@ -62,9 +63,14 @@ def fill(store, clock) -> None:
     )
     clock.tick(2)
     old.do(E.Answer("Tre fysioterapeuter och en rehabassistent."))
+    old.do(E.Jump("sammanfattning"))
+    old.do(E.Skip())
+    old.do(E.Answer("Telefontiderna och rehabplanerna."))  # sammanfattning.jobba_vidare
     old.do(E.Jump("aterkoppling"))
+    for _ in range(3):
+        old.do(E.Skip())
     clock.tick(5)
-    old.do(E.Answer("Gärna P3 Patienter och telefontiden nästa gång."))
+    old.do(E.Answer("Gärna P3 Patienter och telefontiden nästa gång."))  # aterkoppling.kommande_mote
     old.do(E.AddAction("Se över telefontiderna", "Eva Ek", "2026-06-30"))
     old.do(E.Finish())
     clock.now = datetime(2026, 9, 14, 9, 0, tzinfo=UTC)
@@ -128,7 +134,7 @@ def test_new_dialogue(snap_compare, world):
     assert snap_compare(make_app(store, clock), terminal_size=WIDE, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", [WIDE, NARROW], ids=["120x40", "80x24"])
+@pytest.mark.parametrize("size", [WIDE, MIDDLE, NARROW], ids=["120x40", "90x30", "80x24"])
 def test_dialogue(snap_compare, world, size):
     store, clock = world
     fill(store, clock)

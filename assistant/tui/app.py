@@ -81,15 +81,23 @@ class DialogstodApp(App[None]):
     # ------------------------------------------------------------ opening dialogues
 
     @work(thread=True, exclusive=True, group="open-dialogue")
-    def open_dialogue(self, ref: str) -> None:
-        """Resume a dialogue (opening the meeting if it was prepared) and show it."""
+    def open_dialogue(self, ref: str, dialogue: Any = None) -> None:
+        """Show a dialogue (opening the meeting if it was prepared), from its id or an already
+        resumed ``Dialogue`` (so that nothing is replayed twice).
+
+        Only what the first paint needs happens here: the replay and the conversation's messages.
+        The clinic's data, the suggestions and "Från förra dialogen" load on the screen, in a
+        worker, after the first paint."""
         from assistant.session import Dialogue, DialogueError
+        from assistant.tui import chatlog
 
         try:
-            dialogue = Dialogue.resume(self.store, ref, clock=self.clock)
-            if dialogue.state.status == "prepared":
-                dialogue.open_meeting()
-            dialogue.flags()  # computed here, not on the screen's first paint
+            if dialogue is None:
+                dialogue = Dialogue.resume(self.store, ref, clock=self.clock)
+            opened = dialogue.state.status == "prepared"
+            if opened:
+                dialogue.open_meeting()  # records the data shown, so the flags are computed here
+            history = None if dialogue.state.finished else chatlog.history(dialogue, fresh=opened)
         except DialogueError as exc:
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
@@ -101,15 +109,17 @@ class DialogstodApp(App[None]):
                 raise
             self.call_from_thread(self.notify, "\n".join(lines), severity="error", markup=False)
             return
-        self.call_from_thread(self.show_dialogue, dialogue)
+        self.call_from_thread(self.show_dialogue, dialogue, fresh=opened, history=history, find_previous=opened)
 
-    def show_dialogue(self, dialogue: Any, *, fresh: bool = False) -> None:
+    def show_dialogue(
+        self, dialogue: Any, *, fresh: bool = False, history: Any = None, find_previous: bool = False
+    ) -> None:
         from assistant.tui.dialogue import DialogueScreen
 
         if dialogue.state.finished:
             self.show_transcript(dialogue.id)
             return
-        self.push_screen(DialogueScreen(dialogue, fresh=fresh))
+        self.push_screen(DialogueScreen(dialogue, fresh=fresh, history=history, find_previous=find_previous))
 
     def show_transcript(self, ref: str) -> None:
         from assistant.tui.archive import TranscriptScreen

@@ -1,5 +1,9 @@
 """Tidigare dialoger: a filtered list and full-text search; one dialogue read-only with export,
-actions marked done, and corrections after the meeting."""
+actions marked done, and corrections after the meeting.
+
+The list shows the most recently changed dialogues (``LIST_LIMIT``); the filters and the search
+find the others. A table of every dialogue in a large archive costs seconds and tens of megabytes.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +17,16 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Select, Static, TextArea
+from textual.widgets import ContentSwitcher, DataTable, Input, Select, Static, TextArea
 
 from assistant.textsafe import one_line
 from assistant.tui.keys import ARCHIVE_KEYS, TRANSCRIPT_KEYS, bindings
 from assistant.tui.start import STATUS_SV, flow_titles, local_time
 from assistant.tui.text import option, plain
-from assistant.tui.widgets import TopBar
+from assistant.tui.widgets import KeyBar, TopBar
+
+LIST_LIMIT = 200
+FIRST_YEAR = 2000  # the year filter looks this far back
 
 KIND_SV = {
     "answered": "svar",
@@ -55,7 +62,7 @@ class ArchiveScreen(Screen):
             with ContentSwitcher(initial="list", id="archive-switch"):
                 yield DataTable(id="list", cursor_type="row", zebra_stripes=True)
                 yield DataTable(id="hits", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#list", DataTable)
@@ -76,22 +83,25 @@ class ArchiveScreen(Screen):
     @work(thread=True, exclusive=True, group="archive-list")
     def load(self) -> None:
         store = self.app.store
-        rows = store.list_dialogues(**self.filters)
-        options = None
-        if not self.options_loaded:
-            everything = rows if not any(self.filters.values()) else store.list_dialogues()
-            years = sorted({str(r["started"])[:4] for r in everything if r.get("started")}, reverse=True)
-            options = ([c["name"] for c in store.clinics() if c.get("dialogues")], flow_titles(), years)
+        rows = store.list_dialogues(**self.filters, limit=LIST_LIMIT + 1)
         titles = flow_titles()
-        self.app.call_from_thread(self.show_rows, rows, titles, options)
+        self.app.call_from_thread(self.show_rows, rows[:LIST_LIMIT], titles, len(rows) > LIST_LIMIT)
+        if not self.options_loaded:
+            clinics = [c["name"] for c in store.clinics() if c.get("dialogues")]
+            newest = max((str(c["last"])[:4] for c in store.clinics() if c.get("last")), default="")
+            years = []
+            if newest.isdigit():
+                # One cheap query per year (listing every dialogue to find their years costs far more).
+                years = [str(y) for y in range(int(newest), FIRST_YEAR - 1, -1) if store.list_dialogues(year=y, limit=1)]
+            self.app.call_from_thread(self.show_options, clinics, titles, years)
 
-    def show_rows(self, rows: list[dict], titles: dict[str, str], options: Any) -> None:
-        if options is not None:
-            clinics, flows, years = options
-            self.query_one("#f-clinic", Select).set_options([(option(c, 40), c) for c in clinics])
-            self.query_one("#f-flow", Select).set_options([(option(t, 40), fid) for fid, t in flows.items()])
-            self.query_one("#f-year", Select).set_options([(option(y), int(y)) for y in years])
-            self.options_loaded = True
+    def show_options(self, clinics: list[str], flows: dict[str, str], years: list[str]) -> None:
+        self.query_one("#f-clinic", Select).set_options([(option(c, 40), c) for c in clinics])
+        self.query_one("#f-flow", Select).set_options([(option(t, 40), fid) for fid, t in flows.items()])
+        self.query_one("#f-year", Select).set_options([(option(y), int(y)) for y in years])
+        self.options_loaded = True
+
+    def show_rows(self, rows: list[dict], titles: dict[str, str], more: bool) -> None:
         table = self.query_one("#list", DataTable)
         table.clear()
         for r in rows:
@@ -105,14 +115,19 @@ class ArchiveScreen(Screen):
                 key=r["id"],
             )
         count = len(rows)
-        self.query_one("#archive-info", Static).update(
-            Content(
+        if more:
+            info = (
+                f"De {count} senast ändrade dialogerna visas; det finns fler. Välj mottagning, flöde, status "
+                "eller år, eller sök i svar, anteckningar och åtgärder. Enter öppnar."
+            )
+        elif count:
+            info = (
                 f"{count} {'dialog' if count == 1 else 'dialoger'}. Enter öppnar. "
                 "Skriv i sökrutan för att söka i svar, anteckningar och åtgärder."
-                if count
-                else "Inga dialoger med de här filtren."
             )
-        )
+        else:
+            info = "Inga dialoger med de här filtren."
+        self.query_one("#archive-info", Static).update(Content(info))
 
     @on(Select.Changed)
     def _filter(self, event: Select.Changed) -> None:
@@ -218,7 +233,7 @@ class TranscriptScreen(Screen):
             yield TextArea("Läser in …", read_only=True, soft_wrap=True, id="transcript", show_cursor=False)
             yield Static(Content.styled("Åtgärder", "bold"), classes="panel-title")
             yield DataTable(id="actions", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#actions", DataTable)
@@ -245,7 +260,7 @@ class TranscriptScreen(Screen):
         status = STATUS_SV.get(st.status, st.status)
         date = local_time(st.started_at.isoformat())[:10] if st.started_at else ""
         self.query_one(TopBar).set_title(
-            Content.assemble(("Dialogstöd · ", "bold"), plain(d.clinic, "bold"), f" · {date} · {status}")
+            Content.assemble(("Dialogstöd · ", "bold"), plain(d.clinic + " ", "bold"), f"· {date} · {status}")
         )
         self.query_one(TopBar).set_right(Content(d.id[:8]))
         area = self.query_one("#transcript", TextArea)
@@ -366,7 +381,7 @@ class TranscriptScreen(Screen):
             )
             return
         self.app.pop_screen()
-        self.app.open_dialogue(self.d.id)
+        self.app.open_dialogue(self.d.id, self.d)  # already replayed: not again
 
     def _reopen(self, yes: bool | None) -> None:
         from assistant import engine as E
@@ -379,7 +394,7 @@ class TranscriptScreen(Screen):
             self.notify(str(exc), severity="warning", markup=False)
             return
         self.app.pop_screen()
-        self.app.open_dialogue(self.d.id)
+        self.app.open_dialogue(self.d.id, self.d)
 
     def palette_commands(self):
         yield "Exportera", "md, html, docx eller json (e)", self.action_export

@@ -2,12 +2,16 @@
 
 ``messages(state, events, tracker)`` turns events into chat messages; the current prompt is laid
 out from ``engine.prompt_view(state)``. Everything a person wrote goes through ``plain`` (no
-markup, escapes visible).
+markup, escapes visible). ``history`` builds a whole conversation (in a worker: a long one takes
+tens of milliseconds) and ``block`` lays out many older messages as one piece of content, so that
+a long conversation does not need a widget per message.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from textual.content import Content
 
@@ -19,7 +23,7 @@ VIA_LABELS = {"parked": "parkerad fråga", "suggestion": "förslag", "back": "ti
 
 @dataclass(frozen=True)
 class Msg:
-    kind: str  # prompt | answer | system | note | action | welcome
+    kind: str  # prompt | answer | system | note | action | welcome | previous
     content: Content
     seq: int = 0
 
@@ -112,14 +116,17 @@ def _action_text(state: E.State, e: E.Event) -> Content:
         x for x in (e.payload.get("owner") and f"ansvarig {e.payload['owner']}", e.payload.get("due")) if x
     )
     return Content.assemble(
-        (f"☐ Åtgärd {aid}: ", "bold"), plain(e.text or ""), plain(f" ({extra})" if extra else "", "$text-muted")
+        (f"☐ Åtgärd {aid}: ", "bold"),
+        plain((e.text or "") + (" " if extra else "")),
+        plain(f"({extra})" if extra else "", "$text-muted"),
     )
 
 
-def messages(state: E.State, events: list[E.Event], tracker: Tracker) -> list[Msg]:
-    """Chat messages for ``events`` (already folded into ``state``)."""
+def messages(state: E.State, events: list[E.Event], tracker: Tracker, *, current: bool = True) -> list[Msg]:
+    """Chat messages for ``events`` (already folded into ``state``). ``current``: the last prompt
+    among ``events`` may be the question on screen (False for an older part of the conversation)."""
     out: list[Msg] = []
-    last_prompt = max((i for i, e in enumerate(events) if e.kind == "prompted"), default=-1)
+    last_prompt = max((i for i, e in enumerate(events) if e.kind == "prompted"), default=-1) if current else -1
     flow = state.flow
     for i, e in enumerate(events):
         if e.seq in tracker.seen:
@@ -173,3 +180,117 @@ def messages(state: E.State, events: list[E.Event], tracker: Tracker) -> list[Ms
         elif kind == "reopened":
             out.append(Msg("system", Content("Dialogen öppnades igen."), e.seq))
     return out
+
+
+MESSAGE_KINDS = frozenset(
+    {"prompted", "answered", "skipped", "parked", "went_back", "jumped", "section_ended", "noted", "action_added",
+     "action_updated", "suggestion_accepted", "suggestion_dismissed", "corrected", "pii_masked", "opened",
+     "finished", "reopened"}
+)  # the events ``messages`` shows
+
+
+@dataclass
+class History:
+    """A conversation as it opens: the newest messages built, the older ones built when asked for."""
+
+    tracker: Tracker
+    recent: list[Msg]
+    older_count: int
+    _older: Callable[[], list[Msg]] | None = None
+
+    def older(self) -> list[Msg]:
+        out = self._older() if self._older is not None else []
+        self._older = None
+        return out
+
+
+RECENT = 16  # messages laid out (and made widgets) when a conversation opens
+
+
+def history(dialogue: Any, *, fresh: bool, recent: int | None = None) -> History:
+    """The conversation so far (welcome first) and the tracker to go on with.
+
+    Only the newest ``recent`` (default ``RECENT``) messages are laid out now: building content
+    for every message of a 2 000-message dialogue takes longer than showing the screen."""
+    recent = RECENT if recent is None else recent
+    state = dialogue.state
+    events = dialogue.events
+    shown = [i for i, e in enumerate(events) if e.kind in MESSAGE_KINDS]
+    split = shown[-recent] if len(shown) > recent else 0
+    tracker = Tracker()
+    for e in events[:split]:  # where the older part leaves the section headers
+        if e.kind == "prompted":
+            sid = state.section_id_of(e.qid) if e.qid else None
+            if sid is not None and sid not in state.flow.section_index:
+                sid = None
+            if sid != tracker.last_section:
+                tracker.last_section, tracker.last_subarea = sid, None
+        elif e.kind == "jumped":
+            tracker.last_section = None
+        tracker.seen.add(e.seq)
+    recent_msgs = messages(state, events[split:], tracker)
+    if not fresh and state.answers:
+        recent_msgs.append(Msg("system", Content(f"Fortsätter där ni slutade ({len(state.answers)} svar hittills).")))
+    if not split:
+        return History(tracker, [welcome(state, dialogue.row)] + recent_msgs, 0)
+
+    def older() -> list[Msg]:
+        return [welcome(state, dialogue.row)] + messages(state, events[:split], Tracker(), current=False)
+
+    return History(tracker, recent_msgs, 1 + sum(1 for i in shown if i < split), older)
+
+
+_BLOCK_STYLE = {"system": "italic $text-muted", "note": "$text-warning", "action": "$text-success"}
+
+
+def block(msgs: Iterable[Msg]) -> Content:
+    """Many messages as one piece of content (older parts of a long conversation)."""
+    parts: list[Content] = []
+    for m in msgs:
+        content = m.content
+        if m.kind == "answer":
+            content = Content("\n").join(
+                Content.assemble(("      ▌ ", "$accent"), line) for line in content.split("\n", allow_blank=True)
+            )
+        elif m.kind in ("note", "action"):
+            content = Content.assemble("  ", content.stylize_before(_BLOCK_STYLE[m.kind]))
+        elif m.kind in _BLOCK_STYLE:
+            content = content.stylize_before(_BLOCK_STYLE[m.kind])
+        parts.append(content)
+    return Content("\n\n").join(parts)
+
+
+def previous_content(prev: Any, flow: Any, *, preselected: bool, title: bool = True) -> Content:
+    """"Från förra dialogen" (``assistant.continuity.Previous``): what the line mode shows before
+    the first question – the wish, carried answers, open actions, how the data moved since, and
+    the areas the wish names (``preselected``: they are the focus areas chosen for this dialogue)."""
+    parts: list = []
+    if title:
+        parts.append(("Från förra dialogen", "bold $text-accent"))
+        parts.append((f" ({prev.started}, {prev.flow_title})\n", "$text-muted"))
+    else:
+        parts.append((f"Dialogen {prev.started} ({prev.flow_title})\n", "$text-muted"))
+    if prev.empty:
+        parts.append(("Inget önskemål, inga öppna åtgärder och ingen ny data att ta med sig.", "$text-muted"))
+        return Content.assemble(*parts)
+    sections: list[list] = []
+    if prev.wish:
+        sections.append([("Önskemål inför detta möte:\n", "bold"), plain(prev.wish)])
+    for question, answer in prev.carried.items():
+        sections.append([plain(question, "bold"), "\n", plain(answer)])
+    if prev.open_actions:
+        lines: list = [("Öppna åtgärder:", "bold")]
+        for a in prev.open_actions:
+            extra = ", ".join(str(x) for x in (a.get("owner"), a.get("due")) if x)
+            text = str(a.get("text", "")) + (" " if extra else "")
+            lines += ["\n☐ ", plain(text), plain(f"({extra})" if extra else "", "$text-muted")]
+        sections.append(lines)
+    if prev.flag_moves:
+        sections.append([("Data sedan dess:", "bold")] + [x for line in prev.flag_moves for x in ("\n· ", plain(line))])
+    labels = [flow.section_label(flow.section_index[s]) for s in prev.focus if s in flow.section_index]
+    if labels:
+        lead = "Förvalda fokusområden utifrån önskemålet: " if preselected else "Önskemålet nämner: "
+        sections.append([(lead, "bold"), plain(", ".join(labels))])
+    for i, section in enumerate(sections):
+        parts += (["\n\n"] if i else []) + section
+    return Content.assemble(*parts).rstrip()

@@ -2,10 +2,16 @@
 
 The screen holds a ``Dialogue`` and nothing else of the dialogue: after every ``dialogue.do(...)``
 (which commits the events before it returns) it re-reads ``dialogue.state`` and lays it out.
+
+A long conversation stays cheap: only the newest messages are widgets of their own; older ones
+are laid out as one block of text per few hundred messages, when asked for ("Visa tidigare"),
+and messages that scroll far up during a meeting are folded into such a block too. The clinic's
+data, the suggestions and "Från förra dialogen" load in a worker after the first paint.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from textual import on, work
@@ -14,25 +20,31 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.markup import escape
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.style import Style
+from textual.widgets import Button, Static
 
 from assistant import engine as E
 from assistant.session import Dialogue, flagged
 from assistant.tui import chatlog
 from assistant.tui.keys import DIALOGUE_KEYS, bindings
-from assistant.tui.text import clock_text, flag_summary, plain, plain_line
-from assistant.tui.widgets import AnswerBox, TopBar
+from assistant.tui.text import clock_text, flag_mark, flag_summary, plain, plain_line
+from assistant.tui.widgets import AnswerBox, KeyBar, TopBar
 
-MOUNT_BATCH = 100  # messages mounted at a time; older ones wait behind "Visa tidigare"
+FOLD_AT = 120  # message widgets at most: beyond it, the oldest FOLD are folded into one block
+FOLD = 60
+BLOCK = 200  # older messages shown per "Visa tidigare"
 
 PII_NOTICE = "Ett personnummer upptäcktes och maskerades innan det sparades."
 
 
+def title_key(title: str) -> str:
+    """'Processer – utveckling, kvalitet och rutiner (Processer)' -> 'Processer'."""
+    return re.split(r"\s+[–-]\s+|\s*\(", title, maxsplit=1)[0].strip()
+
+
 def short_label(area: E.AreaCoverage) -> str:
     """'P4 Processer – utveckling, kvalitet och rutiner (Processer)' -> 'P4 Processer'."""
-    from assistant.tui.continuity import _title_key
-
-    title = _title_key(area.title)
+    title = title_key(area.title)
     return f"{area.area} {title}" if area.area else title
 
 
@@ -44,12 +56,23 @@ class ChatMessage(Static):
         self.msg = msg
 
 
+class HistoryBlock(Static):
+    """Many older messages as one widget."""
+
+    ALLOW_SELECT = True
+
+    def __init__(self, msgs: list[chatlog.Msg]) -> None:
+        super().__init__(chatlog.block(msgs), classes="history", markup=False)
+        self.msgs = msgs
+
+
 class ChatView(VerticalScroll):
-    """The conversation. Mounts the newest messages; older ones load on request."""
+    """The conversation: the newest messages as widgets; older ones as blocks, on request."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.waiting: list[chatlog.Msg] = []  # older messages not mounted yet
+        self.waiting: list[chatlog.Msg] = []  # older messages not shown yet
+        self.unbuilt: chatlog.History | None = None  # ... and older ones still, not even built
 
     def compose(self) -> ComposeResult:
         yield Button("", id="older", classes="hidden", compact=True)
@@ -57,59 +80,116 @@ class ChatView(VerticalScroll):
     def on_mount(self) -> None:
         self.anchor()
 
-    def add(self, msgs: list[chatlog.Msg], *, history: bool = False) -> None:
-        if history and len(msgs) > MOUNT_BATCH:
-            self.waiting = msgs[:-MOUNT_BATCH] + self.waiting
-            msgs = msgs[-MOUNT_BATCH:]
+    def show_history(self, history: chatlog.History) -> None:
+        """The conversation as it opens: its newest messages; the rest behind "Visa tidigare"."""
+        if history.older_count:
+            self.unbuilt = history
+        self.add(history.recent)
+
+    def add(self, msgs: list[chatlog.Msg]) -> None:
+        """New messages at the end of the conversation."""
         if msgs:
             self.mount_all([ChatMessage(m) for m in msgs])
+        self.fold()
         self._update_older()
         self.anchor()
 
+    def insert_after_welcome(self, msg: chatlog.Msg) -> None:
+        """A message at the top of the conversation, after the welcome (before the first question)."""
+        shown = list(self.query_children(ChatMessage))
+        welcome = next((w for w in shown if w.msg.kind == "welcome"), None)
+        if welcome is not None:
+            self.mount(ChatMessage(msg), after=welcome)
+        elif shown:
+            self.mount(ChatMessage(msg), before=shown[0])
+        else:
+            self.mount(ChatMessage(msg))
+
+    def fold(self) -> None:
+        """Keep the number of message widgets bounded during a long meeting."""
+        shown = list(self.query_children(ChatMessage))
+        if len(shown) <= FOLD_AT:
+            return
+        old = shown[:FOLD]
+        self.mount(HistoryBlock([w.msg for w in old]), before=old[0])
+        self.remove_children(old)
+
+    @property
+    def older_count(self) -> int:
+        return len(self.waiting) + (self.unbuilt.older_count if self.unbuilt is not None else 0)
+
     def _update_older(self) -> None:
         button = self.query_one("#older", Button)
-        button.label = Content(f"▲ Visa {min(len(self.waiting), MOUNT_BATCH)} tidigare meddelanden")
-        button.set_class(not self.waiting, "hidden")
+        n = self.older_count
+        more = f" (av {n})" if n > BLOCK else ""
+        button.label = Content(f"▲ Visa {min(n, BLOCK)} tidigare meddelanden{more}")
+        button.set_class(not n, "hidden")
 
     @on(Button.Pressed, "#older")
     def load_older(self) -> None:
-        batch, self.waiting = self.waiting[-MOUNT_BATCH:], self.waiting[:-MOUNT_BATCH]
-        self.mount_all([ChatMessage(m) for m in batch], after=self.query_one("#older"))
+        if self.unbuilt is not None:
+            self.waiting = self.unbuilt.older() + self.waiting
+            self.unbuilt = None
+        batch, self.waiting = self.waiting[-BLOCK:], self.waiting[:-BLOCK]
+        if batch:
+            self.mount(HistoryBlock(batch), after=self.query_one("#older"))
         self._update_older()
 
 
-class SuggestionItem(Vertical):
+class SuggestionItem(Static):
+    """One suggestion, with "Ta" and "Avböj" to click (one widget: the panel stays cheap)."""
+
     def __init__(self, number: int, suggestion: E.Suggestion) -> None:
-        super().__init__(classes="suggestion")
+        super().__init__(suggestion_content(number, suggestion), classes="suggestion", markup=False)
         self.number = number
         self.suggestion = suggestion
 
-    def compose(self) -> ComposeResult:
-        s = self.suggestion
-        if s.action:
-            what = Content.assemble(("→ åtgärd: ", "$text-muted"), plain(s.text or ""))
-        elif s.text:
-            what = Content.assemble(("→ ", "$text-muted"), plain(s.text))
-        else:
-            first = s.labels[0] if s.labels else ""
-            more = f" (+{len(s.labels) - 1})" if len(s.labels) > 1 else ""
-            what = Content.assemble(("→ ", "$text-muted"), plain(first), (more, "$text-muted"))
-        yield Static(Content.assemble((f"{self.number} ", "bold $text-accent"), plain(s.reason, "bold")), markup=False)
-        yield Static(what, classes="suggestion-what", markup=False)
-        with Horizontal(classes="suggestion-buttons"):
-            yield Button("Ta", classes="take", compact=True, variant="primary")
-            yield Button("Avböj", classes="dismiss", compact=True)
+
+def suggestion_content(number: int, s: E.Suggestion) -> Content:
+    if s.action:
+        what = Content.assemble(("→ åtgärd: ", "$text-muted"), plain(s.text or ""))
+    elif s.text:
+        what = Content.assemble(("→ ", "$text-muted"), plain(s.text))
+    else:
+        first = s.labels[0] if s.labels else ""
+        more = f" (+{len(s.labels) - 1})" if len(s.labels) > 1 else ""
+        what = Content.assemble(("→ ", "$text-muted"), plain(first), (more, "$text-muted"))
+    take = Style.from_meta({"@click": f"screen.take({s.sid!r})"})
+    decline = Style.from_meta({"@click": f"screen.decline({s.sid!r})"})
+    return Content.assemble(
+        (f"{number} ", "bold $text-accent"),
+        plain(s.reason, "bold"),
+        "\n",
+        Content("  ").append(what),
+        "\n  ",
+        Content.styled(" Ta ", "bold $button-color-foreground on $primary").stylize(take),
+        " ",
+        Content.styled(" Avböj ", "$foreground on $panel-lighten-2").stylize(decline),
+    )
 
 
 class DialogueScreen(Screen):
     BINDINGS = bindings(DIALOGUE_KEYS)
 
-    def __init__(self, dialogue: Dialogue, *, fresh: bool = False) -> None:
+    def __init__(
+        self,
+        dialogue: Dialogue,
+        *,
+        fresh: bool = False,
+        history: chatlog.History | None = None,
+        find_previous: bool = False,
+    ) -> None:
+        """``history``: the conversation as ``chatlog.history`` built it (in the worker that
+        opened the dialogue); ``find_previous``: show "Från förra dialogen" at the top (a new
+        dialogue, or a prepared one whose meeting just began)."""
         super().__init__()
         self.d = dialogue
         self.fresh = fresh
-        self.tracker = chatlog.Tracker()
+        self.history = history
+        self.find_previous = find_previous
+        self.tracker = history.tracker if history is not None else chatlog.Tracker()
         self.flags_ready = False
+        self.previous: Any = None
         self.shown_warnings: set[str] = set()
         self.listed: list[E.Suggestion] = []
 
@@ -131,12 +211,12 @@ class DialogueScreen(Screen):
                 yield Static(Content.styled("Förslag", "bold"), classes="panel-title")
                 yield Vertical(id="suggestions")
                 yield Static("", id="suggestions-empty", classes="muted", markup=False)
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def title_content(self) -> Content:
         mode = " · självskattning" if self.d.state.mode == "self" else ""
         return Content.assemble(
-            ("Dialogstöd · ", "bold"), plain(self.d.clinic, "bold"), (f" · {self.d.flow.title}{mode}", "")
+            ("Dialogstöd · ", "bold"), plain(self.d.clinic + " ", "bold"), (f"· {self.d.flow.title}{mode}", "")
         )
 
     def clock_content(self) -> Content:
@@ -144,28 +224,40 @@ class DialogueScreen(Screen):
 
     def on_mount(self) -> None:
         state = self.d.state
-        history = [chatlog.welcome(state, self.d.row)] + chatlog.messages(state, self.d.events, self.tracker)
-        if not self.fresh and state.answers:
-            history.append(
-                chatlog.Msg("system", Content(f"Fortsätter där ni slutade ({len(state.answers)} svar hittills)."))
-            )
+        history = self.history or chatlog.history(self.d, fresh=self.fresh)
+        self.tracker, self.history = history.tracker, None
         chat = self.query_one(ChatView)
-        chat.add(history, history=True)
+        chat.show_history(history)
         if state.current is None:
             chat.add([chatlog.Msg("system", Content(self.nothing_to_answer()))])
         self.refresh_panels()
         self.query_one(AnswerBox).focus()
-        self.load_flags()
         self.set_interval(10, self.tick)
+        self.call_after_refresh(self.load_flags)  # after the first paint
 
     @work(thread=True, exclusive=True, group="flags")
     def load_flags(self) -> None:
-        self.d.flags()  # slow the first time (statistics); cached on the dialogue
-        self.app.call_from_thread(self.on_flags_ready)
+        flags = self.d.flags()  # slow the first time (statistics); cached on the dialogue
+        previous = None
+        if self.find_previous:
+            from assistant.continuity import previous_dialogue
 
-    def on_flags_ready(self) -> None:
+            previous = previous_dialogue(self.app.store, self.d.clinic, self.d.flow, flags, exclude=self.d.id)
+        self.app.call_from_thread(self.on_flags_ready, previous)
+
+    def on_flags_ready(self, previous: Any = None) -> None:
         self.flags_ready = True
         self.refresh_panels()
+        if previous is not None and not previous.empty:
+            self.previous = previous
+            self.query_one(ChatView).insert_after_welcome(self.previous_message(previous))
+
+    def previous_message(self, previous: Any) -> chatlog.Msg:
+        flow = self.d.flow
+        wished = previous.focus[: flow.focus.max]
+        chosen = {s for sections in self.d.state.focus.values() for s in sections}
+        preselected = bool(wished) and set(wished) <= chosen
+        return chatlog.Msg("previous", chatlog.previous_content(previous, flow, preselected=preselected))
 
     def tick(self) -> None:
         self.query_one(TopBar).set_right(self.clock_content())
@@ -227,7 +319,8 @@ class DialogueScreen(Screen):
             parts.append(("★" if a.focus else " ", "$text-accent"))
             spent = int(a.spent_seconds // 60)
             time_style = "$text-error" if a.overrun else "$text-muted"
-            parts.append((f"\n  {spent}/{a.minutes} min" + ("  (klart)" if a.ended else "") + "\n", time_style))
+            # The indent is a run of its own: a styled run's leading spaces get lost in some renderers.
+            parts += ["\n  ", (f"{spent}/{a.minutes} min" + ("  (klart)" if a.ended else ""), time_style), "\n"]
         parts.append((f"\nParkerade: {len(st.parked)}", "$text-warning" if st.parked else ""))
         parts.append(f"\nAnteckningar: {len(st.notes)}")
         parts.append(f"\nÅtgärder: {len(st.actions)}")
@@ -262,7 +355,7 @@ class DialogueScreen(Screen):
             parts: list = []
             for f in shown:
                 labels = getattr(f, "state_labels", None) or []
-                parts += [("▼ ", "$text-warning"), plain(f.label, "bold"), (f" {f.period}\n", "$text-muted")]
+                parts += [flag_mark(f), " ", plain(f.label + " ", "bold"), (f"{f.period}\n", "$text-muted")]
                 parts += [plain(flag_summary(f.text)), "\n"]
                 if labels:
                     parts += [("(" + ", ".join(labels) + ")\n", "$text-muted")]
@@ -292,6 +385,10 @@ class DialogueScreen(Screen):
     @on(AnswerBox.Submitted, "#answer")
     def send(self, event: AnswerBox.Submitted) -> None:
         self.action_send()
+
+    @on(Button.Pressed, "#older")
+    def _older_shown(self) -> None:
+        self.query_one(AnswerBox).focus()  # back to answering
 
     def action_send(self) -> None:
         box = self.query_one("#answer", AnswerBox)
@@ -437,15 +534,13 @@ class DialogueScreen(Screen):
         else:
             self.dismiss_suggestion(sid)
 
-    @on(Button.Pressed, "SuggestionItem .take")
-    def _take_clicked(self, event: Button.Pressed) -> None:
-        item = next(a for a in event.button.ancestors if isinstance(a, SuggestionItem))
-        self.accept(item.suggestion.sid)
+    def action_take(self, sid: str) -> None:
+        """A click on "Ta" in the suggestions panel."""
+        self.accept(sid)
 
-    @on(Button.Pressed, "SuggestionItem .dismiss")
-    def _dismiss_clicked(self, event: Button.Pressed) -> None:
-        item = next(a for a in event.button.ancestors if isinstance(a, SuggestionItem))
-        self.dismiss_suggestion(item.suggestion.sid)
+    def action_decline(self, sid: str) -> None:
+        """A click on "Avböj" in the suggestions panel."""
+        self.dismiss_suggestion(sid)
 
     # ------------------------------------------------------------ finishing
 

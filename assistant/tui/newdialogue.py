@@ -1,8 +1,10 @@
 """Ny dialog: clinic, flow, mode, participants and roles, the clinic's data, focus areas, and
-"Starta nu" or "Förbered". Shows what the clinic wished for at the previous dialogue."""
+"Starta nu" or "Förbered". Shows "Från förra dialogen" (``assistant.continuity``) and pre-selects
+the areas the clinic wished for in the clinic's focus."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from textual import on, work
@@ -11,18 +13,19 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Select, SelectionList, Static
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from assistant import engine as E
+from assistant.continuity import previous_dialogue, wished_sections
 from assistant.flows import LoadedFlow, all_flows
-from assistant.tui.continuity import match_focus, preview
+from assistant.tui.chatlog import previous_content
 from assistant.tui.keys import NEW_KEYS, bindings
-from assistant.tui.start import local_time
-from assistant.tui.text import flag_summary, option, plain
-from assistant.tui.widgets import TopBar
+from assistant.tui.text import flag_mark, flag_summary, option, plain
+from assistant.tui.widgets import KeyBar, TopBar
 
 PARTIES = (("mottagningen", "Mottagningen"), ("vårdvalsenheten", "Vårdvalsenheten"))
+WISH_PARTY = "mottagningen"  # the party whose focus the previous wish pre-selects
 DEFAULT_FLOW = "fysioterapi-2023"
 
 
@@ -64,7 +67,8 @@ class NewDialogueScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.flows: list[LoadedFlow] = all_flows()
+        self.flow_problems: list[str] = []
+        self.flows: list[LoadedFlow] = all_flows(self.flow_problems)
         ids = [f.flow.id for f in self.flows]
         self.flow_id = DEFAULT_FLOW if DEFAULT_FLOW in ids else (ids[0] if ids else "")
         self.clinics: list[str] = []
@@ -122,7 +126,7 @@ class NewDialogueScreen(Screen):
                 yield Static(Content("Skriv mottagningens namn för att se dess data."), id="new-flags", markup=False)
                 yield Static(Content.styled("Från förra dialogen", "bold"), classes="panel-title hidden", id="prev-title")
                 yield Static("", id="previous", classes="hidden", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         for _ in range(2):
@@ -130,6 +134,16 @@ class NewDialogueScreen(Screen):
         self.update_flow()
         self.query_one("#clinic", Input).focus()
         self.load_clinics()
+        if self.flow_problems:
+            shown = self.flow_problems[:6]
+            more = len(self.flow_problems) - len(shown)
+            self.notify(
+                "\n".join(shown + ([f"… och {more} fel till (`dialogstod flows check`)."] if more else [])),
+                title="Ett flöde kunde inte läsas och visas inte",
+                severity="warning",
+                markup=False,
+                timeout=20,
+            )
 
     @work(thread=True, exclusive=True, group="clinics")
     def load_clinics(self) -> None:
@@ -172,6 +186,7 @@ class NewDialogueScreen(Screen):
         self.query_one(f"#party-{_css_id('vårdvalsenheten')}").set_class(self.mode == "self", "hidden")
         self.focus_touched = False
         self.apply_wish()
+        self.show_previous()
 
     @on(Select.Changed, "#flow")
     def _flow_changed(self, event: Select.Changed) -> None:
@@ -192,6 +207,7 @@ class NewDialogueScreen(Screen):
         if len(box.selected) > limit:
             box.deselect(event.selection.value)
             self.notify(f"Välj högst {limit} fokusområden per part.", severity="warning")
+        self.show_previous()
 
     @on(Button.Pressed, "#add-participant")
     def _add(self) -> None:
@@ -231,7 +247,7 @@ class NewDialogueScreen(Screen):
         store = self.app.store
         flags = clinic_flags(store, clinic, latest_only=True)
         shown = (flags, flagged(flags))
-        prev = preview(store, clinic)
+        prev = previous_dialogue(store, clinic, self.flow, flags)
         self.app.call_from_thread(self.show_clinic_info, clinic, shown, prev)
 
     def show_clinic_info(self, clinic: str, flags: tuple[list, list] | None, prev: Any) -> None:
@@ -247,38 +263,46 @@ class NewDialogueScreen(Screen):
         else:
             parts: list = []
             for f in flags[1]:
-                parts += [("▼ ", "$text-warning"), plain(f.label, "bold"), (f" {f.period}\n", "$text-muted")]
+                parts += [flag_mark(f), " ", plain(f.label + " ", "bold"), (f"{f.period}\n", "$text-muted")]
                 parts += ["  ", plain(flag_summary(f.text)), "\n"]
             parts.append(("Visas för alla i dialogen när mötet börjar.", "$text-muted"))
             view.update(Content.assemble(*parts))
         self.previous = prev
+        self.apply_wish()
+        self.show_previous()
+
+    def wished(self) -> list[str]:
+        """The sections of the chosen flow that the previous wish names (at most the flow's maximum)."""
+        if self.previous is None or not self.previous.wish:
+            return []
+        return wished_sections(self.flow, self.previous.wish)[: self.flow.focus.max]
+
+    def show_previous(self) -> None:
+        """The "Från förra dialogen" panel: what the line mode shows before the first question."""
+        prev = self.previous
         title = self.query_one("#prev-title", Static)
         box = self.query_one("#previous", Static)
         title.set_class(prev is None, "hidden")
         box.set_class(prev is None, "hidden")
-        if prev is not None:
-            parts = [(f"Dialogen {local_time(prev.previous_started)[:10]} ({prev.previous_id[:8]})\n", "$text-muted")]
-            parts += [("Önskemål inför detta möte:\n", "bold")]
-            parts.append(plain(prev.wish) if prev.wish else ("(inget svar)", "$text-muted"))
-            parts.append(("\n\nÖppna åtgärder:\n", "bold"))
-            if prev.open_actions:
-                for a in prev.open_actions:
-                    extra = ", ".join(x for x in (a.get("owner"), a.get("due")) if x)
-                    parts += ["☐ ", plain(a["text"]), plain(f" ({extra})" if extra else "", "$text-muted"), "\n"]
-            else:
-                parts.append(("Inga.", "$text-muted"))
-            box.update(Content.assemble(*parts).rstrip())
-        self.apply_wish()
+        if prev is None:
+            return
+        wished = self.wished()
+        chosen = self.query_one(f"#focus-{_css_id(WISH_PARTY)}", SelectionList).selected
+        preselected = bool(wished) and set(wished) <= set(chosen)
+        here = replace(prev, focus=wished_sections(self.flow, prev.wish))
+        box.update(previous_content(here, self.flow, preselected=preselected, title=False))
 
     def apply_wish(self) -> None:
         """Pre-select the focus areas the clinic wished for last time (until the user changes them)."""
-        if self.previous is None or self.focus_touched or not self.previous.wish:
+        if self.focus_touched:
             return
-        wished = match_focus(self.previous.wish, self.flow.sections, limit=self.flow.focus.max)
+        wished = self.wished()
         if not wished:
             return
-        box = self.query_one(f"#focus-{_css_id('mottagningen')}", SelectionList)
-        box.deselect_all()
+        box = self.query_one(f"#focus-{_css_id(WISH_PARTY)}", SelectionList)
+        if sorted(box.selected) == sorted(wished):
+            return
+        box.deselect_all()  # (select/deselect do not post SelectionToggled: focus_touched stays False)
         for sid in wished:
             box.select(sid)
         labels = [self.flow.section_label(self.flow.section_index[s]) for s in wished]
@@ -363,7 +387,7 @@ class NewDialogueScreen(Screen):
                 markup=False,
             )
             return
-        self.app.switch_screen(DialogueScreen(dialogue, fresh=True))
+        self.app.switch_screen(DialogueScreen(dialogue, fresh=True, find_previous=True))
 
 
 def _css_id(key: str) -> str:

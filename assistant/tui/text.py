@@ -31,6 +31,18 @@ def join(*parts: Content | str | tuple[str, str]) -> Content:
     return Content.assemble(*parts)
 
 
+MARK_STYLES = {"▼": "bold $text-warning", "▲": "bold $text-success", "◆": "bold $text-accent"}
+
+
+def flag_mark(flag: object) -> Content:
+    """The flag's marker (``session.flag_marker``: ▼ worse, ▲ only better, ◆ a neutral indicator far
+    from its peers), coloured."""
+    from assistant.session import flag_marker
+
+    mark = flag_marker(flag)
+    return Content.styled(mark, MARK_STYLES.get(mark, "$text-muted"))
+
+
 def flag_summary(text: str) -> str:
     """The first clause of a flag's text: value, n and target, without the confidence interval."""
     import re

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static, TextArea
 
 NEWLINE_KEYS = ("ctrl+j", "shift+enter", "alt+enter")
@@ -111,3 +112,99 @@ class TopBar(Horizontal):
         self._right = right if isinstance(right, Content) else Content(right)
         if self.is_mounted:
             self.query_one("#right", Static).update(self._right)
+
+
+class KeyBar(Widget, can_focus=False):
+    """The screen's keys on one line at the bottom: a light stand-in for Textual's ``Footer``.
+
+    ``Footer`` recomposes one widget per key whenever the focus moves (tens of milliseconds each
+    time, on every screen), and in a narrow window its right-docked palette key is drawn over the
+    other keys. This is one widget that re-renders: keys that do not fit are left out (F1 lists
+    them all, and "Hjälp" is always shown); a click on a key presses it."""
+
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        width: 1fr;
+        background: $footer-background;
+        color: $footer-description-foreground;
+        text-wrap: nowrap;
+        text-overflow: clip;
+    }
+    """
+    ALLOW_SELECT = False
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._spans: list[tuple[int, int, str]] = []  # (start, end, key) of the keys drawn
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen) -> None:
+        self.refresh()
+
+    def keys(self) -> tuple[list[tuple[str, str, str, bool]], tuple[str, str, str, bool] | None]:
+        """(display, label, key, enabled) of the keys shown, and the command palette's key."""
+        app = self.app
+        seen: set[str] = set()
+        shown: list[tuple[str, str, str, bool]] = []
+        palette = None
+        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            key = binding.key.split(",")[0].strip()
+            if key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE:
+                palette = (app.get_key_display(binding), binding.description or "Kommandon", key, enabled)
+                continue
+            if not binding.show or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            shown.append((app.get_key_display(binding), binding.description, key, enabled))
+        # Help last, so that it is never the key left out.
+        shown.sort(key=lambda k: k[2] == "f1")
+        return shown, palette
+
+    def render(self) -> Content:
+        shown, palette = self.keys()
+        width = self.size.width
+        for gap in (2, 1):
+            items = [(_key_item(k, gap), k[2]) for k in shown]
+            if sum(i.cell_length for i, _ in items) <= width:
+                break
+        while len(items) > 1 and sum(i.cell_length for i, _ in items) > width:
+            items.pop(-2)  # drop the last key before Hjälp
+        used = sum(i.cell_length for i, _ in items)
+        if palette is not None:
+            right = _key_item(palette, 1)
+            if used + right.cell_length + 1 <= width:
+                items.append((Content(" " * (width - used - right.cell_length)), ""))
+                items.append((right, palette[2]))
+        self._spans = []
+        x = 0
+        for item, key in items:
+            if key:
+                self._spans.append((x, x + item.cell_length, key))
+            x += item.cell_length
+        return Content.assemble(*(item for item, _ in items))
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, key in self._spans:
+            if start <= event.x < end:
+                event.stop()
+                self.app.simulate_key(key)
+                return
+
+
+def _key_item(key: tuple[str, str, str, bool], gap: int) -> Content:
+    display, label, _name, enabled = key
+    # Spaces end a run rather than start one: some SVG renderers drop a run's leading spaces.
+    item = Content.assemble(
+        " ",
+        (display + (" " if label else ""), "bold $footer-key-foreground"),
+        (label, "$footer-description-foreground"),
+        " " * gap,
+    )
+    return item.stylize("dim") if not enabled else item
