@@ -315,7 +315,7 @@ class DialogueScreen(Screen):
             label = label if len(label) <= 14 else label[:13] + "…"
             line_style = "bold reverse" if a.current else ""
             parts.append((f"{mark} ", style + (" " + line_style if line_style else "")))
-            parts.append((f"{label:<14} {a.answered:>2}/{a.total:<2}", line_style))
+            parts.append((f"{label:<14} {a.answered:>2}/{a.total:<2} ", line_style))
             parts.append(("★" if a.focus else " ", "$text-accent"))
             spent = int(a.spent_seconds // 60)
             time_style = "$text-error" if a.overrun else "$text-muted"
