@@ -314,7 +314,7 @@ async def test_a_long_conversation_keeps_few_widgets_and_shows_older_messages_on
         await pilot.pause()
         blocks = list(chat.query(HistoryBlock))
         assert len(blocks) == 1
-        text = blocks[0].render().plain
+        text = blocks[0].text.plain
         assert "Anteckning 11" in text and "Anteckning 14" in text and "Anteckning 10" not in text
         assert "Visa 4 tidigare meddelanden (av 13)" in str(older.label)
         # During the meeting the message widgets stay bounded: the oldest are folded into a block.
@@ -324,13 +324,13 @@ async def test_a_long_conversation_keeps_few_widgets_and_shows_older_messages_on
             await pilot.pause()
         assert len(chat.query(ChatMessage)) == 13 - 6
         blocks = list(chat.query(HistoryBlock))
-        assert len(blocks) == 2 and "Anteckning 15" in blocks[1].render().plain
+        assert len(blocks) == 2 and "Anteckning 15" in blocks[1].text.plain
         assert chat.children.index(blocks[0]) < chat.children.index(blocks[1])
         # All of it, in order, the welcome first.
         while older.display:
             older.press()  # (scrolled out of view by now)
             await pilot.pause()
-        text = "\n".join(b.render().plain for b in chat.query(HistoryBlock))
+        text = "\n".join(b.text.plain for b in chat.query(HistoryBlock))
         assert text.startswith("Uppföljningsdialog · Fysio Test")
         order = [text.index("Vilka arbetar här?")] + [text.index(f"Anteckning {i}\n") for i in range(15)]
         assert order == sorted(order)

@@ -243,15 +243,21 @@ def history(dialogue: Any, *, fresh: bool, recent: int | None = None) -> History
 _BLOCK_STYLE = {"system": "italic $text-muted", "note": "$text-warning", "action": "$text-success"}
 
 
-def block(msgs: Iterable[Msg]) -> Content:
-    """Many messages as one piece of content (older parts of a long conversation)."""
+def block(msgs: Iterable[Msg], width: int = 80) -> Content:
+    """Many messages as one piece of content (older parts of a long conversation), laid out for
+    ``width`` cells: answers are wrapped here, so that their lines keep the answer's indent."""
+    import textwrap
+
     parts: list[Content] = []
     for m in msgs:
         content = m.content
         if m.kind == "answer":
-            content = Content("\n").join(
-                Content.assemble(("      ▌ ", "$accent"), line) for line in content.split("\n", allow_blank=True)
-            )
+            lines = [
+                piece
+                for line in content.plain.split("\n")
+                for piece in (textwrap.wrap(line, max(10, width - 8), break_on_hyphens=False) or [""])
+            ]
+            content = Content("\n").join(Content.assemble("      ", ("▌ ", "$accent"), piece) for piece in lines)
         elif m.kind in ("note", "action"):
             content = Content.assemble("  ", content.stylize_before(_BLOCK_STYLE[m.kind]))
         elif m.kind in _BLOCK_STYLE:

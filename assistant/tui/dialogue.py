@@ -21,6 +21,8 @@ from textual.content import Content
 from textual.markup import escape
 from textual.screen import Screen
 from textual.style import Style
+from textual.visual import Visual
+from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from assistant import engine as E
@@ -56,14 +58,49 @@ class ChatMessage(Static):
         self.msg = msg
 
 
-class HistoryBlock(Static):
+class _WidthContent(Visual):
+    """Content built for the width it is laid out in (cached for the last width)."""
+
+    def __init__(self, build) -> None:
+        self.build = build
+        self._width = -1
+        self._content = Content("")
+
+    def content(self, width: int) -> Content:
+        if width != self._width:
+            self._width, self._content = width, self.build(width)
+        return self._content
+
+    def render_strips(self, width, height, style, options):
+        return self.content(width).render_strips(width, height, style, options)
+
+    def get_optimal_width(self, rules, container_width: int) -> int:
+        return container_width
+
+    def get_height(self, rules, width: int) -> int:
+        return self.content(width).get_height(rules, width)
+
+
+class HistoryBlock(Widget):
     """Many older messages as one widget."""
 
     ALLOW_SELECT = True
+    DEFAULT_CSS = "HistoryBlock { height: auto; }"
 
     def __init__(self, msgs: list[chatlog.Msg]) -> None:
-        super().__init__(chatlog.block(msgs), classes="history", markup=False)
+        super().__init__(classes="history")
         self.msgs = msgs
+        self._visual = _WidthContent(lambda width: chatlog.block(msgs, width))
+
+    def render(self) -> _WidthContent:
+        return self._visual
+
+    @property
+    def text(self) -> Content:
+        return self._visual.content(self.content_size.width or 80)
+
+    def get_selection(self, selection):
+        return selection.extract(self.text.plain), "\n"
 
 
 class ChatView(VerticalScroll):
