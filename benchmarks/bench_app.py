@@ -154,12 +154,12 @@ def child(what: str, db: str) -> dict:
                 from assistant.tui.archive import ArchiveScreen, TranscriptScreen
 
                 t = time.perf_counter()
-                app.call_later(app.screen.action_archive)  # in the app's own context, as a key press would
-                await until(
-                    lambda: isinstance(app.screen, ArchiveScreen)
-                    and app.screen.query_one("#list").row_count > 0
-                    and laid_out(app.screen.query_one("#list"))
-                )
+                app.simulate_key("t")  # as the key press, processed by the app (not awaited)
+                def listed() -> bool:
+                    tables = list(app.screen.query("#list")) if isinstance(app.screen, ArchiveScreen) else []
+                    return bool(tables) and tables[0].row_count > 0 and laid_out(tables[0])
+
+                await until(listed)
                 out["archive_shown_s"] = time.perf_counter() - t
                 await app.workers.wait_for_complete()
                 await pilot.pause()
