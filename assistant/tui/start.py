@@ -79,6 +79,7 @@ class StartScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.open_ids: list[str] = []
+        self.suspended = False
 
     def compose(self) -> ComposeResult:
         yield TopBar("Dialogstöd", "")
@@ -116,8 +117,14 @@ class StartScreen(Screen):
         table.add_column("Id", key="id")
         self.set_timer(0.1, self.reload)  # after the first paint: the worker imports storage (GIL)
 
+    def on_screen_suspend(self) -> None:
+        self.suspended = True
+
     def on_screen_resume(self) -> None:
-        if self.is_mounted:
+        # Back from another screen: the lists may have changed. (The screen is also "resumed" as the
+        # app starts; then the timer in on_mount loads, after the first paint.)
+        if self.suspended:
+            self.suspended = False
             self.reload()
 
     # ------------------------------------------------------------ loading
