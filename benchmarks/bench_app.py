@@ -100,10 +100,15 @@ def transcript_shows(screen, text: str) -> bool:
     return text in body
 
 
+async def workers_done(app) -> None:
+    """Every worker finished (a cancelled one counts as finished)."""
+    await asyncio.gather(*(worker.wait() for worker in list(app.workers)), return_exceptions=True)
+
+
 async def start_screen_ready(pilot) -> None:
     app = pilot.app
     await until(lambda: "Databas:" in app.screen.query_one("#dbinfo").render().plain)
-    await app.workers.wait_for_complete()  # the start screen also warms the other screens' imports
+    await workers_done(app)  # the start screen also warms the other screens' imports
     await pilot.pause()
 
 
@@ -135,7 +140,7 @@ def child(what: str, db: str) -> dict:
                 out["shown_s"] = time.perf_counter() - t
                 await pilot.pause()
                 out["open_s"] = time.perf_counter() - t
-                await app.workers.wait_for_complete()
+                await workers_done(app)
                 await pilot.pause()
                 out["complete_s"] = time.perf_counter() - t
             elif what == "transcript":
@@ -147,7 +152,7 @@ def child(what: str, db: str) -> dict:
                 out["shown_s"] = time.perf_counter() - t
                 await pilot.pause()
                 out["open_s"] = time.perf_counter() - t
-                await app.workers.wait_for_complete()
+                await workers_done(app)
                 await pilot.pause()
                 out["complete_s"] = time.perf_counter() - t
             elif what == "memory":
@@ -161,14 +166,14 @@ def child(what: str, db: str) -> dict:
 
                 await until(listed)
                 out["archive_shown_s"] = time.perf_counter() - t
-                await app.workers.wait_for_complete()
+                await workers_done(app)
                 await pilot.pause()
                 out["archive_s"] = time.perf_counter() - t
                 out["archive_rows"] = app.screen.query_one("#list").row_count
                 out["archive_mb"] = peak_mb()
                 app.show_transcript(long_id)
                 await until(lambda: isinstance(app.screen, TranscriptScreen) and transcript_shows(app.screen, last_answer))
-                await app.workers.wait_for_complete()
+                await workers_done(app)
                 await pilot.pause()
                 out["transcript_mb"] = peak_mb()
             await pilot.press("ctrl+q")
