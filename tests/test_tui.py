@@ -96,6 +96,15 @@ def kinds(store, dialogue_id) -> list[str]:
     return [e.kind for e in store.load_events(dialogue_id)]
 
 
+async def clinic_info_now(pilot) -> None:
+    """Ny dialog looks the clinic up when typing stops (a 0.4 s debounce): look it up now instead."""
+    screen = pilot.app.screen
+    if screen._clinic_timer is not None:
+        screen._clinic_timer.stop()
+    screen._clinic_info_now()
+    await settle(pilot)
+
+
 async def open_first_dialogue(pilot) -> None:
     await settle(pilot)
     await pilot.press("1")
@@ -676,8 +685,7 @@ async def test_new_dialogue_shows_the_previous_dialogue_and_preselects_focus(sto
         await settle(pilot)
         app.screen.query_one("#flow").value = "mini"
         await type_text(pilot, "fysio test")
-        await pilot.pause(0.5)  # the clinic lookup waits for typing to stop (a 0.4 s debounce)
-        await settle(pilot)
+        await clinic_info_now(pilot)
         previous = app.screen.query_one("#previous").render().plain
         assert "Önskemål inför detta möte:\nNästa gång vill vi prata om P3" in previous
         assert "Vad ska ni jobba vidare med?\nTelefontiderna" in previous  # carried, as in the line mode
@@ -705,8 +713,7 @@ async def test_changed_focus_says_what_the_wish_names_instead(store, clock, mini
         await settle(pilot)
         app.screen.query_one("#flow").value = "mini"
         await type_text(pilot, "Fysio Test")
-        await pilot.pause(0.5)
-        await settle(pilot)
+        await clinic_info_now(pilot)
         box = app.screen.query_one("#focus-mottagningen")
         box.focus()
         box.highlighted = 2

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.test_tui import settle, tel_rows
+from tests.test_tui import clinic_info_now, settle, tel_rows
 
 WIDE = (120, 40)
 NARROW = (80, 24)
@@ -128,7 +128,8 @@ def test_new_dialogue(snap_compare, world):
         await pilot.press("n")
         await settle(pilot)
         await pilot.press(*"Fysio", "space", *"Norr")
-        await pilot.pause(0.5)  # the clinic lookup waits for typing to stop
+        await clinic_info_now(pilot)  # (instead of waiting for the typing debounce)
+        pilot.app.screen.query_one("#clinic").cursor_blink = False  # no blinking cursor: the same picture every time
         await ready(pilot)
 
     assert snap_compare(make_app(store, clock), terminal_size=WIDE, run_before=run_before)
