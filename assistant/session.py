@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,18 +26,6 @@ def open_store(path=None):
     from storage import Store
 
     return Store.open(path)
-
-
-@dataclass
-class Preview:
-    """What a new dialogue with a clinic opens with: the earlier dialogue's wishes and open actions."""
-
-    previous_id: str
-    previous_started: str
-    wish: str | None
-    open_actions: list[dict]
-    suggested_focus: list[str]
-    flag_moves: list[str]
 
 
 class Dialogue:
