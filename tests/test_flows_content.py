@@ -782,3 +782,17 @@ def test_rule_ids_are_readable():
     for name in ("fysioterapi-2023", "vardcentral", "nara-vard"):
         for rule in load(name).rules:
             assert re.fullmatch(r"[a-z0-9-]+", rule.id), rule.id
+
+
+def test_flows_show_json_lists_every_question_of_the_document_in_order(capsys):
+    import json as _json
+
+    from assistant.cli import main
+
+    assert main(["flows", "show", "fysioterapi-2023", "--json"]) == 0
+    shown = _json.loads(capsys.readouterr().out)
+    flow = load_flow(FLOWS / "fysioterapi-2023.toml").flow
+    assert [q["id"] for q in shown["questions"]] == [q.id for q in flow.questions]
+    assert len(shown["questions"]) == 64
+    assert shown["questions"][0]["text"] == "Vilka arbetar här?"
+    assert shown["questions"][-1]["text"] == "Kommande uppföljningsmöte? Önskemål om något fokusområde då?"
