@@ -178,6 +178,11 @@ async def test_new_dialogue_held_with_keys_commits_each_answer_before_the_next_p
         await pilot.pause()
         assert d.state.parked == ["p2.vision"]
         await pilot.press("ctrl+n")
+        await type_text(pilot, "Det här ska inte sparas")
+        await pilot.click("#cancel")  # Avbryt closes without saving
+        await pilot.pause()
+        assert isinstance(app.screen, DialogueScreen) and d.state.notes == []
+        await pilot.press("ctrl+n")
         await type_text(pilot, "Ta upp lokalerna")
         await pilot.press("enter")
         await pilot.pause()

@@ -31,6 +31,17 @@ class Modal(ModalScreen):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
+
+    def saved_or_error(self, error: str | None) -> None:
+        """Close when saving worked; otherwise show why (as plain text) and stay open."""
+        if error:
+            self.query_one("#error", Static).update(Content(error))
+        else:
+            self.dismiss(True)
+
 
 class ConfirmModal(Modal):
     BINDINGS = [Binding("escape", "cancel", "Avbryt"), Binding("j", "yes", "Ja", show=False)]
@@ -89,15 +100,7 @@ class NoteModal(Modal):
     @on(AnswerBox.Submitted)
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
-        error = self.save(self.query_one(AnswerBox).text)
-        if error:
-            self.query_one("#error", Static).update(Content(error))
-        else:
-            self.dismiss(True)
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
+        self.saved_or_error(self.save(self.query_one(AnswerBox).text))
 
 
 class ActionModal(Modal):
@@ -136,14 +139,7 @@ class ActionModal(Modal):
         owner = self.query_one("#action-owner", Input).value
         due = self.query_one("#action-due", Input).value
         error = self.save(text, owner, due)
-        if error:
-            self.query_one("#error", Static).update(Content(error))
-        else:
-            self.dismiss(True)
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
+        self.saved_or_error(error)
 
 
 class PickerModal(Modal):
@@ -274,10 +270,6 @@ class ExportModal(Modal):
         folder = self.query_one("#folder", RadioSet).pressed_index
         self.dismiss((EXPORT_FORMATS[max(fmt, 0)][0], self.folders[max(folder, 0)][1]))
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
-
 
 class CorrectModal(Modal):
     """Correct an answer after the meeting: pick the question, edit the text, say who."""
@@ -327,17 +319,9 @@ class CorrectModal(Modal):
     def _save(self) -> None:
         qid = self.query_one("#question", Select).value
         if qid is Select.NULL:
-            self.query_one("#error", Static).update(Content("Välj en fråga."))
+            self.saved_or_error("Välj en fråga.")
             return
-        error = self.save(qid, self.query_one(AnswerBox).text, self.query_one("#who", Input).value)
-        if error:
-            self.query_one("#error", Static).update(Content(error))
-        else:
-            self.dismiss(True)
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
+        self.saved_or_error(self.save(qid, self.query_one(AnswerBox).text, self.query_one("#who", Input).value))
 
 
 class HelpScreen(Modal):
