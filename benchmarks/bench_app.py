@@ -131,24 +131,17 @@ def child(what: str, db: str) -> dict:
         async with app.run_test(size=SIZE) as pilot:
             await start_screen_ready(pilot)
             out["start_mb"] = peak_mb()
-            if what == "dialogue":
+            if what in ("dialogue", "transcript"):
+                from assistant.tui.archive import TranscriptScreen
                 from assistant.tui.dialogue import DialogueScreen
 
+                opener, screen, shows = {
+                    "dialogue": (app.open_dialogue, DialogueScreen, chat_shows),
+                    "transcript": (app.show_transcript, TranscriptScreen, transcript_shows),
+                }[what]
                 t = time.perf_counter()
-                app.open_dialogue(long_id)
-                await until(lambda: isinstance(app.screen, DialogueScreen) and chat_shows(app.screen, last_answer))
-                out["shown_s"] = time.perf_counter() - t
-                await pilot.pause()
-                out["open_s"] = time.perf_counter() - t
-                await workers_done(app)
-                await pilot.pause()
-                out["complete_s"] = time.perf_counter() - t
-            elif what == "transcript":
-                from assistant.tui.archive import TranscriptScreen
-
-                t = time.perf_counter()
-                app.show_transcript(long_id)
-                await until(lambda: isinstance(app.screen, TranscriptScreen) and transcript_shows(app.screen, last_answer))
+                opener(long_id)
+                await until(lambda: isinstance(app.screen, screen) and shows(app.screen, last_answer))
                 out["shown_s"] = time.perf_counter() - t
                 await pilot.pause()
                 out["open_s"] = time.perf_counter() - t
