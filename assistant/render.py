@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, nodes
@@ -170,7 +169,3 @@ def prompt_env() -> SandboxedEnvironment:
 
 def render_prompt(name: str, **context: Any) -> str:
     return prompt_env().get_template(name).render(**context)
-
-
-def templates_path() -> Path:
-    return locations.templates_dir()
