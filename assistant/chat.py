@@ -318,7 +318,8 @@ class LineChat:
     def cmd_status(self, arg: str) -> None:
         st = self.d.state
         self.say(f"Mötestid {int(self.d.elapsed() // 60)} av {st.flow.meeting_minutes} min.")
-        for a in self.d.coverage():
+        areas = self.d.coverage()
+        for a in areas:
             mark = "✓" if a.status == "complete" else ("●" if a.touched else "○")
             focus = " (fokus)" if a.focus else ""
             spent = f"{int(a.spent_seconds // 60)}/{a.minutes} min"
@@ -326,7 +327,7 @@ class LineChat:
                 f"  {mark} {a.label}{focus}: {a.answered} besvarade, {a.skipped} överhoppade, "
                 f"{a.parked} parkerade, {a.untouched} kvar · {spent}"
             )
-        untouched = [a.label for a in self.d.coverage() if not a.touched]
+        untouched = [a.label for a in areas if not a.touched]
         if untouched:
             self.say("  Ej berört ännu: " + ", ".join(untouched))
         self.say(f"Parkerade frågor: {len(st.parked)} · Anteckningar: {len(st.notes)} · Åtgärder: {len(st.actions)}")
