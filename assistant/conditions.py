@@ -31,7 +31,8 @@ FlagState = Literal[FLAG_STATES]  # the nine names, said once in assistant.flags
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a flow file says what it means (no "10" for 10, no 1 for true; see assistant.flows)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class QuestionValue(_Strict):
@@ -110,7 +111,7 @@ class AnyOf(_Strict):
 class Not(_Strict):
     not_: Condition = Field(alias="not")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
 
 
 _KINDS = {

@@ -20,17 +20,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant import render
 from assistant.conditions import Condition, referenced_ids
-from assistant.ids import Id
+from assistant.ids import ID_PATTERN, Id
 from assistant.indicators import Catalogue
 
 QuestionType = Literal["text", "single", "multi", "scale", "number"]
 AREA_PATTERN = r"^(P[1-5]|[A-C])$"
+LANGUAGE_PATTERN = r"^[a-z]{2}$"
 MAX_FLOW_BYTES = 2_000_000
 CATALOGUE_NAME = "indicators.toml"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: "10" is no integer and 1 is not true. Lax coercion would read `mask_identity_numbers =
+    # "no"` as false without a word; a flow file says what it means or is refused. Stored flows are
+    # read leniently (see ``parse_flow``).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Choice(_Strict):
@@ -118,7 +122,7 @@ class Flow(_Strict):
     title: str = Field(min_length=1, max_length=300)
     version: int = Field(ge=1, le=1_000_000)
     provenance: str = Field(min_length=1, max_length=4000)
-    language: str = Field(default="sv", pattern=r"^[a-z]{2}$")
+    language: str = Field(default="sv", pattern=LANGUAGE_PATTERN)
     meeting_minutes: int = Field(default=90, ge=1, le=1440)
     # Personal identity numbers in answers are masked before storing unless a flow says otherwise.
     mask_identity_numbers: bool = True
@@ -267,11 +271,19 @@ _SV_ERRORS = {
     "too_short": "har för få element (minst {min_length})",
     "too_long": "har för många element (högst {max_length})",
     "string_too_long": "är för lång (högst {max_length} tecken)",
-    "string_pattern_mismatch": "har fel form: gemener a–z, siffror och . _ - (t.ex. p4.konkret.omrade)",
+    "string_pattern_mismatch": "har fel form",
     "greater_than_equal": "ska vara minst {ge}",
     "less_than_equal": "ska vara högst {le}",
     "literal_error": "ska vara ett av: {expected}",
     "condition": "ett villkor är en tabell med exakt en av nycklarna: " + ", ".join(sorted(_UNION_TAGS)),
+    "recursion_depth_exceeded": "villkoren är för djupt nästlade",
+}
+
+# What a value of each pattern looks like (``string_pattern_mismatch``).
+_PATTERN_ERRORS = {
+    ID_PATTERN: "har fel form: gemener a–z, siffror och . _ - (t.ex. p4.konkret.omrade)",
+    AREA_PATTERN: "ska vara P1–P5 eller A–C",
+    LANGUAGE_PATTERN: "ska vara en språkkod med två gemener, t.ex. sv",
 }
 
 
@@ -280,6 +292,8 @@ def format_validation_error(name: str, exc: ValidationError) -> list[str]:
     for err in exc.errors(include_url=False):
         where = _loc(_clean_loc(err["loc"]))
         template = _SV_ERRORS.get(err["type"])
+        if err["type"] == "string_pattern_mismatch":
+            template = _PATTERN_ERRORS.get((err.get("ctx") or {}).get("pattern"), template)
         msg = err["msg"]
         if template is not None:
             ctx = dict(err.get("ctx") or {})
@@ -291,7 +305,8 @@ def format_validation_error(name: str, exc: ValidationError) -> list[str]:
                 msg = template
         elif err["type"] == "value_error":
             msg = msg.removeprefix("Value error, ")
-        lines.append(f"{name}: {where}: {msg}")
+        # A check of the whole file (a model validator) names its own place in its message.
+        lines.append(f"{name}: {msg}" if not err["loc"] and err["type"] == "value_error" else f"{name}: {where}: {msg}")
     return lines
 
 
@@ -342,9 +357,13 @@ def load_catalogue(path: Path) -> Catalogue:
         raise FlowError(format_validation_error(str(path), exc)) from None
 
 
-def parse_flow(data: dict[str, Any], name: str, catalogue: Catalogue | None = None, *, strict: bool = False) -> Flow:
+def parse_flow(
+    data: dict[str, Any], name: str, catalogue: Catalogue | None = None, *, strict: bool = False, lenient: bool = False
+) -> Flow:
+    """Validate a flow. ``lenient`` reads a stored flow as it was accepted when the dialogue was
+    held: with the type coercions older versions allowed (``priority = 70.0``)."""
     try:
-        flow = Flow.model_validate(data)
+        flow = Flow.model_validate(data, strict=False if lenient else None)
     except ValidationError as exc:
         raise FlowError(format_validation_error(name, exc)) from None
     except RecursionError:
@@ -370,7 +389,7 @@ def flow_from_source(source: str, sha256: str) -> LoadedFlow:
     against today's catalogue: history is read as it was written."""
     name = f"<lagrat flöde {sha256[:12]}>"
     raw = source.encode("utf-8")
-    flow = parse_flow(parse_toml(name, raw), name, None)
+    flow = parse_flow(parse_toml(name, raw), name, None, lenient=True)
     return LoadedFlow(flow=flow, path=Path(name), sha256=sha256, source=source)
 
 

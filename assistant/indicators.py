@@ -14,7 +14,7 @@ from assistant.ids import Id
 
 
 class Indicator(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     id: Id
     name: str = Field(min_length=1, max_length=200)
@@ -39,7 +39,7 @@ class Indicator(BaseModel):
 
 
 class Catalogue(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     indicators: list[Indicator] = Field(default_factory=list, max_length=10_000)
 

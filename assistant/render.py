@@ -22,6 +22,9 @@ class TemplateProblem(Exception):
     pass
 
 
+SVAR_NEEDS_AN_ID = 'svar() behöver ett fråge-id inom citattecken, t.ex. svar("p4.konkret.omrade")'
+
+
 # ---------------------------------------------------------------- Swedish number formatting
 
 
@@ -118,7 +121,7 @@ def template_question_refs(text: str, *, strict: bool = False) -> set[str]:
         calls = len(_SVAR_CALL.findall(text))
         refs = [m.group(2) for m in _SVAR_REF.finditer(text)]
         if len(refs) != calls:
-            raise TemplateProblem('svar() takes a question id in quotes, e.g. svar("p4.konkret.omrade")')
+            raise TemplateProblem(SVAR_NEEDS_AN_ID)
         return set(refs)
     try:
         ast = _TEXT_ENV.parse(text)
@@ -128,7 +131,7 @@ def template_question_refs(text: str, *, strict: bool = False) -> set[str]:
     for call in ast.find_all(nodes.Call):
         if isinstance(call.node, nodes.Name) and call.node.name == "svar":
             if not call.args or not isinstance(call.args[0], nodes.Const) or not isinstance(call.args[0].value, str):
-                raise TemplateProblem('svar() takes a question id in quotes, e.g. svar("p4.konkret.omrade")')
+                raise TemplateProblem(SVAR_NEEDS_AN_ID)
             refs.add(call.args[0].value)
     return refs
 
