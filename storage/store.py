@@ -160,7 +160,9 @@ def _fts_query(query: str) -> str:
     if not isinstance(query, str):
         raise StorageError("Sökningen måste vara text.")
     terms = []
-    for word in unicodedata.normalize("NFC", query).split():
+    # Control characters separate words: a NUL would otherwise end the FTS5 query mid-string.
+    spaced = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in unicodedata.normalize("NFC", query))
+    for word in spaced.split():
         prefix = word.endswith("*")
         core = word.rstrip("*")
         if not any(ch.isalnum() for ch in core):
