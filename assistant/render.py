@@ -57,7 +57,7 @@ def procent(value: Any, decimals: int = 0) -> str:
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]#|!~<>&"})
 
 
-_MD_LIST = re.compile(r"^(\s*)([-+=]|\d+\.)")
+_MD_LIST = re.compile(r"^(\s*)([-+=]|\d+[.)])")  # bullets, setext underlines, "1." and "1)"
 
 
 def md(value: Any) -> str:
@@ -68,7 +68,7 @@ def md(value: Any) -> str:
     # a line that starts like a list or a setext heading stays text
     def guard(m: re.Match[str]) -> str:
         marker = m.group(2)
-        return m.group(1) + (marker[:-1] + "\\." if marker.endswith(".") else "\\" + marker)
+        return m.group(1) + (marker[:-1] + "\\" + marker[-1] if marker[-1] in ".)" else "\\" + marker)
 
     return "\n".join(_MD_LIST.sub(guard, line) for line in text.split("\n"))
 

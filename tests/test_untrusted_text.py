@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from html.parser import HTMLParser
 
 import pytest
 
 from assistant import engine as E
-from assistant.engine.step import clean_text
 from assistant.export import export_bytes, transcript_text
 from assistant.session import Dialogue, open_store
 from tests.test_chat import user_flows  # noqa: F401 - fixture
@@ -18,8 +18,68 @@ NASTY = (
     "[b]fet[/b] [@click=app.quit]klick[/] [link=https://x.invalid]länk[/link] "
     "\x1b[31mröd\x1b]8;;https://x.invalid\x07OSC\x1b]8;;\x07 "
     "<script>alert(1)</script> <img src=x onerror=alert(1)> "
-    "{{ 7*7 }} {% for x in range(3) %}loop{% endfor %} [x](javascript:alert(1)) # rubrik"
+    "{{ 7*7 }} {% for x in range(3) %}loop{% endfor %} [x](javascript:alert(1)) # rubrik "
+    "&amp;lt; \u202eevil \x9b31mC1"
 )
+# How NASTY must read in every export and view, written out by hand: ESC as ␛, BEL as ␇, the
+# right-to-left override as <U+202E> and the C1 CSI as \x9b — everything else exactly as typed.
+VISIBLE = (
+    "[b]fet[/b] [@click=app.quit]klick[/] [link=https://x.invalid]länk[/link] "
+    "␛[31mröd␛]8;;https://x.invalid␇OSC␛]8;;␇ "
+    "<script>alert(1)</script> <img src=x onerror=alert(1)> "
+    "{{ 7*7 }} {% for x in range(3) %}loop{% endfor %} [x](javascript:alert(1)) # rubrik "
+    "&amp;lt; <U+202E>evil \\x9b31mC1"
+)
+# Bytes that act in a terminal or a viewer and must never reach a document as themselves.
+ACTIVE = ["\x1b", "\x07", "\x00", "\x08", "\x7f", "\x9b", "\u202e"]
+
+
+def norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+class Parsed(HTMLParser):
+    """An HTML document as a browser would build it: its elements, attributes and text."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+        self.data: list[str] = []
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += attrs
+
+    def handle_data(self, data):
+        self.data.append(data)
+
+    @property
+    def text(self) -> str:
+        return norm(" ".join(self.data))
+
+
+def assert_inert_html(doc: Parsed) -> None:
+    assert not {"script", "img", "a", "iframe", "object", "link"} & set(doc.tags), doc.tags
+    assert not [name for name, _ in doc.attrs if name.startswith("on")]
+    assert not [v for _, v in doc.attrs if v and "javascript:" in v]
+
+
+def markdown_as_html(text: str) -> Parsed:
+    """The Markdown export as a CommonMark viewer shows it (markdown-it, HTML allowed as a viewer would)."""
+    from markdown_it import MarkdownIt
+
+    return Parsed(MarkdownIt("commonmark").render(text))
+
+
+def docx_text(data: bytes) -> str:
+    from docx import Document
+
+    doc = Document(io.BytesIO(data))
+    cells = [cell.text for table in doc.tables for row in table.rows for cell in row.cells]
+    return norm(" ".join([p.text for p in doc.paragraphs] + cells))
 
 
 @pytest.fixture
@@ -38,75 +98,99 @@ def nasty_dialogue(user_flows):  # noqa: F811
     store.close()
 
 
+# Every place NASTY was written, as the reader must see it.
+PLACES = ["Klinik ", "Namn ", "roll ", "", "Anteckning ", "Åtgärd ", "Ägare "]
+
+
+def assert_shown_and_inert(raw: str, doc: Parsed) -> None:
+    """No active byte in the file, no live element, and NASTY readable as typed wherever it was
+    written (which also shows that no template ran: ``{{ 7*7 }}`` is still there)."""
+    for ch in ACTIVE:
+        assert ch not in raw, repr(ch)
+    assert_inert_html(doc)
+    for place in PLACES:
+        assert norm(place + VISIBLE) in doc.text, place
+
+
 def test_html_export_escapes_everything(nasty_dialogue):
     store, d = nasty_dialogue
     html = export_bytes(store, d.state, d.row, "html").decode()
-    assert "<script>" not in html and "<img" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "{{ 7*7 }}" in html and ">49" not in html and " 49 " not in html
-    assert "loop" not in html.replace("{% for x in range(3) %}loop{% endfor %}", "")
-    assert "\x1b" not in html and "\x07" not in html
-    assert "␛[31mröd" in html
-    assert html.count("<script") == 0
+    assert_shown_and_inert(html, Parsed(html))
     assert "Content-Security-Policy" in html
 
 
 def test_markdown_export_makes_no_markup(nasty_dialogue):
     store, d = nasty_dialogue
     md = export_bytes(store, d.state, d.row, "md").decode()
-    assert "<script>" not in md.replace("\\<script\\>", "") and "\\<script\\>alert(1)\\</script\\>" in md
-    assert "\\[x\\](javascript:alert(1))" in md  # not a link
-    assert "\\[b\\]fet\\[/b\\]" in md
-    assert "{{ 7\\*7 }}" in md
-    assert "\x1b" not in md
+    assert_shown_and_inert(md, markdown_as_html(md))
 
 
 def test_docx_export_holds_the_text_literally(nasty_dialogue):
-    from docx import Document
-
     store, d = nasty_dialogue
     data = export_bytes(store, d.state, d.row, "docx")
     assert zipfile.is_zipfile(io.BytesIO(data))
-    text = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
-    assert "<script>alert(1)</script>" in text
-    assert "{{ 7*7 }}" in text
-    assert "[@click=app.quit]klick[/]" in text
+    text = docx_text(data)
+    for place in PLACES:
+        assert norm(place + VISIBLE) in text, place
+    for ch in ACTIVE:
+        assert ch not in text, repr(ch)
 
 
 def test_json_export_is_lossless(nasty_dialogue):
     store, d = nasty_dialogue
     data = json.loads(export_bytes(store, d.state, d.row, "json"))
-    answers = [e["text"] for e in data["events"] if e["kind"] == "answered"]
-    assert answers == [NASTY]
+    by_kind = {e["kind"]: e for e in data["events"]}
+    assert [e["text"] for e in data["events"] if e["kind"] == "answered"] == [NASTY]
+    assert by_kind["noted"]["text"] == "Anteckning " + NASTY
+    assert by_kind["action_added"]["text"] == "Åtgärd " + NASTY
+    assert data["dialogue"]["clinic"] == "Klinik " + NASTY
 
 
 def test_terminal_transcript_has_no_escape_bytes(nasty_dialogue):
     _, d = nasty_dialogue
     text = transcript_text(d.state, d.row)
-    assert "\x1b" not in text and "\x07" not in text
-    assert "[@click=app.quit]klick[/]" in text
-    assert "{{ 7*7 }}" in text
+    for ch in ACTIVE:
+        assert ch not in text, repr(ch)
+    for place in PLACES:
+        assert norm(place + VISIBLE) in norm(text), place
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        "x" * 1_048_576,  # a 1 MB paste
-        "مرحبا بالعالم – ‏עברית‏ \u202eevil",  # right-to-left text and an override
-        "👩‍⚕️🏥 bra 💪🏽",
-        "tab\there\x00nul\x08bs\x7fdel",
-        "  mellanslag runt om  ",
-    ],
-)
-def test_odd_answers_are_stored_and_exported(user_flows, answer):  # noqa: F811
+# (typed, stored, shown): what is stored is what was typed with line endings made \n, NUL made
+# U+FFFD, and blanks at line ends and blank lines at the ends dropped; what is shown has every
+# control character as a visible symbol (shown line by line).
+ODD_ANSWERS = [
+    ("x" * 1_048_576, "x" * 1_048_576, "x" * 1_048_576),  # a 1 MB paste
+    ("مرحبا بالعالم – ‏עברית‏ \u202eevil", "مرحبا بالعالم – ‏עברית‏ \u202eevil", "مرحبا بالعالم – ‏עברית‏ <U+202E>evil"),
+    ("👩‍⚕️🏥 bra 💪🏽", "👩‍⚕️🏥 bra 💪🏽", "👩‍⚕️🏥 bra 💪🏽"),
+    ("tab\there\x00nul\x08bs\x7fdel", "tab\there\ufffdnul\x08bs\x7fdel", "tab here\ufffdnul␈bs␡del"),
+    ("  mellanslag runt om  ", "  mellanslag runt om", "mellanslag runt om"),
+    ("\r\nrad ett  \r\nrad två\rrad tre\r\n\r\n", "rad ett\nrad två\nrad tre", "rad ett\nrad två\nrad tre"),
+    ("\x9b31mC1 \x1b]0;titel\x07", "\x9b31mC1 \x1b]0;titel\x07", "\\x9b31mC1 ␛]0;titel␇"),
+]
+
+
+@pytest.mark.parametrize(("typed", "stored", "shown"), ODD_ANSWERS, ids=[repr(a[0][:20]) for a in ODD_ANSWERS])
+def test_odd_answers_are_stored_and_exported(user_flows, typed, stored, shown):  # noqa: F811
     with open_store() as store:
         d = Dialogue.start(store, "mini", E.StartOptions(clinic="Fysio"))
-        d.do(E.Answer(answer))
-        stored = [e.text for e in store.load_events(d.id) if e.kind == "answered"][0]
-        assert stored == clean_text(answer)
-        for fmt in ("md", "html", "docx", "json"):
-            assert export_bytes(store, d.state, d.row, fmt)
-        transcript_text(d.state, d.row)
+        d.do(E.Answer(typed))
+        assert [e.text for e in store.load_events(d.id) if e.kind == "answered"] == [stored]
+        exports = {fmt: export_bytes(store, d.state, d.row, fmt) for fmt in ("md", "html", "docx", "json")}
+        assert [e["text"] for e in json.loads(exports["json"])["events"] if e["kind"] == "answered"] == [stored]
+        html, md = exports["html"].decode(), exports["md"].decode()
+        seen = {
+            "html": Parsed(html).text,
+            "md": markdown_as_html(md).text,
+            "docx": docx_text(exports["docx"]),
+            "terminal": norm(transcript_text(d.state, d.row)),
+        }
+        for where, text in seen.items():
+            for line in shown.split("\n"):  # each line shows (the terminal quotes them one by one)
+                assert norm(line) in text, where
+            for ch in ACTIVE:
+                assert ch not in text, (where, repr(ch))
+        for ch in ACTIVE:
+            assert ch not in html and ch not in md, repr(ch)
 
 
 @pytest.mark.parametrize("answer", ["", "   ", "\n\n", "\t"])
@@ -116,3 +200,60 @@ def test_empty_answers_are_refused_with_a_message(user_flows, answer):  # noqa: 
         with pytest.raises(E.EngineError, match="tomt"):
             d.do(E.Answer(answer))
         assert [e.kind for e in store.load_events(d.id)] == ["started", "prompted"]
+
+
+# Text that starts like Markdown structure: in the export each must stay text.
+STRUCTURE = [
+    "- punkt",
+    "+ plus",
+    "* stjärna",
+    "1. ett",
+    "1) ett",
+    "2) två",
+    "10) tio",
+    "1986. Ett bra år",
+    "# rubrik",
+    "## underrubrik",
+    "rad före ett streck\n=====",
+    "rad före en linje\n---",
+    "***",
+    "___",
+    "> citat",
+    "  - indragen punkt",
+    "rad\n1. punkt som avbryter",
+    "rad\n- punkt som avbryter",
+    "<!-- kommentar -->",
+    "[ref]: https://x.invalid",
+]
+
+
+def _inside(tokens, open_type: str, close_type: str, after: int = 0) -> list:
+    start = next(i for i, t in enumerate(tokens) if i >= after and t.type == open_type)
+    depth = 0
+    for i in range(start, len(tokens)):
+        depth += tokens[i].type == open_type
+        depth -= tokens[i].type == close_type
+        if depth == 0:
+            return tokens[start + 1 : i]
+    raise AssertionError(f"no {close_type}")
+
+
+@pytest.mark.parametrize("text", STRUCTURE)
+def test_markdown_export_keeps_list_markers_and_headings_as_text(user_flows, text):  # noqa: F811
+    from markdown_it import MarkdownIt
+
+    with open_store() as store:
+        d = Dialogue.start(store, "mini", E.StartOptions(clinic="Fysio"))
+        d.do(E.Answer(text))
+        d.do(E.AddNote(text))
+        md = export_bytes(store, d.state, d.row, "md").decode()
+    tokens = MarkdownIt("commonmark").parse(md)
+    # The answer is the export's block quote, the note the one item of the list after "Anteckningar:".
+    answer = _inside(tokens, "blockquote_open", "blockquote_close")
+    assert [t.type for t in answer] == ["paragraph_open", "inline", "paragraph_close"], md
+    notes_at = next(i for i, t in enumerate(tokens) if t.type == "inline" and t.content == "Anteckningar:")
+    note = _inside(tokens, "list_item_open", "list_item_close", after=notes_at)
+    assert [t.type for t in note] == ["paragraph_open", "inline", "paragraph_close"], md
+    for block in (answer, note):
+        shown = "".join(c.content if c.type == "text" else "\n" for c in block[1].children)
+        assert shown.split("\n") == [line.strip() for line in text.split("\n")]
