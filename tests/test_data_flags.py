@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from assistant.conditions import FLAG_STATES
@@ -111,15 +111,50 @@ def test_small_clinic_is_never_flagged_on_noise(catalogue, case):
     )
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.integers(min_value=1, max_value=199), st.data())
+@settings(max_examples=150, deadline=None)
+@given(st.integers(min_value=1, max_value=400), st.data())
+@example(199, None)
+@example(200, None)
+@example(201, None)
 def test_min_n_comes_from_the_catalogue(n, data):
+    """Below min_n a row is insufficient_data and nothing else; at min_n and above it is judged."""
     cat = Catalogue(
         indicators=[Indicator(id="x", name="X", source="test", direction="higher", target=0.9, min_n=200)]
     )
-    k = data.draw(st.integers(min_value=0, max_value=n))
+    k = data.draw(st.integers(min_value=0, max_value=n)) if data is not None else n // 2
     flag = one(compute_flags([row("A", "x", "2025", k, n)], cat, "A"))
-    assert flag.states == ["insufficient_data"]
+    if n < 200:
+        assert flag.states == ["insufficient_data"]
+    else:
+        assert "insufficient_data" not in flag.states
+        assert not any("För få observationer" in note for note in flag.notes)
+        if k / n < 0.9:  # judged against the target like any other row
+            assert flag.states[0] in ("misses_target", "possibly_misses_target")
+
+
+@pytest.mark.parametrize(("n", "insufficient"), [(29, True), (30, False), (31, False)])
+def test_the_catalogues_min_n_is_the_first_n_that_counts(catalogue, n, insufficient):
+    assert catalogue.get("telefontillganglighet").min_n == 30
+    flag = one(compute_flags([row("Liten", "telefontillganglighet", "2025", 0, n)], catalogue, "Liten"))
+    assert flag.states == (["insufficient_data"] if insufficient else ["misses_target"])
+
+
+@pytest.mark.parametrize(("n", "counts"), [(29, False), (30, True)])
+def test_a_peer_with_exactly_min_n_is_compared_with(catalogue, n, counts):
+    assert catalogue.get("npe_respekt").min_n == 30
+    rows = peers("npe_respekt", rate=0.88, n=1000, count=2) + [row("A", "npe_respekt", "2025", 700, 1000)]
+    rows.append(row("Third", "npe_respekt", "2025", round(0.88 * n), n))
+    flag = one(compute_flags(rows, catalogue, "A"))
+    assert flag.peer_count == (3 if counts else None)
+    assert any("bara 2 andra enheter" in note for note in flag.notes) != counts
+
+
+@pytest.mark.parametrize(("n", "compared"), [(29, False), (30, True)])
+def test_a_previous_period_with_exactly_min_n_is_compared_with(catalogue, n, compared):
+    rows = [row("A", "npe_respekt", "2024", n, n), row("A", "npe_respekt", "2025", 500, 1000)]
+    flag = one(compute_flags(rows, catalogue, "A", "2025"))
+    assert flag.states == (["worse_than_previous"] if compared else [])
+    assert any("Ingen jämförelse med 2024" in note for note in flag.notes) != compared
 
 
 def test_insufficient_text_example(catalogue):
