@@ -471,7 +471,8 @@ class LineChat:
         st = self.d.state
         if st.finished:
             return "Dialogen är avslutad. Skriv /avsluta för att lämna."
-        parked = f" {len(st.parked)} frågor är parkerade (/parkerade)." if st.parked else ""
+        n = len(st.parked)
+        parked = f" {n} {'fråga är parkerad' if n == 1 else 'frågor är parkerade'} (/parkerade)." if n else ""
         return (
             "Alla frågor är besvarade, överhoppade eller parkerade." + parked + " Gå till ett avsnitt med /avsnitt N, "
             "eller avsluta dialogen med /klar."

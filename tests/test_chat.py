@@ -161,6 +161,14 @@ def test_prepare_then_open_on_meeting_day(user_flows):
 # ---------------------------------------------------------------- as a real process
 
 
+def _default_signal_handling() -> None:
+    """In the child, before exec: SIGINT, SIGHUP and SIGTERM at their defaults, whatever the test
+    runner inherited (a shell starts background jobs with SIGINT ignored, and Python then installs
+    no KeyboardInterrupt handler)."""
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def spawn(env, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "assistant.cli", "chat", *args],
@@ -172,6 +180,7 @@ def spawn(env, *args: str) -> subprocess.Popen:
         cwd=REPO,
         env=env,
         bufsize=1,
+        preexec_fn=_default_signal_handling,
     )
 
 
@@ -227,16 +236,19 @@ def test_killed_mid_dialogue_then_resumed(proc_env, how):
         proc.stdin.flush()
         read_until(proc, "Hur ser verksamhetens egen verksamhetsidé och vision ut?")
         proc.send_signal(getattr(signal, how))
-        proc.wait(timeout=30)
+        rest, _ = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        proc.stdin.close()
-        proc.stdout.close()
-        proc.stderr.close()
-    if how != "SIGKILL":
-        assert proc.returncode in (130, 0)
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if not stream.closed:
+                stream.close()
+    if how == "SIGKILL":
+        assert proc.returncode == -signal.SIGKILL
+    else:  # Ctrl-C, a closed terminal and a polite kill all end the loop the same way
+        assert proc.returncode == 130
+        assert "Avbrutet. Dialogen är sparad. Fortsätt med: dialogstod chat --resume " in rest
 
     from storage import Store
 
@@ -307,3 +319,86 @@ def test_focus_areas_respect_the_flows_two_to_three(user_flows):
     assert code == 2 and "(4 valda)" in err
     code, out, _ = chat(user_flows, "", "--flow", "vardcentral", "--clinic", "X", "--prepare", "--focus", "vårdcentralen=P1,P5")
     assert code == 0
+
+
+# ---------------------------------------------------------------- /status, /parkerade and the parked hint
+
+
+def replies(out: str, command: str) -> list[str]:
+    """What the line mode printed in answer to each ``command`` (up to the next echoed input)."""
+    found = []
+    at = out.find("> " + command + "\n")
+    while at >= 0:
+        start = at + len(command) + 3
+        end = out.find("\n> ", start)
+        found.append(out[start : end + 1 if end >= 0 else len(out)])
+        at = out.find("> " + command + "\n", start)
+    return found
+
+
+def test_status_shows_each_area_the_time_and_the_counts(user_flows):
+    script = [
+        "/avsnitt P1",
+        "Tre fysioterapeuter",  # p1.vilka answered
+        "/hoppa",  # p1.miljo skipped
+        "/avsnitt P2",
+        "/parkera",  # p2.vision parked
+        "/avsnitt P3",
+        "Fall i trappan",  # p3.utmaningar answered
+        "/avsnitt P4",
+        "/hoppa",  # p4.telefon skipped …
+        "/tillbaka",
+        "Bra",  # … and answered after all: it counts once, as answered
+        "/anteckning Chefen är ny",
+        "/åtgärd Se över rutinen; ansvarig Anna; 2027-03-31",
+        "/status",
+        "/quit",
+    ]
+    code, out, err = chat(
+        user_flows, "\n".join(script) + "\n", "--flow", "mini", "--clinic", "X", "--focus", "mottagningen=P3,P4"
+    )
+    assert code == 0, err
+    # The meeting started moments ago, so every clock reads 0 minutes.
+    assert replies(out, "/status") == [
+        "Mötestid 0 av 60 min.\n"
+        "  ✓ P1 Personal: 1 besvarade, 1 överhoppade, 0 parkerade, 0 kvar · 0/10 min\n"
+        "  ○ P2 Syfte: 0 besvarade, 0 överhoppade, 1 parkerade, 0 kvar · 0/10 min\n"
+        "  ● P3 Processer (fokus): 1 besvarade, 0 överhoppade, 0 parkerade, 3 kvar · 0/20 min\n"
+        "  ● P4 Mönster (fokus): 1 besvarade, 0 överhoppade, 0 parkerade, 2 kvar · 0/10 min\n"
+        "  Ej berört ännu: P2 Syfte\n"
+        "Parkerade frågor: 1 · Anteckningar: 1 · Åtgärder: 1\n"
+    ]
+
+
+def test_parked_lists_the_questions_and_takes_up_the_one_asked_for(user_flows):
+    script = ["/parkerade", "/parkera", "/parkera", "/parkerade", "/parkerade 2", "Trångt", "/parkerade", "/quit"]
+    code, out, err = chat(user_flows, "\n".join(script) + "\n", "--flow", "mini", "--clinic", "X")
+    assert code == 0, err
+    empty, two, one = replies(out, "/parkerade")
+    assert empty == "Parkeringsplatsen är tom.\n"
+    assert two.startswith(
+        "Parkerade frågor:\n"
+        "  1. Vilka arbetar här?\n"
+        "  2. Hur är arbetsmiljön?\n"
+        "Tar upp nummer 1 (skriv /parkerade N för en annan).\n"
+    )
+    assert two.endswith("(parkerad fråga)\nVilka arbetar här?\n")
+    assert replies(out, "/parkerade 2")[0].endswith(
+        "(parkerad fråga)\nHur är arbetsmiljön?\n  Hjälp: Tänk på både fysisk och psykosocial miljö.\n"
+    )
+    _, events = events_of()
+    assert [(e.qid, e.text) for e in events if e.kind == "answered"] == [("p1.miljo", "Trångt")]
+    # One left: taken up at once, without a list.
+    assert "Parkerade frågor:" not in one and one.endswith("(parkerad fråga)\nVilka arbetar här?\n")
+
+
+@pytest.mark.parametrize(("parked", "hint"), [(1, "1 fråga är parkerad"), (2, "2 frågor är parkerade")])
+def test_nothing_left_to_answer_points_to_the_parked_questions(user_flows, parked, hint):
+    # The mini flow asks 13 questions; park some, skip the rest.
+    script = ["/parkera"] * parked + ["/hoppa"] * (13 - parked) + ["/quit"]
+    code, out, err = chat(user_flows, "\n".join(script) + "\n", "--flow", "mini", "--clinic", "X")
+    assert code == 0, err
+    assert replies(out, "/hoppa")[-1] == (
+        f"Alla frågor är besvarade, överhoppade eller parkerade. {hint} (/parkerade). "
+        "Gå till ett avsnitt med /avsnitt N, eller avsluta dialogen med /klar.\n"
+    )

@@ -212,6 +212,33 @@ async def test_new_dialogue_held_with_keys_commits_each_answer_before_the_next_p
         assert replayed.parked == ["p2.vision"]
 
 
+@pytest.mark.parametrize(("parked", "hint"), [(1, "1 fråga är parkerad"), (2, "2 frågor är parkerade")])
+async def test_nothing_left_to_answer_points_to_the_parked_questions(store, clock, mini, parked, hint):
+    from assistant import engine as E
+
+    d = start_dialogue(store, clock)
+    for _ in range(parked):
+        d.do(E.Park())
+    for _ in range(12 - parked):  # the mini flow asks 13 questions: leave the last one
+        d.do(E.Skip())
+    assert d.state.current.qid == "aterkoppling.kommande_mote"
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert chat_texts(app)[-1][1] == (
+            f"Alla frågor är besvarade, överhoppade eller parkerade. {hint} (Ctrl+R). "
+            "Gå till ett avsnitt med Ctrl+G, eller avsluta dialogen med F9."
+        )
+        await pilot.press("ctrl+r")  # one parked question is taken up at once; two are offered to pick from
+        await settle(pilot)
+        if parked > 1:
+            await pilot.press("enter")
+            await settle(pilot)
+        assert d.id == app.screen.d.id and app.screen.d.state.current.qid == "p1.vilka"
+
+
 async def test_quit_and_resume(store, clock, mini):
     from assistant.tui.dialogue import DialogueScreen
 

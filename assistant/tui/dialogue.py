@@ -326,7 +326,8 @@ class DialogueScreen(Screen):
         st = self.d.state
         if st.finished:
             return "Dialogen är avslutad."
-        parked = f" {len(st.parked)} frågor är parkerade (Ctrl+R)." if st.parked else ""
+        n = len(st.parked)
+        parked = f" {n} {'fråga är parkerad' if n == 1 else 'frågor är parkerade'} (Ctrl+R)." if n else ""
         return (
             "Alla frågor är besvarade, överhoppade eller parkerade." + parked
             + " Gå till ett avsnitt med Ctrl+G, eller avsluta dialogen med F9."
