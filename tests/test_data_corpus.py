@@ -4,6 +4,7 @@ exit 2, and nothing is imported — not even the good rows of the same file."""
 from __future__ import annotations
 
 import io
+import re
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
@@ -73,12 +74,14 @@ FILE_ERRORS = [
 ]
 
 
-def variants():
+def variants() -> list[tuple[str, bytes | None, int | None]]:
+    """(what, file content, the row the error must name — None for an error of the whole file)."""
     out = []
     for what, line in ROW_ERRORS:
-        out.append((what, csv(GOOD, line, GOOD2)))
-        out.append((what + " (cp1252)", csv(GOOD, line, GOOD2, encoding="cp1252")))
-    out += FILE_ERRORS
+        # The broken line is the file's third row: header, GOOD, broken, GOOD2.
+        out.append((what, csv(GOOD, line, GOOD2), 3))
+        out.append((what + " (cp1252)", csv(GOOD, line, GOOD2, encoding="cp1252"), 3))
+    out += [(what, content, None) for what, content in FILE_ERRORS]
     return out
 
 
@@ -87,6 +90,7 @@ VARIANTS = variants()
 
 def test_the_corpus_is_large_enough():
     assert len(VARIANTS) >= 50
+    assert sum(1 for *_, row in VARIANTS if row is not None) == 2 * len(ROW_ERRORS)
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -96,8 +100,8 @@ def run(*args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-@pytest.mark.parametrize(("what", "content"), VARIANTS, ids=[v[0] for v in VARIANTS])
-def test_broken_file_is_refused_and_nothing_imported(tmp_path, what, content):
+@pytest.mark.parametrize(("what", "content", "bad_row"), VARIANTS, ids=[v[0] for v in VARIANTS])
+def test_broken_file_is_refused_and_nothing_imported(tmp_path, what, content, bad_row):
     path = tmp_path / "indikatorer.csv"
     if content is None:
         path.mkdir()
@@ -111,8 +115,9 @@ def test_broken_file_is_refused_and_nothing_imported(tmp_path, what, content):
     assert lines, what
     # every message names the row, or the file when the whole file is wrong
     assert all(("rad " in line) or (str(path) in line) or ("indikatorer.csv" in line) for line in lines[:-1] or lines), err
-    if content is not None and what in dict(ROW_ERRORS):
-        assert "rad 3" in err, f"{what}: {err}"
+    if bad_row is not None:
+        # every row-level message is about the broken row, and there is one
+        assert set(re.findall(r"^dialogstod: rad (\d+)\b", err, re.M)) == {str(bad_row)}, f"{what}: {err}"
     from storage import Store
 
     with Store.open(db) as store:
