@@ -63,6 +63,14 @@ def test_list_json_has_the_documented_fields(held):
     assert run("list", "--clinic", "fysio åby", "--json")[1] != "[]\n"
 
 
+def test_list_year_filters_on_the_year_started(held):
+    year = int(json.loads(run("list", "--json")[1])[0]["started"][:4])
+    assert [r["id"] for r in json.loads(run("list", "--year", str(year), "--json")[1])] == [held]
+    assert run("list", "--year", str(year - 1), "--json")[1].strip() == "[]"
+    code, out, _ = run("list", "--year", str(year + 1))
+    assert code == 0 and out == "Inga dialoger.\n"
+
+
 def test_show_groups_by_area_with_notes_parking_and_actions(held):
     code, out, _ = run("show", held[:8])
     assert code == 0

@@ -464,3 +464,58 @@ def test_jump_to_a_subarea(mini_flow, clock):
     s.do(E.Jump("Patientsäk"))
     assert s.qid == "p3.utmaningar"
     assert E.replay(mini_flow, s.events).current.qid == "p3.utmaningar"
+
+
+# ---------------------------------------------------------------- several choices
+
+
+@pytest.fixture
+def multi_flow():
+    """The mini flow with its Konkret exempel area picked as several choices (no answer of its own)."""
+    import tomllib
+
+    from assistant.flows import parse_flow
+    from tests.conftest import FIXTURES
+
+    data = tomllib.loads((FIXTURES / "flows" / "mini.toml").read_text(encoding="utf-8"))
+    omrade = data["sections"][2]["subareas"][1]["questions"][0]
+    assert omrade["id"] == "p3.omrade"
+    omrade.update(type="multi", allow_other=False)
+    return parse_flow(data, "mini.toml")
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown", "values"),
+    [
+        ("1, 2", "Rehabplaner, Levnadsvanor", ["rehabplaner", "levnadsvanor"]),
+        ("2; 1", "Levnadsvanor, Rehabplaner", ["levnadsvanor", "rehabplaner"]),  # in the order picked
+        ("1, 1", "Rehabplaner", ["rehabplaner"]),
+        ("levnadsvanor, Levnadsvanor, 2, LEVNADSVANOR", "Levnadsvanor", ["levnadsvanor"]),
+        ("3, artros ; Rehabplaner,1,3", "Artros, Rehabplaner", ["artros", "rehabplaner"]),
+        (" 1 ,, 2 ", "Rehabplaner, Levnadsvanor", ["rehabplaner", "levnadsvanor"]),
+    ],
+)
+def test_several_choices_are_stored_once_each_in_the_order_picked(multi_flow, clock, typed, shown, values):
+    s = Session(multi_flow, clock)
+    s.do(E.Jump("p3"))
+    s.do(E.Skip())
+    s.do(E.Skip())
+    assert s.qid == "p3.omrade"
+    made = s.do(E.Answer(typed))
+    assert [(e.kind, e.text) for e in made if e.kind == "answered"] == [("answered", shown)]
+    assert s.state.answers["p3.omrade"] == shown
+    assert s.state.values["p3.omrade"] == values
+    replayed = E.replay(multi_flow, s.events)
+    assert (replayed.answers["p3.omrade"], replayed.values["p3.omrade"]) == (shown, values)
+    # a follow-up that depends on one of the choices appears only when it was picked
+    assert s.state.relevant("p3.levnadsvanor_extra") == ("levnadsvanor" in values)
+
+
+def test_an_unknown_choice_is_refused_with_the_options(multi_flow, clock):
+    s = Session(multi_flow, clock)
+    s.do(E.Jump("p3"))
+    s.do(E.Skip())
+    s.do(E.Skip())
+    with pytest.raises(E.EngineError, match=r"^Okänt alternativ '4'\. Välj bland: 1\. Rehabplaner, 2\. Levnadsvanor, 3\. Artros$"):
+        s.do(E.Answer("1, 4"))
+    assert "p3.omrade" not in s.state.answers

@@ -479,6 +479,26 @@ def test_list_dialogues_filters_and_order(store: Store):
         store.list_dialogues(status="klar")
 
 
+def test_year_filter_takes_the_start_in_utc_and_both_ends_of_the_year(store: Store):
+    def started(at: datetime) -> str:
+        return create(store, events=make_events(start=at))
+
+    last_of_2022 = started(datetime(2022, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
+    first_of_2023 = started(datetime(2023, 1, 1, 0, 0, tzinfo=UTC))
+    # 00:30 in Stockholm on New Year's Day is still 2022 in UTC
+    stockholm = started(datetime(2023, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))))
+    last_of_2023 = started(datetime(2023, 12, 31, 23, 59, tzinfo=UTC))
+    first_of_2024 = started(datetime(2024, 1, 1, tzinfo=UTC))
+    # a dialogue started in 2022 and continued in 2023 belongs to 2022
+    store.append_events(last_of_2022, [Event(6, "noted", datetime(2023, 6, 1, tzinfo=UTC), text="senare")])
+    ids = lambda year: {d["id"] for d in store.list_dialogues(year=year)}  # noqa: E731
+    assert ids(2022) == {last_of_2022, stockholm}
+    assert ids(2023) == {first_of_2023, last_of_2023}
+    assert ids(2024) == {first_of_2024}
+    assert ids(2021) == set() and ids(2025) == set()
+    assert [d["id"] for d in store.list_dialogues(year=2023, limit=1)] == [last_of_2023]  # newest first
+
+
 def test_set_status_and_latest_for_clinic(store: Store):
     a = create(store, events=make_events(start=t(0)))
     b = create(store, events=make_events(start=t(100)))

@@ -527,21 +527,45 @@ async def test_search_and_open_a_past_dialogue(store, clock, mini):
         assert d.id in text
 
 
-async def test_archive_filters_by_clinic(store, clock, mini):
-    from textual.widgets import Select
-
-    finished_dialogue(store, clock)
-    finished_dialogue(store, clock, clinic="Annan mottagning")
+async def test_archive_filters_by_clinic_and_year(store, clock, mini):
+    # The clock starts 2026-03-12: dialogues in 2026, 2027 (two) and 2028.
+    finished_dialogue(store, clock, clinic="Tjugosex")
+    clock.tick(days=365)
+    finished_dialogue(store, clock, clinic="Tjugosju A")
+    finished_dialogue(store, clock, clinic="Tjugosju B")
+    clock.tick(days=365)
+    finished_dialogue(store, clock, clinic="Tjugoåtta")
     app = app_for(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("t")
         await settle(pilot)
-        app.screen.query_one("#f-clinic", Select).value = "Annan mottagning"
-        await settle(pilot)
         table = app.screen.query_one("#list")
-        assert table.row_count == 1
-        assert table.get_row_at(0)[1].plain == "Annan mottagning"
+
+        def clinics() -> list[str]:
+            return [table.get_row_at(i)[1].plain for i in range(table.row_count)]
+
+        assert clinics() == ["Tjugoåtta", "Tjugosju B", "Tjugosju A", "Tjugosex"]
+        app.screen.query_one("#f-clinic", Select).value = "Tjugosju A"
+        await settle(pilot)
+        assert clinics() == ["Tjugosju A"]
+        app.screen.query_one("#f-clinic", Select).clear()
+        app.screen.query_one("#f-year", Select).value = 2027
+        await settle(pilot)
+        assert clinics() == ["Tjugosju B", "Tjugosju A"]
+        assert app.screen.query_one("#archive-info").render().plain.startswith("2 dialoger.")
+        app.screen.query_one("#f-clinic", Select).value = "Tjugosex"
+        await settle(pilot)
+        assert clinics() == [] and "Inga dialoger med de här filtren." in app.screen.query_one(
+            "#archive-info"
+        ).render().plain
+        app.screen.query_one("#f-year", Select).value = 2026
+        await settle(pilot)
+        assert clinics() == ["Tjugosex"]
+        app.screen.query_one("#f-year", Select).clear()
+        app.screen.query_one("#f-clinic", Select).clear()
+        await settle(pilot)
+        assert len(clinics()) == 4
 
 
 async def test_archive_lists_the_newest_and_says_there_are_more(store, clock, mini, monkeypatch):
