@@ -145,7 +145,7 @@ def raw(shape: str, name: str, content: bytes | None, *expected: str, filename: 
     CASES.append(Case(shape, name, content, expected, filename))
 
 
-def put(loc: str, key: str, value) -> Callable[[dict], None]:
+def put(loc: str, key: str | int, value) -> Callable[[dict], None]:
     return lambda d: at(d, loc).__setitem__(key, value)
 
 
@@ -296,15 +296,11 @@ def generated(model: str, data: dict, prefix: str = "") -> None:
                         case(
                             shape,
                             f"{where}[{i}] = {wrong!r}",
-                            _put_item(where, i, wrong),
+                            put(where, i, wrong),
                             f"{where}[{i}]: {message}",
                         )
         elif kind.startswith("table:"):
             generated(kind.split(":")[1], value, where)
-
-
-def _put_item(loc: str, index: int, value) -> Callable[[dict], None]:
-    return lambda d: at(d, loc).__setitem__(index, value)
 
 
 generated("flow", BASE)
