@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
 from assistant import engine as E
+from assistant import lexicon
 from assistant.continuity import PREVIOUS_PARTY
 from assistant.session import Dialogue, flag_marker, flagged
 from assistant.textsafe import one_line, terminal_safe
@@ -122,6 +124,10 @@ class LineChat:
     def run(self, *, fresh: bool) -> int:
         self.banner(fresh)
         self.show_prompt(force_header=True)
+        if self.interactive and self.d.topics() is not None and not lexicon.is_loaded():
+            # The Swedish word list takes about a second to read: while the first answer is typed,
+            # not after it. (Piped input needs it at once and reads it on first use.)
+            threading.Thread(target=lexicon.warm, name="lexicon", daemon=True).start()
         try:
             while True:
                 line = self.read_answer()

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -23,11 +23,16 @@ from assistant.conditions import Condition, referenced_ids
 from assistant.ids import ID_PATTERN, Id
 from assistant.indicators import Catalogue
 
+if TYPE_CHECKING:
+    from assistant.topics import TopicCatalogue
+
 QuestionType = Literal["text", "single", "multi", "scale", "number"]
 AREA_PATTERN = r"^(P[1-5]|[A-C])$"
 LANGUAGE_PATTERN = r"^[a-z]{2}$"
 MAX_FLOW_BYTES = 2_000_000
+_M = TypeVar("_M", bound=BaseModel)
 CATALOGUE_NAME = "indicators.toml"
+TOPICS_NAME = "topics.toml"  # the topic catalogue (assistant.topics)
 
 
 class _Strict(BaseModel):
@@ -111,10 +116,16 @@ class Rule(_Strict):
     when: Condition
     suggest: list[Id] = Field(default_factory=list, max_length=50)
     text: str | None = Field(default=None, max_length=2000)
+    self_text: str | None = Field(default=None, max_length=2000)  # the follow-up in vi-form
     section: Id | None = None
     reason: str = Field(min_length=1, max_length=2000)
+    self_reason: str | None = Field(default=None, max_length=2000)  # the reason in vi-form
     priority: int = Field(default=50, ge=0, le=100)
     action: bool = False
+    # The answer topic (topics.toml) the rule is about; with asks_cause, the rule asks why, and is
+    # dropped once an answer that takes up the topic gives a cause (eftersom, på grund av …).
+    topic: Id | None = None
+    asks_cause: bool = False
 
 
 class Flow(_Strict):
@@ -349,36 +360,57 @@ def is_catalogue(data: dict[str, Any], path: Path) -> bool:
     return path.name == CATALOGUE_NAME or ("indicators" in data and "sections" not in data)
 
 
-def load_catalogue(path: Path) -> Catalogue:
+def load_validated(path: Path, model: type[_M]) -> _M:
+    """A TOML file read and validated as ``model``; every failure a located ``FlowError``."""
     data = read_toml(path)
     try:
-        return Catalogue.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise FlowError(format_validation_error(str(path), exc)) from None
 
 
+def load_catalogue(path: Path) -> Catalogue:
+    return load_validated(path, Catalogue)
+
+
 def parse_flow(
-    data: dict[str, Any], name: str, catalogue: Catalogue | None = None, *, strict: bool = False, lenient: bool = False
+    data: dict[str, Any],
+    name: str,
+    catalogue: Catalogue | None = None,
+    *,
+    strict: bool = False,
+    lenient: bool = False,
+    topics: TopicCatalogue | None = None,
 ) -> Flow:
     """Validate a flow. ``lenient`` reads a stored flow as it was accepted when the dialogue was
-    held: with the type coercions older versions allowed (``priority = 70.0``)."""
+    held: with the type coercions older versions allowed (``priority = 70.0``). ``topics``: the
+    topic catalogue, whose questions are checked against this flow."""
     try:
         flow = Flow.model_validate(data, strict=False if lenient else None)
     except ValidationError as exc:
         raise FlowError(format_validation_error(name, exc)) from None
     except RecursionError:
         raise FlowError([f"{name}: villkoren är för djupt nästlade"]) from None
-    problems = check_references(flow, catalogue, strict=strict)
+    problems = check_references(flow, catalogue, strict=strict, topics=topics)
     if problems:
         raise FlowError([f"{name}: {p}" for p in problems])
+    if topics is not None:
+        from assistant.topics import check_against_flow
+
+        problems = check_against_flow(topics, flow, known_indicators=catalogue.ids if catalogue is not None else None)
+        if problems:
+            raise FlowError(problems)
     return flow
 
 
-def load_flow(path: Path, catalogue: Catalogue | None = None, *, strict: bool = False) -> LoadedFlow:
-    """Load and validate a flow. ``strict`` also parses every template (``dialogstod flows check``)."""
+def load_flow(
+    path: Path, catalogue: Catalogue | None = None, *, strict: bool = False, topics: TopicCatalogue | None = None
+) -> LoadedFlow:
+    """Load and validate a flow. ``strict`` also parses every template (``dialogstod flows check``);
+    ``topics``: the topic catalogue, whose questions are checked against this flow."""
     path = Path(path)
     raw = _read_bytes(path)
-    flow = parse_flow(parse_toml(str(path), raw), str(path), catalogue, strict=strict)
+    flow = parse_flow(parse_toml(str(path), raw), str(path), catalogue, strict=strict, topics=topics)
     if path.stem != flow.id:
         raise FlowError([f"{path}: id: flödets id {flow.id!r} måste vara detsamma som filnamnet {path.stem!r}"])
     return LoadedFlow(flow=flow, path=path, sha256=hashlib.sha256(raw).hexdigest(), source=raw.decode("utf-8"))
@@ -393,7 +425,9 @@ def flow_from_source(source: str, sha256: str) -> LoadedFlow:
     return LoadedFlow(flow=flow, path=Path(name), sha256=sha256, source=source)
 
 
-def check_references(flow: Flow, catalogue: Catalogue | None = None, *, strict: bool = False) -> list[str]:
+def check_references(
+    flow: Flow, catalogue: Catalogue | None = None, *, strict: bool = False, topics: TopicCatalogue | None = None
+) -> list[str]:
     """Every id a flow refers to must exist; ids must be unique. Returns located problems."""
     problems: list[str] = []
     section_ids: dict[str, str] = {}
@@ -489,6 +523,14 @@ def check_references(flow: Flow, catalogue: Catalogue | None = None, *, strict: 
             problems.append(f"{where}.section: okänt avsnitts-id {r.section!r}")
         check_template(f"{where}.reason", r.reason)
         check_template(f"{where}.text", r.text)
+        check_template(f"{where}.self_reason", r.self_reason)
+        check_template(f"{where}.self_text", r.self_text)
+        if r.self_text and not r.text:
+            problems.append(f"{where}.self_text: en vi-form behöver följdfrågan den ersätter (text)")
+        if r.asks_cause and not r.topic:
+            problems.append(f"{where}.asks_cause: en fråga om orsaker behöver ämnet den gäller (topic)")
+        if r.topic and topics is not None and r.topic not in topics.ids:
+            problems.append(f"{where}.topic: okänt ämne {r.topic!r}")
 
     if flow.focus.min > flow.focus.max:
         problems.append("focus: min får inte vara större än max")
@@ -550,12 +592,12 @@ def flow_files() -> dict[str, Path]:
     for folder in locations.flow_dirs():
         if folder.is_dir():
             for path in sorted(folder.glob("*.toml")):
-                if path.name != CATALOGUE_NAME:
+                if path.name not in (CATALOGUE_NAME, TOPICS_NAME):
                     found[path.stem] = path
     return found
 
 
-_LOADED: dict[tuple[str, float], LoadedFlow] = {}
+_LOADED: dict[tuple[str, float, int], LoadedFlow] = {}
 
 
 def get_flow(flow_id: str) -> LoadedFlow:
@@ -565,10 +607,13 @@ def get_flow(flow_id: str) -> LoadedFlow:
         known = ", ".join(sorted(flow_files())) or "inga"
         raise FlowError([f"Det finns inget flöde {flow_id!r}. Tillgängliga flöden: {known}"])
     key = (str(path), path.stat().st_mtime)
-    loaded = _LOADED.get(key)
+    from assistant.topics import default_topics
+
+    topics = default_topics()
+    loaded = _LOADED.get((*key, id(topics)))
     if loaded is None:
-        loaded = load_flow(path, default_catalogue())
-        _LOADED[key] = loaded
+        loaded = load_flow(path, default_catalogue(), topics=topics)
+        _LOADED[(*key, id(topics))] = loaded
     return loaded
 
 

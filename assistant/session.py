@@ -16,6 +16,7 @@ from assistant import engine as E
 from assistant.flows import FlowError, LoadedFlow, flow_from_source, get_flow
 
 Clock = Callable[[], datetime]
+_UNSET = object()
 
 
 class DialogueError(Exception):
@@ -43,6 +44,7 @@ class Dialogue:
                 f"(version {loaded.flow.version}): {exc}"
             ) from None
         self._flags: list[Any] | None = None
+        self._topics: Any = _UNSET
 
     # ------------------------------------------------------------ opening
 
@@ -129,8 +131,18 @@ class Dialogue:
             self._flags = clinic_flags(self.store, self.clinic, latest_only=True)
         return self._flags
 
+    def topics(self) -> E.TopicSet | None:
+        """The flow's topic catalogue, compiled once per dialogue opening (None without one)."""
+        if self._topics is _UNSET:
+            from assistant.topics import topic_set
+
+            self._topics = topic_set(self.flow)
+        return self._topics
+
     def suggestions(self) -> list[E.Suggestion]:
-        return E.suggestions(self.state, self.flags(), self.clock())
+        """Follow-ups from the flow's rules, the clinic's flags and what the answers take up. The
+        first call that reads answers loads the Swedish word list (``assistant.lexicon.warm``)."""
+        return E.suggestions(self.state, self.flags(), self.clock(), topics=self.topics())
 
     def offer(self) -> list[E.Suggestion]:
         """The open suggestions, recorded as offered."""

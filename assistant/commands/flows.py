@@ -21,7 +21,7 @@ def register(sub) -> None:
     show.add_argument("--json", action="store_true", help="alla avsnitt och frågor i flödesordning som JSON")
     show.set_defaults(func=cmd_show)
     check = fs.add_parser("check", help="kontrollera flödesfiler (exit 0 = giltiga, 2 = fel)")
-    check.add_argument("paths", nargs="+", metavar="PATH", help="flödesfiler (.toml) eller indicators.toml")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="flödesfiler (.toml), indicators.toml eller topics.toml")
     check.set_defaults(func=cmd_check)
 
 
@@ -138,12 +138,17 @@ def cmd_check(args) -> int:
         load_flow,
         read_toml,
     )
+    from assistant.topics import default_topics, is_topics_file
 
     problems: list[str] = []
     ok = 0
-    catalogue = None
+    catalogue = topics = None
     try:
         catalogue = default_catalogue()
+    except FlowError as exc:
+        problems += exc.problems
+    try:
+        topics = default_topics()
     except FlowError as exc:
         problems += exc.problems
     for raw in args.paths:
@@ -152,8 +157,10 @@ def cmd_check(args) -> int:
             data = read_toml(path)
             if is_catalogue(data, path):
                 load_catalogue(path)
+            elif is_topics_file(data, path):
+                check_topics_file(path, catalogue)
             else:
-                load_flow(path, catalogue, strict=True)
+                load_flow(path, catalogue, strict=True, topics=topics)
             ok += 1
         except FlowError as exc:
             problems += exc.problems
@@ -164,3 +171,23 @@ def cmd_check(args) -> int:
         return 2
     print(f"{ok} {'fil' if ok == 1 else 'filer'} OK.")
     return 0
+
+
+def check_topics_file(path: Path, catalogue) -> None:
+    """A topic catalogue on its own, then against every flow a user can pick (each topic's questions
+    must exist in each flow that uses it). Raises FlowError."""
+    from assistant.flows import FlowError, flow_files, load_flow
+    from assistant.topics import check_against_flow, check_flow_ids, load_topics
+
+    topics = load_topics(path)
+    problems: list[str] = []
+    files = flow_files()
+    problems += check_flow_ids(topics, set(files), str(path))
+    for flow_path in files.values():
+        try:
+            flow = load_flow(flow_path, catalogue).flow
+        except FlowError:
+            continue  # a broken flow is reported when that file is checked
+        problems += check_against_flow(topics, flow, str(path), catalogue.ids if catalogue is not None else None)
+    if problems:
+        raise FlowError(problems)

@@ -42,6 +42,7 @@ from assistant.engine.step import (
     step,
 )
 from assistant.engine.suggest import Suggestion, suggestions
+from assistant.engine.topics import TopicSet, compile_topics
 from assistant.engine.view import PromptView, prompt_view
 
 __all__ = [
@@ -80,9 +81,11 @@ __all__ = [
     "StartOptions",
     "State",
     "Suggestion",
+    "TopicSet",
     "UpdateAction",
     "WordMatch",
     "advance",
+    "compile_topics",
     "coverage",
     "evaluate",
     "match_stems",

@@ -339,8 +339,11 @@ def step(state: State, command: Any, now: datetime) -> list[Event]:
             return made
         case Offer(suggestions=items):
             for s in items:
-                if s.sid not in state.offered and s.sid not in state.accepted and s.sid not in state.dismissed:
-                    ev("suggestion_offered", **s.payload())
+                if s.sid in state.accepted or s.sid in state.dismissed:
+                    continue
+                payload = s.payload()
+                if state.offered.get(s.sid) != payload:  # new, or it now leads elsewhere
+                    ev("suggestion_offered", **payload)
             return made
         case Accept(sid=sid):
             return _accept(state, sid, now, ev, made, seq)

@@ -1,15 +1,20 @@
-"""Follow-up suggestions: flow rules evaluated against the state, the clinic's flags and the clock."""
+"""Follow-up suggestions: flow rules evaluated against the state, the clinic's flags and the clock,
+and the topics the answers take up (``assistant.engine.topics``), ranked together; one suggestion
+per question."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant import render
 from assistant.engine.evaluate import Context, evaluate
 from assistant.engine.state import FOLLOWUP_PREFIX, State
+
+if TYPE_CHECKING:
+    from assistant.engine.topics import TopicSet
 
 _SEVERITY = {
     "clearly_worse_than_peers": 15,
@@ -33,6 +38,8 @@ class Suggestion:
     score: int = 0
     indicator: str | None = None
     labels: tuple[str, ...] = field(default=())  # the questions' texts, for display
+    topic: str | None = None  # the answer topic it follows up (topic suggestions)
+    alternatives: tuple[str, ...] = field(default=(), repr=False)  # a topic's other open questions
 
     def payload(self) -> dict[str, Any]:
         out: dict[str, Any] = {"sid": self.sid, "rule": self.rule, "reason": self.reason, "questions": list(self.questions)}
@@ -44,6 +51,8 @@ class Suggestion:
             out["action"] = True
         if self.indicator:
             out["indicator"] = self.indicator
+        if self.topic:
+            out["topic"] = self.topic
         return out
 
     @property
@@ -68,8 +77,11 @@ def _render(template: str, state: State, ctx: Context) -> str:
         return _TAGS.sub("", template).strip()
 
 
-def suggestions(state: State, flags: list[Any] | None = None, now: datetime | None = None) -> list[Suggestion]:
-    """Open suggestions, best first. Accepted and dismissed ones never come back."""
+def suggestions(
+    state: State, flags: list[Any] | None = None, now: datetime | None = None, topics: TopicSet | None = None
+) -> list[Suggestion]:
+    """Open suggestions, best first. Accepted and dismissed ones never come back. ``topics``: the
+    flow's compiled topic catalogue, for follow-ups on what the answers take up."""
     from assistant.engine.step import prompt_text
 
     flags = flags or []
@@ -85,13 +97,16 @@ def suggestions(state: State, flags: list[Any] | None = None, now: datetime | No
         ctx = Context(flags=flags, now=now)
         if not evaluate(rule.when, state, ctx):
             continue
+        if rule.asks_cause and rule.topic and topics is not None and topics.cause_given(state, rule.topic):
+            continue  # a "why" question the clinic has already answered
         current = state.current.qid if state.current else None
         questions = tuple(
             q
             for q in rule.suggest
             if q != current and (state.is_open(q) or q in state.parked) and not _hidden(state, q)
         )
-        text = _render(rule.text, state, ctx) if rule.text else None
+        template = rule.self_text if state.mode == "self" and rule.self_text else rule.text
+        text = _render(template, state, ctx) if template else None
         if rule.action:
             if not text:
                 answered = [state.answers[q] for q in _answered_refs(rule) if q in state.answers]
@@ -113,7 +128,7 @@ def suggestions(state: State, flags: list[Any] | None = None, now: datetime | No
             score += max((_SEVERITY.get(s, 0) for s in getattr(ctx.flag, "states", ())), default=0)
         if ctx.match is not None and ctx.match.question == last_answered:
             score += 10
-        reason = _render(rule.reason, state, ctx)
+        reason = _render(rule.self_reason if state.mode == "self" and rule.self_reason else rule.reason, state, ctx)
         labels = tuple(prompt_text(state, q) for q in questions)
         first = min((order.get(q, 10**6) for q in questions), default=10**6)
         out.append(
@@ -133,13 +148,36 @@ def suggestions(state: State, flags: list[Any] | None = None, now: datetime | No
                 ),
             )
         )
-    out.sort(key=lambda item: item[0])
-    # A suggestion that would only ask what a better-ranked one already asks adds nothing.
+    if topics is not None:
+        for score, s in _topic_suggestions(state, topics, flags):
+            first = min((order.get(q, 10**6) for q in s.questions), default=10**6)
+            out.append(((-score, first, len(flow.rules)), s))
+    out.sort(key=lambda item: (item[0], item[1].sid))
+    return _one_per_question(state, [s for _, s in out])
+
+
+def _topic_suggestions(state: State, topics: TopicSet, flags: list[Any]) -> list[tuple[int, Suggestion]]:
+    from assistant.engine.topics import topic_suggestions
+
+    return topic_suggestions(state, topics, flags)
+
+
+def _one_per_question(state: State, ranked: list[Suggestion]) -> list[Suggestion]:
+    """One suggestion per question: a lower-ranked suggestion loses the questions a better one
+    already asks (a topic moves on to its next open question), and is dropped when none are left."""
+    from assistant.engine.step import prompt_text
+
     kept: list[Suggestion] = []
     covered: set[str] = set()
-    for _, s in out:
-        if s.questions and not s.text and not s.action and set(s.questions) <= covered:
-            continue
+    for s in ranked:
+        if s.questions and not s.text and not s.action:
+            left = tuple(q for q in s.questions if q not in covered)
+            if not left:
+                left = tuple(q for q in s.alternatives if q not in covered)[:1]
+            if not left:
+                continue
+            if left != s.questions:
+                s = replace(s, questions=left, labels=tuple(prompt_text(state, q) for q in left))
         covered.update(s.questions)
         kept.append(s)
     return kept

@@ -26,6 +26,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from assistant import engine as E
+from assistant import lexicon
 from assistant.session import Dialogue, flagged
 from assistant.tui import chatlog
 from assistant.tui.keys import DIALOGUE_KEYS, bindings
@@ -226,6 +227,7 @@ class DialogueScreen(Screen):
         self.find_previous = find_previous
         self.tracker = history.tracker if history is not None else chatlog.Tracker()
         self.flags_ready = False
+        self.words_ready = lexicon.is_loaded()  # the Swedish word list, for what the answers take up
         self.previous: Any = None
         self.shown_warnings: set[str] = set()
         self.listed: list[E.Suggestion] = []
@@ -281,6 +283,13 @@ class DialogueScreen(Screen):
 
             previous = previous_dialogue(self.app.store, self.d.clinic, self.d.flow, flags, exclude=self.d.id)
         self.app.call_from_thread(self.on_flags_ready, previous)
+        if not self.words_ready:
+            lexicon.warm()  # about a second, once per process: here, not on the first answer
+            self.app.call_from_thread(self.on_words_ready)
+
+    def on_words_ready(self) -> None:
+        self.words_ready = True
+        self.refresh_panels()
 
     def on_flags_ready(self, previous: Any = None) -> None:
         self.flags_ready = True
@@ -402,6 +411,9 @@ class DialogueScreen(Screen):
             if small:
                 parts.append((f"{len(small)} indikatorer har för få observationer för att flaggas.", "$text-muted"))
             flags_view.update(Content.assemble(*parts).rstrip())
+        if not self.words_ready:
+            self.query_one("#suggestions-empty", Static).update(Content("Förslagen läses in …"))
+            return
         found = self.d.offer() if not self.d.state.finished else []
         if [s.sid for s in found] != [s.sid for s in self.listed] or not self.query("#suggestions > SuggestionItem"):
             self.listed = found
@@ -546,7 +558,7 @@ class DialogueScreen(Screen):
         self.accept_number(1)
 
     def accept_number(self, n: int) -> None:
-        if not self.flags_ready:
+        if not (self.flags_ready and self.words_ready):
             self.notify("Data läses fortfarande in …")
             return
         if n > len(self.listed):
