@@ -111,6 +111,7 @@ def _first_part_forms(head: str) -> list[str]:
     return [f for f in out if len(f) >= MIN_PART]
 
 
+@lru_cache(maxsize=65536)
 def first_part_lemma(head: str) -> str | None:
     """The lemma of a compound's first part as written inside it, linking letters undone."""
     for form in _first_part_forms(head):
@@ -133,6 +134,7 @@ def _split(word: str, depth: int) -> tuple[Part, ...] | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def is_word_or_compound(form: str) -> bool:
     """A word form the dictionary knows, or a compound of such words."""
     return len(form) >= MIN_PART and (is_word(form) or bool(parts(form)))
@@ -146,6 +148,7 @@ def parts(word: str) -> tuple[Part, ...]:
     return _split(word, depth=2) or ()
 
 
+@lru_cache(maxsize=65536)
 def is_word(form: str) -> bool:
     """Whether the dictionary knows this exact word form."""
     return bool(form) and len(form) <= MAX_WORD and _lookup(form) is not None

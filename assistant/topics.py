@@ -11,10 +11,12 @@ Which questions a topic leads to is said per flow: ``questions`` for every flow 
 questions of its own (nara-vard). A flow *uses* a topic when it has a list of its own there, or when
 it has at least one of the shared questions; then every question the topic names must exist in it.
 
-Word entries (``lemmas``): ``"ramla"`` matches the whole word, as lemma or as written;
-``"fall-"`` also the first part of a compound (fallolyckor, fallrisk: the rest must be a Swedish
-word, and linking letters are allowed, levnadsvane-samtal); ``"-kö"`` also the last part
-(telefonkö, remisskö); ``"-tolk-"`` either. Phrases and guards are words separated by spaces, matched on
+Word entries (``lemmas``), matched as lemma or as written: ``"vakans"`` matches the word and,
+being four letters or more, the first or last part of a compound too (vakansläge,
+personalvakans: the rest must be a Swedish word; linking letters are allowed, levnadsvane-samtal).
+Marks narrow that: ``"=fall"`` the whole word only; ``"fall-"`` the word and the first part
+(fallolyckor, fallrisk — not bortfall, specialfall); ``"-kö"`` the word and the last part
+(telefonkö, remisskö); ``"-tolk-"`` both parts, for a short word. Phrases and guards are words separated by spaces, matched on
 lemma or written form: ``"*"`` stands for any one word, ``"..."`` for up to four. A guard that
 matches around a topic word cancels it there ("i vissa fall", "fallet").
 """
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from assistant.flows import Flow
 
 _LETTERS = "a-z0-9åäöéüæø"
-WORD_PATTERN = rf"^-?[{_LETTERS}]+(?:-[{_LETTERS}]+)*-?$"
+WORD_PATTERN = rf"^[-=]?[{_LETTERS}]+(?:-[{_LETTERS}]+)*-?$"
 _WORD = re.compile(WORD_PATTERN)
 _PHRASE_WORD = re.compile(rf"^[{_LETTERS}]+(?:-[{_LETTERS}]+)*$")
 GAP = "..."
@@ -87,8 +89,11 @@ class Topic(_Strict):
         for w in words:
             if w != w.casefold():
                 raise ValueError(f"{w!r}: skriv med gemener")
-            if not _WORD.match(w) or w.strip("-") == "":
-                raise ValueError(f"{w!r}: ett ord är bokstäver och siffror, med - först eller sist för sammansättningar (fraser hör hemma i phrases)")
+            if not _WORD.match(w) or w.strip("=-") == "" or (w.startswith("=") and w.endswith("-")):
+                raise ValueError(
+                    f"{w!r}: ett ord är bokstäver och siffror, med = först (bara hela ordet) eller - först "
+                    "eller sist (som del av sammansättningar); fraser hör hemma i phrases"
+                )
         return words
 
     @field_validator("phrases")

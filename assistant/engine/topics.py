@@ -38,6 +38,7 @@ _TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?;\n]+|\s[–-]\s")
 MAX_GAP = 4
 NEGATION_REACH = 2  # "inga problem", "inga större problem"
+COMPOUND_PART = 4  # a topic word this long also counts as a part of a compound, unless marked
 FUZZY_MIN = 7  # an unknown word this long may be a typo of a topic word (one letter off)
 MAX_ANSWER = 20_000  # longer texts are read up to here (an answer is at most a few hundred words)
 CONCERNING = frozenset(
@@ -54,16 +55,13 @@ UNTOUCHED = 10
 LATEST = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     form: str  # case-folded, as written
     lemma: str
     sentence: int
     known: bool  # the dictionary knows the form
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        return (self.form,) if self.lemma == self.form else (self.form, self.lemma)
+    keys: tuple[str, ...]  # what a word or phrase item is compared with: form and lemma
 
 
 @dataclass(frozen=True)
@@ -94,6 +92,7 @@ class CompiledTopic:
 
 
 Phrase = tuple[str, ...]
+PhraseIndex = dict[str, list[Phrase]]  # first word -> phrases starting with it
 
 
 def _phrase(text: str) -> Phrase:
@@ -109,10 +108,10 @@ class TopicSet:
     first: dict[str, set[str]] = field(default_factory=dict)  # a first part as written in compounds -> topics
     last: dict[str, set[str]] = field(default_factory=dict)  # a last part (lemma) -> topics
     phrases: dict[str, list[tuple[Phrase, str]]] = field(default_factory=dict)  # first word -> (phrase, topic)
-    guards: dict[str, list[Phrase]] = field(default_factory=dict)  # topic -> guards
-    problem_cues: list[Phrase] = field(default_factory=list)
-    cause_cues: list[Phrase] = field(default_factory=list)
-    negations: list[Phrase] = field(default_factory=list)
+    guards: dict[str, PhraseIndex] = field(default_factory=dict)  # topic -> its guards
+    problem_cues: PhraseIndex = field(default_factory=dict)
+    cause_cues: PhraseIndex = field(default_factory=dict)
+    negations: PhraseIndex = field(default_factory=dict)
     _cache: dict[str, Detection] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------ detection
@@ -142,27 +141,27 @@ class TopicSet:
             return Detection(mentions, False)
         problem_sentences = self._problem_sentences(tokens)
         for topic, spans in hits.items():
-            guarded = _guarded(tokens, self.guards.get(topic, ()))
+            guarded = {i for a, b in _spans(tokens, self.guards.get(topic, {})) for i in range(a, b)}
             kept = [(a, b) for a, b in spans if not (b - a == 1 and a in guarded)]
             if not kept:
                 continue
             words = tuple(dict.fromkeys(" ".join(t.form for t in tokens[a:b]) for a, b in kept))
             problem = any(tokens[a].sentence in problem_sentences for a, _ in kept)
             mentions[topic] = Mention(topic=topic, words=words, problem=problem)
-        cause = bool(mentions) and any(_find(tokens, c) for c in self.cause_cues)
+        cause = bool(mentions) and bool(_spans(tokens, self.cause_cues))
         return Detection(mentions, cause)
 
     def _word_topics(self, tok: Token) -> set[str]:
         found: set[str] = set()
         for key in tok.keys:
             found |= self.whole.get(key, set())
-        for key in tok.keys:
-            found |= self._compound_topics(key.replace("-", ""), tok.known or key != tok.form)
+        for key in tok.keys:  # an unknown compound's lemma already has its last part's lemma
+            found |= self._compound_topics(key.replace("-", ""))
         if not found and not tok.known and len(tok.form) >= FUZZY_MIN:
             found |= self._near(tok.form)
         return found
 
-    def _compound_topics(self, word: str, known: bool) -> set[str]:
+    def _compound_topics(self, word: str) -> set[str]:
         """Topic words as parts of a compound, both sides checked against the dictionary:
         levnadsvane|samtalen, fall|olycka, telefon|kön, telefon|tolk."""
         found: set[str] = set()
@@ -173,8 +172,7 @@ class TopicSet:
             topics = self.first.get(word[:k])
             if topics and not topics <= found and lexicon.is_word_or_compound(word[k:]):
                 found |= topics
-            tail = word[k:]
-            topics = self.last.get(tail) if known else self.last.get(tail) or self.last.get(lexicon.lemma(tail))
+            topics = self.last.get(word[k:])
             if topics and not topics <= found and lexicon.first_part_lemma(word[:k]) is not None:
                 found |= topics
         return found
@@ -189,12 +187,11 @@ class TopicSet:
 
     def _problem_sentences(self, tokens: list[Token]) -> set[int]:
         out: set[int] = set()
-        negated_ends = {end for neg in self.negations for _, end in _spans(tokens, neg)}
-        for cue in self.problem_cues:
-            for start, _ in _spans(tokens, cue):
-                if any(start - k in negated_ends for k in range(NEGATION_REACH + 1)):
-                    continue  # "inga problem", "ingen brist på"
-                out.add(tokens[start].sentence)
+        negated_ends = {end for _, end in _spans(tokens, self.negations)}
+        for start, _ in _spans(tokens, self.problem_cues):
+            if any(start - k in negated_ends for k in range(NEGATION_REACH + 1)):
+                continue  # "inga problem", "ingen brist på"
+            out.add(tokens[start].sentence)
         return out
 
     # ------------------------------------------------------------ for rules
@@ -225,8 +222,9 @@ def tokenize(text: str) -> list[Token]:
 
 def _token(form: str, sentence: int) -> Token:
     if form.isdigit():
-        return Token(form, form, sentence, True)
-    return Token(form, lexicon.lemma(form), sentence, lexicon.is_word(form))
+        return Token(form, form, sentence, True, (form,))
+    lemma = lexicon.lemma(form)
+    return Token(form, lemma, sentence, lexicon.is_word(form), (form,) if lemma == form else (form, lemma))
 
 
 def _item_matches(item: str, tok: Token) -> bool:
@@ -258,24 +256,25 @@ def match_phrase(tokens: list[Token], start: int, phrase: Phrase) -> int | None:
     return rest(start + 1, 1)
 
 
-def _spans(tokens: list[Token], phrase: Phrase) -> list[tuple[int, int]]:
+def _spans(tokens: list[Token], index: PhraseIndex) -> list[tuple[int, int]]:
+    """Where any of the indexed phrases matches: (start, end) token spans."""
     out = []
-    for i in range(len(tokens)):
-        end = match_phrase(tokens, i, phrase)
-        if end is not None:
-            out.append((i, end))
+    if not index:
+        return out
+    for i, tok in enumerate(tokens):
+        for key in tok.keys:
+            for phrase in index.get(key, ()):
+                end = match_phrase(tokens, i, phrase)
+                if end is not None:
+                    out.append((i, end))
     return out
 
 
-def _find(tokens: list[Token], phrase: Phrase) -> bool:
-    return any(match_phrase(tokens, i, phrase) is not None for i in range(len(tokens)))
-
-
-def _guarded(tokens: list[Token], guards) -> set[int]:
-    out: set[int] = set()
-    for guard in guards:
-        for a, b in _spans(tokens, guard):
-            out.update(range(a, b))
+def _index(phrases) -> PhraseIndex:
+    out: PhraseIndex = {}
+    for p in phrases:
+        phrase = _phrase(p)
+        out.setdefault(phrase[0], []).append(phrase)
     return out
 
 
@@ -307,9 +306,9 @@ def compile_topics(catalogue: TopicCatalogue, flow: Flow) -> TopicSet:
     from assistant.topics import uses
 
     out = TopicSet(topics={})
-    out.problem_cues = [_phrase(p) for p in catalogue.problem_cues]
-    out.cause_cues = [_phrase(p) for p in catalogue.cause_cues]
-    out.negations = [_phrase(p) for p in catalogue.negations]
+    out.problem_cues = _index(catalogue.problem_cues)
+    out.cause_cues = _index(catalogue.cause_cues)
+    out.negations = _index(catalogue.negations)
     for t in catalogue.topics:
         if not uses(t, flow):
             continue
@@ -329,17 +328,20 @@ def compile_topics(catalogue: TopicCatalogue, flow: Flow) -> TopicSet:
             priority=t.priority,
         )
         for entry in t.lemmas:
-            word = entry.strip("-")
+            word = entry.strip("=-")
             out.whole.setdefault(word, set()).add(t.id)
-            if entry.endswith("-"):
+            marked = entry.startswith(("-", "=")) or entry.endswith("-")
+            first = entry.endswith("-") or (not marked and len(word) >= COMPOUND_PART)
+            last = entry.startswith("-") or (not marked and len(word) >= COMPOUND_PART)
+            if first:
                 for form in lexicon.linking_forms(word):
                     out.first.setdefault(form, set()).add(t.id)
-            if entry.startswith("-"):
+            if last:
                 out.last.setdefault(word, set()).add(t.id)
         for p in t.phrases:
             phrase = _phrase(p)
             out.phrases.setdefault(phrase[0], []).append((phrase, t.id))
-        out.guards[t.id] = [_phrase(g) for g in t.guards]
+        out.guards[t.id] = _index(t.guards)
     return out
 
 
