@@ -29,12 +29,12 @@ def pct(values: list[float], p: float) -> float:
 
 def bench_flows(repeat: int = 20) -> list[dict]:
     from assistant import locations
-    from assistant.flows import CATALOGUE_NAME, load_catalogue, load_flow
+    from assistant.flows import CATALOGUE_NAME, TOPICS_NAME, load_catalogue, load_flow
 
     catalogue = load_catalogue(locations.shipped_flows_dir() / CATALOGUE_NAME)
     rows = []
     for path in sorted(locations.shipped_flows_dir().glob("*.toml")):
-        if path.name == CATALOGUE_NAME:
+        if path.name in (CATALOGUE_NAME, TOPICS_NAME):
             continue
         times = []
         for _ in range(repeat):

@@ -150,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "core"):
             section("Core")
             run_script("bench_core.py", "--answers", "300" if args.quick else "1000")
+            section("Answer topics")
+            run_script("bench_topics.py", "--runs", "3" if args.quick else "5")
         if args.only in (None, "growth"):
             section("Archive growth")
             rows = growth(sizes, repeat, Path(tmp) if args.keep else None, app=not args.no_app)
