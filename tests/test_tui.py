@@ -329,6 +329,35 @@ async def test_dismissing_a_suggestion_with_a_click(store, clock, mini):
     assert "suggestion_dismissed" in kinds(store, d.id)
 
 
+@pytest.mark.parametrize(
+    ("said", "reason", "target"),
+    [
+        ("Flera äldre patienter har ramlat i hemmet i vinter.", "Ni nämnde fallolyckor", "prevention och levnadsvanor"),
+        ("Patienterna klagar på att de inte kommer fram på telefon.", "Ni nämnde telefontillgängligheten",
+         "Telefontillgänglighet?"),
+        ("I vissa fall jobbar vi över.", None, None),
+    ],
+)
+async def test_what_was_said_shows_in_the_suggestion_panel(store, clock, said, reason, target):
+    from assistant.tui.dialogue import SuggestionItem
+
+    d = start_dialogue(store, clock, flow="fysioterapi-2023")
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        assert app.screen.words_ready  # the word list was read in the data worker, not on the answer
+        await type_text(pilot, said)
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = [item.render().plain for item in app.screen.query(SuggestionItem)]
+        if reason is None:
+            assert shown == [] and not app.screen.listed
+        else:
+            assert len(shown) == 1 and shown[0].startswith(f"1 {reason} –") and target in shown[0]
+            assert "ramlat" not in shown[0]  # the concept by its noun, never the word as said
+    assert ("suggestion_offered" in kinds(store, d.id)) == (reason is not None)
+
+
 async def test_a_long_conversation_keeps_few_widgets_and_shows_older_messages_on_request(
     store, clock, mini, monkeypatch
 ):

@@ -101,6 +101,13 @@ def make_app(store, clock):
     return DialogstodApp(store=store, clock=clock)
 
 
+def still_cursor(pilot) -> None:
+    """No blinking cursor in the answer box: the same picture however long loading took."""
+    from assistant.tui.widgets import AnswerBox
+
+    pilot.app.screen.query_one(AnswerBox).cursor_blink = False
+
+
 async def ready(pilot) -> None:
     await settle(pilot)
     pilot.app.clear_notifications()
@@ -143,7 +150,9 @@ def test_dialogue(snap_compare, world, size):
     async def run_before(pilot):
         await settle(pilot)
         await pilot.press("1")
-        await ready(pilot)
+        await ready(pilot)  # includes reading the word list for the suggestions (about a second)
+        still_cursor(pilot)
+        await pilot.pause()
 
     assert snap_compare(make_app(store, clock), terminal_size=size, run_before=run_before)
 
@@ -182,6 +191,7 @@ def test_help(snap_compare, world):
         await settle(pilot)
         await pilot.press("1")
         await settle(pilot)
+        still_cursor(pilot)
         await pilot.press("f1")
         await ready(pilot)
 
