@@ -470,7 +470,9 @@ def check_references(
                     problems.append(f"{where}: okänt indikator-id {ind!r}")
         _check_choice_values(where, cond, qindex, problems)
 
-    def check_template(where: str, text: str | None) -> None:
+    samples = sample_answers(flow) if strict else {}
+
+    def check_template(where: str, text: str | None, **context: Any) -> None:
         if text is None:
             return
         try:
@@ -478,9 +480,17 @@ def check_references(
         except render.TemplateProblem as exc:
             problems.append(f"{where}: mallfel: {exc}")
             return
-        for ref in sorted(refs):
-            if ref not in qindex:
-                problems.append(f"{where}: mallen hänvisar till okänt fråge-id {ref!r}")
+        unknown = [ref for ref in sorted(refs) if ref not in qindex]
+        for ref in unknown:
+            problems.append(f"{where}: mallen hänvisar till okänt fråge-id {ref!r}")
+        if strict and not unknown and render.is_template(text):
+            # Render it with sample data, within the limits a chat renders it with.
+            try:
+                render.render_text(text, samples, **context)
+            except render.TemplateLimit as exc:
+                problems.append(f"{where}: mallen går över gränserna: {exc}")
+            except render.TemplateProblem as exc:
+                problems.append(f"{where}: mallfel: {exc}")
 
     for si, s in enumerate(flow.sections):
         check_template(f"sections[{si}].intro", s.intro)
@@ -521,10 +531,11 @@ def check_references(
             problems.append(f"{where}.section: en följdfråga behöver avsnittet den hör till")
         if r.section and r.section not in section_ids:
             problems.append(f"{where}.section: okänt avsnitts-id {r.section!r}")
-        check_template(f"{where}.reason", r.reason)
-        check_template(f"{where}.text", r.text)
-        check_template(f"{where}.self_reason", r.self_reason)
-        check_template(f"{where}.self_text", r.self_text)
+        rule_context = sample_rule_context() if strict else {}
+        check_template(f"{where}.reason", r.reason, **rule_context)
+        check_template(f"{where}.text", r.text, **rule_context)
+        check_template(f"{where}.self_reason", r.self_reason, **rule_context)
+        check_template(f"{where}.self_text", r.self_text, **rule_context)
         if r.self_text and not r.text:
             problems.append(f"{where}.self_text: en vi-form behöver följdfrågan den ersätter (text)")
         if r.asks_cause and not r.topic:
@@ -535,6 +546,34 @@ def check_references(
     if flow.focus.min > flow.focus.max:
         problems.append("focus: min får inte vara större än max")
     return problems
+
+
+def sample_answers(flow: Flow) -> dict[str, str]:
+    """An answer to every question, as ``dialogstod flows check`` renders templates with."""
+    out = {}
+    for q in flow.questions:
+        if q.choices:
+            out[q.id] = q.choices[0].label
+        elif q.type == "scale":
+            out[q.id] = str(q.scale.min if q.scale else 1)
+        elif q.type == "number":
+            out[q.id] = "12"
+        else:
+            out[q.id] = "Ett exempelsvar med några ord, som ett svar under en dialog kan se ut."
+    return out
+
+
+def sample_rule_context() -> dict[str, Any]:
+    """What a rule's reason and text are rendered with: a flag and a matched word (sample values)."""
+    from assistant.data.flags import FlagRow
+    from assistant.engine.evaluate import WordMatch
+
+    flag = FlagRow(
+        indicator="exempel", label="Exempelindikator", name="Exempelindikator", period="2025", value=0.62,
+        n=140, numerator=87, target=0.7, direction="higher", ci_low=0.54, ci_high=0.7,
+        states=["misses_target"], text="62 % (87 av 140)",
+    )
+    return {"flag": flag, "match": WordMatch(word="avvikelser", stem="avvikelse", question="exempel")}
 
 
 def _check_choice_values(where: str, cond: Any, qindex: dict[str, Question], problems: list[str]) -> None:

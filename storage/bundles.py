@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant import privacy
 from assistant.engine.events import Event
 
 from .errors import StorageError
@@ -209,4 +210,18 @@ def _parse_entry(path: Path, i: int, item: Any) -> Entry:
         events.append(event)
     dialogue = {key: row.get(key) for key in DIALOGUE_FIELDS}
     dialogue["participants"] = participants
+    return masked_entry(Entry(dialogue=dialogue, events=events))
+
+
+def masked_entry(entry: Entry) -> Entry:
+    """An imported dialogue as it may be stored: personal identity numbers masked in every text of
+    its events, its clinic and its participants — the same masking as typed text gets — unless the
+    dialogue was held with masking turned off (its ``started`` event says ``mask_pii: false``)."""
+    started = entry.events[0] if entry.events and entry.events[0].kind == "started" else None
+    if started is not None and started.payload.get("mask_pii") is False:
+        return entry
+    events = [privacy.mask_event(e)[0] for e in entry.events]
+    dialogue = dict(entry.dialogue)
+    dialogue["clinic"] = privacy.mask_identity_numbers(dialogue["clinic"]).text
+    dialogue["participants"] = privacy.mask_strings(dialogue["participants"])[0]
     return Entry(dialogue=dialogue, events=events)

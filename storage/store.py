@@ -30,6 +30,7 @@ from typing import Any, ParamSpec, TypeVar
 import sqlite_utils
 
 from assistant.engine.events import EVENT_KINDS, Event
+from assistant.privacy import mask_identity_numbers
 
 from . import bundles
 from .errors import StorageError, corrupt, foreign, from_sqlite, newer, not_sqlite
@@ -63,6 +64,8 @@ SELECT d.id, d.clinic_id, d.flow_id, d.flow_version, d.flow_sha256, d.mode, d.pa
        d.status, d.started, d.updated, d.event_count
 FROM dialogues d
 """
+_INDICATOR_TEXT = ("clinic", "indicator", "period")
+
 _CLINIC_ID = "d.clinic_id = (SELECT id FROM clinics WHERE key = ?)"
 
 P = ParamSpec("P")
@@ -808,10 +811,14 @@ class Store:
         importing the same data again changes nothing. Values not in ``rows`` are kept."""
         if not isinstance(source, str) or not source.strip():
             raise StorageError("Ange varifrån indikatorvärdena kommer (källa).")
+        source = mask_identity_numbers(source).text
         prepared: dict[tuple[str, str, str], dict[str, Any]] = {}
         for n, row in enumerate(rows, start=1):
             if not isinstance(row, dict):
                 raise StorageError(f"Indikatorvärde nummer {n} är inte ett objekt.")
+            # Text from a file is masked like typed text: a clinic, indicator or period that holds a
+            # personal identity number is stored with the number masked.
+            row = {k: mask_identity_numbers(v).text if k in _INDICATOR_TEXT else v for k, v in row.items()}
             try:
                 clinic = clean_clinic(row.get("clinic"))  # type: ignore[arg-type]
             except StorageError:

@@ -8,7 +8,7 @@ persists them, then folds them in with ``advance(state, events)``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -171,17 +171,37 @@ def clean_text(text: str, *, limit: int = MAX_TEXT, what: str = "Svaret") -> str
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
 
 
-def _mask(state_mask: bool, text: str) -> tuple[str, int]:
-    if not state_mask:
-        return text, 0
-    masked = privacy.mask_identity_numbers(text)
-    return masked.text, masked.count
+def seal_text(text: str, mask: bool) -> str:
+    """A text as ``seal`` would store it."""
+    return privacy.mask_identity_numbers(text).text if mask else text
+
+
+def seal(events: list[Event], mask: bool) -> list[Event]:
+    """The events as they may be stored: with ``mask``, every personal identity number in any text
+    of any event (answers, notes, actions and their owners, clinic, participants, focus parties,
+    corrections and who made them, suggestion texts …) is masked, and a ``pii_masked`` event
+    follows each event that had one, so the user is told. Sequence numbers are renumbered."""
+    if not mask or not events:
+        return events
+    out: list[Event] = []
+    first = events[0].seq
+    for event in events:
+        masked, n = privacy.mask_event(event)
+        out.append(replace(masked, seq=first + len(out)))
+        if n:
+            out.append(Event(seq=first + len(out), kind="pii_masked", at=event.at, qid=event.qid, payload={"count": n}))
+    return out
 
 
 # ---------------------------------------------------------------- starting
 
 
 def start(flow: Flow, options: StartOptions, now: datetime) -> list[Event]:
+    events = _start(flow, options, now)
+    return seal(events, bool(events[0].payload["mask_pii"]))
+
+
+def _start(flow: Flow, options: StartOptions, now: datetime) -> list[Event]:
     clinic = clean_text(options.clinic, limit=MAX_SHORT, what="Mottagningens namn").strip()
     if not clinic:
         raise EngineError("Ange mottagningens namn.")
@@ -237,6 +257,11 @@ def _check_sections(flow: Flow, sections: tuple[str, ...] | list[str]) -> None:
 
 
 def step(state: State, command: Any, now: datetime) -> list[Event]:
+    """The events ``command`` makes in ``state``, sealed (masked) for storing."""
+    return seal(_step(state, command, now), state.mask_pii)
+
+
+def _step(state: State, command: Any, now: datetime) -> list[Event]:
     seq = state.last_seq
     made: list[Event] = []
 
@@ -259,11 +284,8 @@ def step(state: State, command: Any, now: datetime) -> list[Event]:
             current = _need_current(state)
             question = state.question(current.qid)
             text, value = parse_answer(question, clean_text(raw))
-            text, n = _mask(state.mask_pii, text)
             payload = {} if value is None else {"value": value}
             ev("answered", current.qid, text, **payload)
-            if n:
-                ev("pii_masked", current.qid, count=n)
             return made + _prompt_next(advance(state, made), now)
         case Skip():
             current = _need_current(state)
@@ -306,24 +328,18 @@ def step(state: State, command: Any, now: datetime) -> list[Event]:
             text = clean_text(raw, what="Anteckningen")
             if not text.strip():
                 raise EngineError("Anteckningen är tom.")
-            text, n = _mask(state.mask_pii, text)
             ev("noted", state.current.qid if state.current else None, text)
-            if n:
-                ev("pii_masked", count=n)
             return made
         case AddAction(text=raw, owner=owner, due=due):
             text = clean_text(raw, what="Åtgärden")
             if not text.strip():
                 raise EngineError("Beskriv åtgärden.")
-            text, n = _mask(state.mask_pii, text)
             payload: dict[str, Any] = {"action_id": f"a{len(state.actions) + 1}"}
             if owner and owner.strip():
                 payload["owner"] = clean_text(owner, limit=MAX_SHORT, what="Ansvarig").strip()
             if due and due.strip():
                 payload["due"] = parse_due(due)
             ev("action_added", state.current.qid if state.current else None, text, **payload)
-            if n:
-                ev("pii_masked", count=n)
             return made
         case UpdateAction(action_id=aid, status=status, who=who):
             if aid not in state.actions:
@@ -333,8 +349,8 @@ def step(state: State, command: Any, now: datetime) -> list[Event]:
                 if status not in ("open", "done"):
                     raise EngineError("En åtgärd är antingen öppen eller klar.")
                 payload["status"] = status
-            if who:
-                payload["who"] = who
+            if who and who.strip():
+                payload["who"] = clean_text(who, limit=MAX_SHORT, what="Namnet").strip()
             ev("action_updated", **payload)
             return made
         case Offer(suggestions=items):
@@ -379,15 +395,12 @@ def step(state: State, command: Any, now: datetime) -> list[Event]:
             text = clean_text(raw)
             if not text.strip():
                 raise EngineError("En rättelse kan inte vara tom.")
-            text, n = _mask(state.mask_pii, text)
-            if state.answers.get(qid) == text:
+            if state.answers.get(qid) in (text, seal_text(text, state.mask_pii)):
                 raise EngineError("Rättelsen är samma som det som redan står.")
             payload = {"previous": state.answers.get(qid)}
             if who:
                 payload["who"] = clean_text(who, limit=MAX_SHORT, what="Namnet").strip()
             ev("corrected", qid, text, **payload)
-            if n:
-                ev("pii_masked", qid, count=n)
             return made
         case Open():
             if state.status != "prepared":
@@ -434,10 +447,8 @@ def _accept(state: State, sid: str, now: datetime, ev, made: list[Event], seq: i
     text = offered.get("text")
     if offered.get("action"):
         ev("suggestion_accepted", sid=sid, questions=[])
-        action_text, n = _mask(state.mask_pii, clean_text(text or offered.get("reason", ""), what="Åtgärden"))
+        action_text = clean_text(text or offered.get("reason", ""), what="Åtgärden")
         ev("action_added", state.current.qid if state.current else None, action_text, action_id=f"a{len(state.actions) + 1}")
-        if n:
-            ev("pii_masked", count=n)
         return made
     if not questions and not text:
         raise EngineError("Förslaget gäller inte längre: frågorna är redan besvarade.")
