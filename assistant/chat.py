@@ -111,7 +111,9 @@ class LineChat:
     # ------------------------------------------------------------ output
 
     def say(self, text: str = "") -> None:
-        self.out.write(text + "\n")
+        # Everything the line mode prints passes here: typed text, and names and titles from
+        # indicator files, bundles and flows. Control characters are shown, never act.
+        self.out.write(terminal_safe(text) + "\n")
 
     def user(self, text: str) -> str:
         return terminal_safe(text)

@@ -103,8 +103,11 @@ def main(argv: list[str] | None = None) -> int:
         lines = user_error_lines(exc)
         if lines is None:
             raise
+        from assistant.textsafe import terminal_safe
+
         for line in lines:
-            print(f"dialogstod: {line}", file=sys.stderr)
+            # Messages quote names and values from files and bundles: never let them act.
+            print(f"dialogstod: {terminal_safe(line)}", file=sys.stderr)
         return 2
 
 

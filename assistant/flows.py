@@ -22,6 +22,7 @@ from assistant import render
 from assistant.conditions import Condition, referenced_ids
 from assistant.ids import ID_PATTERN, Id
 from assistant.indicators import Catalogue
+from assistant.textsafe import control_character
 
 if TYPE_CHECKING:
     from assistant.topics import TopicCatalogue
@@ -345,7 +346,7 @@ def parse_toml(name: str, raw: bytes) -> dict[str, Any]:
         line = raw[: exc.start].count(b"\n") + 1
         raise FlowError([f"{name}:{line}: inte UTF-8-text"]) from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = _TOML_LINE.search(msg)
@@ -354,6 +355,29 @@ def parse_toml(name: str, raw: bytes) -> dict[str, Any]:
         raise FlowError([f"{name}:{line}: TOML-syntaxfel: {msg} (kolumn {col})"]) from None
     except RecursionError:
         raise FlowError([f"{name}:1: TOML-strukturen är för djupt nästlad"]) from None
+    problems = control_character_problems(name, data)
+    if problems:
+        raise FlowError(problems)
+    return data
+
+
+def control_character_problems(name: str, data: Any, where: tuple[Any, ...] = ()) -> list[str]:
+    """Located problems for every text in a flow or catalogue that holds a control character
+    (an escape sequence, a bidirectional override …): a flow's texts are shown in terminals."""
+    problems: list[str] = []
+    if isinstance(data, str):
+        ch = control_character(data)
+        if ch is not None:
+            problems.append(
+                f"{name}: {_loc(where)}: texten innehåller ett styrtecken (U+{ord(ch):04X}); ta bort det"
+            )
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            problems += control_character_problems(name, value, (*where, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            problems += control_character_problems(name, value, (*where, i))
+    return problems
 
 
 def is_catalogue(data: dict[str, Any], path: Path) -> bool:

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assistant import privacy
 from assistant.engine.events import Event
+from assistant.ids import ID_PATTERN
 
 from .errors import StorageError
 
@@ -33,6 +35,17 @@ DIALOGUE_FORMAT = "dialogstod-dialogue"
 FORMAT_VERSION = 1
 
 STATUSES = ("prepared", "in_progress", "finished")
+MODES = ("facilitator", "self")
+
+_ID = re.compile(ID_PATTERN)
+_SHA256 = re.compile(r"^([0-9a-f]{64})?$")
+# Event payload keys that hold one id, or a list of ids (question, section, rule, action ids).
+ID_FIELDS = ("action_id", "sid", "section", "subarea", "rule", "followup")
+ID_LIST_FIELDS = ("sections", "questions")
+
+
+def is_id(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= 200 and _ID.match(value) is not None
 
 # The dialogue fields a bundle carries (``started``/``updated`` are informative: they are
 # recomputed from the events on import).
@@ -102,8 +115,20 @@ def parse_flow_sources(path: Path, data: bytes) -> dict[str, dict[str, Any]]:
             or hashlib.sha256(flow["source"].encode("utf-8")).hexdigest() != sha
         ):
             raise _damaged(path, f"ett flöde i filen ({str(sha)[:12]}…) stämmer inte med sin kontrollsumma")
+        _check_flow_text(path, sha, flow["source"])
         out[sha] = {"flow_id": flow["flow_id"], "version": flow["version"], "source": flow["source"]}
     return out
+
+
+def _check_flow_text(path: Path, sha: str, source: str) -> None:
+    """A carried flow must at least be TOML without control characters in its texts (its titles
+    and section names are shown in terminals)."""
+    from assistant.flows import FlowError, parse_toml
+
+    try:
+        parse_toml(f"flödet {sha[:12]}…", source.encode("utf-8"))
+    except FlowError as exc:
+        raise _damaged(path, f"ett flöde i filen kan inte läsas ({exc.problems[0]})") from None
 
 
 def _damaged(path: Path, why: str) -> StorageError:
@@ -171,12 +196,20 @@ def _parse_entry(path: Path, i: int, item: Any) -> Entry:
     did = row.get("id")
     if not isinstance(did, str) or not did.strip():
         raise _damaged(path, f"dialog nummer {i} saknar id")
+    if not is_id(did):
+        raise _damaged(path, f"dialog nummer {i} har ett ogiltigt id {did[:80]!r}")
     where = f"dialog {did}"
     for key in ("clinic", "flow_id", "flow_sha256", "mode"):
         if not isinstance(row.get(key), str):
             raise _damaged(path, f"{where} saknar fältet {key}")
     if not row["clinic"].strip():
         raise _damaged(path, f"{where} saknar mottagning")
+    if not is_id(row["flow_id"]):
+        raise _damaged(path, f"{where} har ett ogiltigt flödes-id {row['flow_id'][:80]!r}")
+    if not _SHA256.match(row["flow_sha256"]):
+        raise _damaged(path, f"{where} har en ogiltig kontrollsumma för flödet")
+    if row["mode"] not in MODES:
+        raise _damaged(path, f"{where} har ett okänt läge {row['mode'][:40]!r}")
     if not isinstance(row.get("flow_version"), int) or isinstance(row.get("flow_version"), bool):
         raise _damaged(path, f"{where} har ingen giltig flödesversion")
     participants = row.get("participants", [])
@@ -207,10 +240,28 @@ def _parse_entry(path: Path, i: int, item: Any) -> Entry:
         for field in ("qid", "text"):
             if getattr(event, field) is not None and not isinstance(getattr(event, field), str):
                 raise _damaged(path, f"{where}: händelse {n} har ett ogiltigt {field}-fält")
+        bad = _bad_id(event)
+        if bad is not None:
+            raise _damaged(path, f"{where}: händelse {n} har ett ogiltigt id i fältet {bad}")
         events.append(event)
     dialogue = {key: row.get(key) for key in DIALOGUE_FIELDS}
     dialogue["participants"] = participants
     return masked_entry(Entry(dialogue=dialogue, events=events))
+
+
+def _bad_id(event: Event) -> str | None:
+    """The name of the first field of an event that should hold an id and does not, or None."""
+    if event.qid is not None and not is_id(event.qid):
+        return "qid"
+    for key in ID_FIELDS:
+        value = event.payload.get(key)
+        if value is not None and not is_id(value):
+            return key
+    for key in ID_LIST_FIELDS:
+        value = event.payload.get(key)
+        if value is not None and (not isinstance(value, list) or not all(is_id(v) for v in value)):
+            return key
+    return None
 
 
 def masked_entry(entry: Entry) -> Entry:

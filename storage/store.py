@@ -31,6 +31,7 @@ import sqlite_utils
 
 from assistant.engine.events import EVENT_KINDS, Event
 from assistant.privacy import mask_identity_numbers
+from assistant.textsafe import json_text
 
 from . import bundles
 from .errors import StorageError, corrupt, foreign, from_sqlite, newer, not_sqlite
@@ -324,9 +325,20 @@ def _inspect(path: Path) -> str:
 
 
 def _create_file(path: Path) -> None:
-    _mkdirs_private(path.parent)
+    if path.is_symlink():
+        # A dangling link: create what it points to (SQLite would follow the link and create the
+        # file with the umask's permissions). The link's target directory must exist already.
+        real = Path(os.path.realpath(path))
+        if not real.parent.is_dir():
+            raise StorageError(
+                f"Databasen {path} är en länk till {real}, men katalogen {real.parent} finns inte. "
+                "Skapa katalogen eller ange en annan fil med --db."
+            )
+        path = real
+    else:
+        _mkdirs_private(path.parent)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except FileExistsError:
         return  # another process created it just now; Store.open checks it through its connection
     os.close(fd)
@@ -954,7 +966,7 @@ class Store:
         """The dialogue as a pretty-printed, lossless ``dialogstod-dialogue`` JSON document."""
         entry = self.dump_dialogue(dialogue_id)
         doc = bundles.make_dialogue_export(entry, self._flow_sources_for([entry["dialogue"]]))
-        return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+        return json_text(doc, indent=2) + "\n"
 
     @_guarded
     def export_bundle(self, dialogue_ids: list[str], path: str | os.PathLike[str]) -> int:
@@ -968,7 +980,7 @@ class Store:
                 seen.add(entry["dialogue"]["id"])
                 entries.append(entry)
         flows = self._flow_sources_for([e["dialogue"] for e in entries])
-        data = json.dumps(bundles.make_bundle(entries, flows), ensure_ascii=False, indent=1).encode("utf-8")
+        data = json_text(bundles.make_bundle(entries, flows), indent=1).encode("utf-8")
         try:
             _write_private(target, data)
         except OSError as exc:

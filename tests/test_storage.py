@@ -115,6 +115,36 @@ def test_open_creates_private_dir_and_file(tmp_path: Path):
         os.umask(old)
 
 
+def test_a_dangling_symlink_as_the_database_path_gives_a_private_file(tmp_path: Path):
+    old = os.umask(0o022)
+    try:
+        real = tmp_path / "real" / "dialogstod.db"
+        real.parent.mkdir()
+        link = tmp_path / "link.db"
+        link.symlink_to(real)
+        with Store.open(link) as s:
+            create(s)
+        assert link.is_symlink() and real.is_file()
+        assert stat.S_IMODE(real.stat().st_mode) == 0o600
+        for side in ("-wal", "-shm"):
+            for base in (real, link):
+                side_path = Path(f"{base}{side}")
+                if side_path.exists():
+                    assert stat.S_IMODE(side_path.stat().st_mode) == 0o600
+        with Store.open(link) as s:  # and it opens again as the same database
+            assert s.list_dialogues()
+    finally:
+        os.umask(old)
+
+
+def test_a_dangling_symlink_into_a_missing_directory_is_refused_with_a_message(tmp_path: Path):
+    link = tmp_path / "link.db"
+    link.symlink_to(tmp_path / "nowhere" / "dialogstod.db")
+    with pytest.raises(StorageError, match="länk till .*katalogen .*finns inte"):
+        Store.open(link)
+    assert not (tmp_path / "nowhere").exists()
+
+
 def test_open_default_path_uses_locations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DIALOGSTOD_DB", str(tmp_path / "env" / "x.db"))
     with Store.open() as s:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import sys
 from pathlib import Path
 
-from assistant.textsafe import one_line, terminal_safe
+from assistant.textsafe import json_text, one_line, terminal_safe
 
 STATUSES = ("prepared", "in_progress", "finished")
 STATUS_SV = {"prepared": "förberedd", "in_progress": "pågår", "finished": "avslutad"}
@@ -108,7 +107,7 @@ def cmd_list(args) -> int:
     with _store() as store:
         rows = store.list_dialogues(clinic=args.clinic, flow=args.flow, status=args.status, year=args.year)
     if args.json:
-        print(json.dumps([dialogue_json(r) for r in rows], ensure_ascii=False, indent=2))
+        print(json_text([dialogue_json(r) for r in rows], indent=2))
         return 0
     if not rows:
         print("Inga dialoger." + ("" if any((args.clinic, args.flow, args.status, args.year)) else " Starta en med `dialogstod chat` eller `dialogstod`."))
@@ -117,7 +116,10 @@ def cmd_list(args) -> int:
     for r in rows:
         started = str(r["started"])[:16].replace("T", " ")
         status = STATUS_SV.get(r["status"], r["status"])
-        print(f"{r['id'][:8]:<8}  {started:<16}  {status:<9}  {r['flow_id']:<16}  {one_line(r['clinic'], 60)}")
+        print(
+            f"{one_line(r['id'][:8]):<8}  {one_line(started):<16}  {status:<9}  {one_line(r['flow_id'], 40):<16}  "
+            f"{one_line(r['clinic'], 60)}"
+        )
     return 0
 
 
@@ -135,14 +137,15 @@ def cmd_search(args) -> int:
     with _store() as store:
         hits = store.search(query, limit=args.limit, clinic=args.clinic)
     if args.json:
-        print(json.dumps(hits, ensure_ascii=False, indent=2, default=str))
+        print(json_text(hits, indent=2, default=str))
         return 0
     if not hits:
         print(f"Inga träffar för {terminal_safe(query)!r}.")
         return 0
     for h in hits:
         when = str(h["at"])[:10]
-        print(f"{h['dialogue_id'][:8]}  {when}  {one_line(h['clinic'], 30)}  [{KIND_SV.get(h['kind'], h['kind'])}]")
+        kind = KIND_SV.get(h["kind"], h["kind"])
+        print(f"{one_line(h['dialogue_id'][:8])}  {one_line(when)}  {one_line(h['clinic'], 30)}  [{one_line(kind)}]")
         print(f"    {one_line(h['snippet'], 110)}")
     print(f"{len(hits)} {'träff' if len(hits) == 1 else 'träffar'}.")
     return 0
@@ -223,11 +226,14 @@ def cmd_actions(args) -> int:
                     d.do(E.UpdateAction(action_id, status=status, who=args.who))
                 except E.EngineError as exc:
                     raise UserError(str(exc)) from None
-                print(f"Åtgärd {action_id} i dialog {d.id[:8]} är nu {'klar' if status == 'done' else 'öppen'}.")
+                print(
+                    f"Åtgärd {terminal_safe(action_id)} i dialog {terminal_safe(d.id[:8])} är nu "
+                    f"{'klar' if status == 'done' else 'öppen'}."
+                )
                 return 0
         rows = store.list_actions(clinic=args.clinic, open_only=args.open)
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        print(json_text(rows, indent=2, default=str))
         return 0
     if not rows:
         print("Inga åtgärder.")
@@ -235,7 +241,8 @@ def cmd_actions(args) -> int:
     for a in rows:
         mark = "☐" if a["status"] == "open" else "☑"
         extra = " · ".join(x for x in (a.get("owner") and f"ansvarig {a['owner']}", a.get("due")) if x)
-        print(f"{mark} {a['dialogue_id'][:8]}:{a['action_id']}  {one_line(a['clinic'], 28)}  {one_line(a['text'], 70)}")
+        ref = one_line(f"{a['dialogue_id'][:8]}:{a['action_id']}", 40)
+        print(f"{mark} {ref}  {one_line(a['clinic'], 28)}  {one_line(a['text'], 70)}")
         if extra:
             print(f"      {terminal_safe(extra)}")
     return 0
@@ -277,7 +284,7 @@ def cmd_locate(args) -> int:
         "templates": str(locations.templates_dir()),
     }
     if args.json:
-        print(json.dumps(places, ensure_ascii=False, indent=2))
+        print(json_text(places, indent=2))
         return 0
     print(f"Databas:          {db}" + ("" if db.exists() else " (skapas vid första användningen)"))
     if db.exists():

@@ -8,12 +8,12 @@ dialogstod data demo                importera den påhittade demofilen
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from assistant.cli import UserError
+from assistant.textsafe import json_text, terminal_safe
 
 PAYMENT_NOTE = (
     "Flaggorna är underlag för frågor i dialogen – inte betyg, rangordning eller grund för ersättning "
@@ -168,9 +168,9 @@ def cmd_flags(clinic: str, period: str | None, as_json: bool) -> int:
             )
     flags = compute_flags(rows, catalogue, name, period)
     if as_json:
-        print(json.dumps([flag_to_json(f) for f in flags], ensure_ascii=False, indent=2))
+        print(json_text([flag_to_json(f) for f in flags], indent=2))
         return 0
-    print(render_table(name, flags))
+    print(terminal_safe(render_table(name, flags)))
     return 0
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from assistant.textsafe import json_text, terminal_safe
 
 if TYPE_CHECKING:  # the flow models (pydantic, Jinja) load only when a flows command runs
     from assistant.flows import Flow
@@ -33,7 +34,7 @@ def cmd_list(args) -> int:
     problems: list[str] = []
     flows = all_flows(problems)
     for line in problems:
-        print(f"dialogstod: kunde inte läsa ett flöde: {line}", file=sys.stderr)
+        print(f"dialogstod: kunde inte läsa ett flöde: {terminal_safe(line)}", file=sys.stderr)
     if args.json:
         rows = [
             {
@@ -46,13 +47,13 @@ def cmd_list(args) -> int:
             }
             for lf in flows
         ]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json_text(rows, indent=2))
         return 0
     width = max((len(lf.flow.id) for lf in flows), default=2)
     print(f"{'id':<{width}}  {'avsnitt':>7}  {'frågor':>6}  titel")
     for lf in flows:
         f = lf.flow
-        print(f"{f.id:<{width}}  {len(f.sections):>7}  {len(f.questions):>6}  {f.title}")
+        print(f"{f.id:<{width}}  {len(f.sections):>7}  {len(f.questions):>6}  {terminal_safe(f.title)}")
     return 0
 
 
@@ -109,23 +110,18 @@ def cmd_show(args) -> int:
 
     flow = get_flow(args.id).flow
     if args.json:
-        print(json.dumps(flow_json(flow), ensure_ascii=False, indent=2))
+        print(json_text(flow_json(flow), indent=2))
         return 0
-    print(f"{flow.title}  ({flow.id}, version {flow.version})")
-    print(f"Källa: {flow.provenance}")
-    print(f"Mötestid: {flow.meeting_minutes} min")
+    lines = [f"{flow.title}  ({flow.id}, version {flow.version})", f"Källa: {flow.provenance}", f"Mötestid: {flow.meeting_minutes} min"]
     for phase in flow.phases:
-        print(f"\n{phase.title}")
-        for line in phase.instructions:
-            print(f"  – {line}")
+        lines += ["", phase.title] + [f"  – {line}" for line in phase.instructions]
     for s in flow.sections:
-        print(f"\n── {flow.section_label(s)} ({s.minutes} min)")
-        for q in s.questions:
-            print(f"   {q.id}: {q.text}")
+        lines += ["", f"── {flow.section_label(s)} ({s.minutes} min)"]
+        lines += [f"   {q.id}: {q.text}" for q in s.questions]
         for sub in s.subareas:
-            print(f"   {sub.title}")
-            for q in sub.questions:
-                print(f"     {q.id}: {q.text}")
+            lines.append(f"   {sub.title}")
+            lines += [f"     {q.id}: {q.text}" for q in sub.questions]
+    print(terminal_safe("\n".join(lines)))
     return 0
 
 
@@ -165,7 +161,7 @@ def cmd_check(args) -> int:
         except FlowError as exc:
             problems += exc.problems
     for line in problems:
-        print(line)
+        print(terminal_safe(line))
     if problems:
         print(f"{len(problems)} fel i {len(args.paths) - ok} av {len(args.paths)} filer.")
         return 2

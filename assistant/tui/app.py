@@ -139,6 +139,23 @@ class DialogstodApp(App[None]):
             )
         self.exit()
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification passes here; error messages quote names from files and bundles, so
+        control characters in them are shown as symbols, never sent to the terminal."""
+        from assistant.textsafe import terminal_safe
+
+        super().notify(
+            terminal_safe(str(message)), title=terminal_safe(str(title)), severity=severity, timeout=timeout, markup=markup
+        )
+
     def action_help(self) -> None:
         from assistant.tui.modals import HelpScreen
 
