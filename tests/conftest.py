@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -47,3 +49,17 @@ class Clock:
 @pytest.fixture
 def clock():
     return Clock()
+
+
+def run_cli(*argv: str, stdin: str = "") -> tuple[int, str, str]:
+    """Run ``dialogstod ARGV`` in this process with ``stdin``; returns (exit code, stdout, stderr)."""
+    from assistant.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
+    try:
+        code = main(list(argv))
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = old
+    return code, out.getvalue(), err.getvalue()

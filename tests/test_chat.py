@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from assistant.chat import parse_action
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, REPO, run_cli
 
 
 @pytest.fixture
@@ -24,16 +24,7 @@ def user_flows(isolated_dirs):
 
 
 def chat(user_flows, script: str, *args: str) -> tuple[int, str, str]:
-    from assistant.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin, sys.stdout, sys.stderr = io.StringIO(script), out, err
-    try:
-        code = main(["chat", *args])
-    finally:
-        sys.stdin, sys.stdout, sys.stderr = old
-    return code, out.getvalue(), err.getvalue()
+    return run_cli("chat", *args, stdin=script)
 
 
 def events_of(dialogue_prefix: str | None = None):

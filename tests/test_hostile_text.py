@@ -15,7 +15,6 @@ import hashlib
 import io
 import json
 import re
-import sys
 import uuid
 import zipfile
 from html.parser import HTMLParser
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli as run
 from tests.test_chat import user_flows  # noqa: F401 - fixture
 
 # ESC sequences (CSI, OSC with BEL, DCS with ST), a C1 CSI, BEL, bidirectional overrides and
@@ -52,19 +52,6 @@ def assert_inert(text: str, where: str) -> None:
     assert found is None, f"{where}: raw {found.group(0)!r} at {found.start()}: {text[max(0, found.start() - 40):found.start() + 20]!r}"
     for result in EVALUATED:
         assert result not in text, f"{where}: a template was evaluated ({result})"
-
-
-def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
-    from assistant.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdin, sys.stdout, sys.stderr = old
-    return code, out.getvalue(), err.getvalue()
 
 
 def terminal(*argv: str, stdin: str = "", expect: int = 0) -> str:

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import sqlite3
-import sys
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import run_cli
 from tests.test_chat import user_flows  # noqa: F401 - fixture
 
 SEPARATORS = ["", "-", "\u2013", "\u2212", "\u2011", "\uff0d", " ", "+", "\u00a0", " - "]
@@ -78,17 +78,9 @@ every_separator = st.tuples(*(numbers(sep) for sep in SEPARATORS))
 
 
 def run(*argv: str, stdin: str = "") -> str:
-    from assistant.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdin, sys.stdout, sys.stderr = old
-    assert code == 0, (argv, err.getvalue())
-    return out.getvalue()
+    code, out, err = run_cli(*argv, stdin=stdin)
+    assert code == 0, (argv, err)
+    return out
 
 
 def database_text(path: Path) -> str:
