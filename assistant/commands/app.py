@@ -17,7 +17,8 @@ def register(sub) -> None:
         help="kör appen i webbläsaren (textual-serve)",
         description=(
             "Kör Dialogstöd i webbläsaren. Varje flik startar en egen app mot samma databas. "
-            "Ingen inloggning: lyssna bara på 127.0.0.1 om du inte vet vad du gör."
+            "Öppna adressen som skrivs ut: den innehåller en hemlig token som gäller tills servern stoppas. "
+            "Servern lyssnar bara på 127.0.0.1 om du inte anger --host."
         ),
     )
     p.add_argument("--host", default=DEFAULT_HOST, metavar="HOST", help=f"adress att lyssna på (standard {DEFAULT_HOST})")
@@ -51,9 +52,9 @@ def serve_warning(host: str) -> str | None:
     if is_loopback(host):
         return None
     return (
-        f"VARNING: Dialogstöd lyssnar på {host}. Det finns ingen inloggning – alla som når den här "
-        "adressen kan läsa och ändra alla dialoger i databasen. Använd 127.0.0.1 (standard) om du "
-        "inte har skyddat åtkomsten på annat sätt."
+        f"VARNING: Dialogstöd lyssnar på {host} och kan nås från andra datorer. Trafiken är okrypterad "
+        "(http): den som kan avlyssna nätet kan läsa dialogerna och token. Använd 127.0.0.1 (standard) om "
+        "du inte har skyddat nätet på annat sätt, och dela aldrig adressen med token."
     )
 
 
@@ -70,14 +71,16 @@ def cmd_serve(args) -> int:
     warning = serve_warning(args.host)
     if warning:
         print(warning, file=sys.stderr)
-    from textual_serve.server import Server
-
     from assistant import locations
+    from assistant.serve import DialogstodServer
 
     os.environ.setdefault(locations.DB_ENV, str(locations.db_path()))
-    server = Server(serve_command(), host=args.host, port=args.port, title="Dialogstöd")
-    shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"Dialogstöd körs på http://{shown}:{args.port} – stoppa med Ctrl+C.")
+    server = DialogstodServer(serve_command(), host=args.host, port=args.port)
+    urls = server.urls()
+    print("Dialogstöd körs. Öppna i webbläsaren (adressen innehåller en hemlig token – dela den inte):")
+    for url in urls:
+        print(f"  {url}")
     print(f"Databas: {locations.db_path()}")
+    print("Stoppa med Ctrl+C.", flush=True)
     server.serve()
     return 0

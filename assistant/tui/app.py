@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
+from textual.message import Message
 from textual.screen import Screen
 
 from assistant.tui.keys import APP_KEYS, bindings
@@ -23,6 +24,15 @@ Clock = Callable[[], datetime]
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class KeyTookEffect(Message):
+    """Posted to the widget a key went to, right after the key: when it reaches the app, the key
+    has been handled (see DialogstodApp's "typing ahead")."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__()
+        self.number = number
 
 
 class DialogstodApp(App[None]):
@@ -48,6 +58,12 @@ class DialogstodApp(App[None]):
         self._store_lock = threading.Lock()
         self.clock: Clock = clock or _utcnow
         self.exit_message: str | None = None
+        self._held_keys: list[events.Key | events.Paste] | None = None
+        self._holds = 0
+        self._hold_timer: Any = None
+        self._next_key: events.Key | events.Paste | None = None
+        self._key_number = 0
+        self._keys_in_flight: set[int] = set()
 
     # ------------------------------------------------------------ the store
 
@@ -78,14 +94,158 @@ class DialogstodApp(App[None]):
         if self._owns_store and self._store is not None:
             self._store.close()
 
+    # ------------------------------------------------------------ typing ahead
+    #
+    # People type ahead: "n" and straight on with the clinic's name, Enter on a dialogue and
+    # straight on with the answer. Textual hands a key to the focused widget's queue and goes on
+    # with the next one, so a letter typed right after a hotkey reached the old screen before the
+    # hotkey had opened the new one (on the start screen n, t, i, d and 1–9 are hotkeys: typing an
+    # answer opened Importera data), and letters typed while a screen was mounting, or while a
+    # dialogue was opened in a worker, went to a screen with nothing focused and were lost (in a
+    # browser, with its latency, always).
+    #
+    # So keys are taken one at a time: after each key, later keys are held until it has taken
+    # effect (a marker message has passed through the widget that got it), and while a screen is
+    # on its way (``hold_keys`` … ``release_keys``; counted, so that a worker and the screen it
+    # then pushes can both hold) until that screen has mounted and focused its input. Held text
+    # goes straight into the focused input; a command key (Enter, Ctrl+S …) is replayed on its own
+    # and the rest waits for it. If the screen never comes (an error), or nothing releases the keys
+    # within HOLD_SECONDS, they are dropped rather than given to the wrong screen.
+
+    HOLD_SECONDS = 10.0  # held keys nothing has released by then are dropped
+    KEY_SECONDS = 0.5  # a key counts as handled after this long even if its marker got lost
+
+    def hold_keys(self) -> None:
+        self._holds += 1
+        if self._held_keys is None:
+            self._held_keys = []
+        if self._hold_timer is None:
+            self._hold_timer = self.set_timer(self.HOLD_SECONDS, self.drop_keys)
+
+    def release_keys(self) -> None:
+        self._holds = max(0, self._holds - 1)
+        if self._holds == 0:
+            self._deliver_held()
+
+    def drop_keys(self) -> None:
+        self._holds = 0
+        self._held_keys = None
+        self._keys_in_flight.clear()
+        self._stop_hold_timer()
+
+    def _stop_hold_timer(self) -> None:
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+
+    def _deliver_held(self) -> None:
+        held, self._held_keys = self._held_keys or [], None
+        self._stop_hold_timer()
+        text: list[str] = []
+        for i, event in enumerate(held):
+            if isinstance(event, events.Paste):
+                text.append(event.text)
+            elif event.is_printable and event.character and self._takes_text():
+                text.append(event.character)
+            else:
+                self._type_text("".join(text))
+                self._held_keys = list(held[i + 1 :])  # wait until this key has taken effect
+                self._dispatch(event)
+                return
+        self._type_text("".join(text))
+
+    def _takes_text(self) -> bool:
+        from textual.widgets import Input, TextArea
+
+        focused = self.focused
+        return isinstance(focused, Input) or (isinstance(focused, TextArea) and not focused.read_only)
+
+    def _type_text(self, text: str) -> None:
+        if not text:
+            return
+        from textual.widgets import Input
+
+        focused = self.focused
+        if isinstance(focused, Input):
+            focused.insert_text_at_cursor(text)
+        else:
+            focused.insert(text)  # type: ignore[union-attr] - a TextArea (see _takes_text)
+
+    def _dispatch(self, event: events.Key | events.Paste) -> None:
+        """Give one key to the app as if it had just been typed, holding later keys until it has
+        taken effect."""
+        self.hold_keys()
+        if isinstance(event, events.Paste):
+            self._next_key = events.Paste(event.text)
+        else:
+            self._next_key = events.Key(event.key, event.character)
+        self.post_message(self._next_key)
+
+    async def on_event(self, event: events.Event) -> None:
+        if not isinstance(event, events.Key | events.Paste) or event.is_forwarded:
+            await super().on_event(event)
+            return
+        if event is self._next_key:
+            self._next_key = None
+        elif self._held_keys is not None and not (isinstance(event, events.Key) and event.key == "ctrl+q"):
+            self._held_keys.append(event)  # an earlier key or a screen is still on its way
+            return
+        else:
+            self.hold_keys()
+        await super().on_event(event)
+        # Later keys wait until this one has passed through whatever got it (and any screen it
+        # opened has mounted: that screen holds the keys too) — or KEY_SECONDS, should the widget
+        # go away before the marker gets through.
+        self._key_number += 1
+        number = self._key_number
+        self._keys_in_flight.add(number)
+        (self.focused or self.screen).post_message(KeyTookEffect(number))
+        self.set_timer(self.KEY_SECONDS, lambda: self._key_done(number))
+
+    def on_key_took_effect(self, message: KeyTookEffect) -> None:
+        message.stop()
+        self._key_done(message.number)
+
+    def _key_done(self, number: int) -> None:
+        if number in self._keys_in_flight:
+            self._keys_in_flight.discard(number)
+            self.release_keys()
+
+    def _release_after(self, awaitable: Any) -> None:
+        async def when_ready() -> None:
+            try:
+                await awaitable
+            finally:
+                self.call_after_refresh(self.release_keys)
+
+        self.call_next(when_ready)
+
+    def push_screen(self, screen: Any, callback: Any = None, wait_for_dismiss: bool = False, **kwargs: Any) -> Any:
+        self.hold_keys()
+        result = super().push_screen(screen, callback, wait_for_dismiss, **kwargs)
+        if wait_for_dismiss:
+            self.call_after_refresh(self.release_keys)
+        else:
+            self._release_after(result)
+        return result
+
+    def switch_screen(self, screen: Any) -> Any:
+        self.hold_keys()
+        result = super().switch_screen(screen)
+        self._release_after(result)
+        return result
+
     # ------------------------------------------------------------ opening dialogues
 
-    @work(thread=True, exclusive=True, group="open-dialogue")
     def open_dialogue(self, ref: str, dialogue: Any = None) -> None:
         """Show a dialogue (opening the meeting if it was prepared), from its id or an already
-        resumed ``Dialogue`` (so that nothing is replayed twice).
+        resumed ``Dialogue`` (so that nothing is replayed twice). Keys typed meanwhile wait for it."""
+        self.hold_keys()
+        self._open_dialogue(ref, dialogue)
 
-        Only what the first paint needs happens here: the replay and the conversation's messages.
+    @work(thread=True, exclusive=True, group="open-dialogue")
+    def _open_dialogue(self, ref: str, dialogue: Any = None) -> None:
+        """Only what the first paint needs happens here: the replay and the conversation's messages.
         The clinic's data, the suggestions and "Från förra dialogen" load on the screen, in a
         worker, after the first paint."""
         from assistant.session import Dialogue, DialogueError
@@ -99,11 +259,13 @@ class DialogstodApp(App[None]):
                 dialogue.open_meeting()  # records the data shown, so the flags are computed here
             history = None if dialogue.state.finished else chatlog.history(dialogue, fresh=opened)
         except DialogueError as exc:
+            self.call_from_thread(self.drop_keys)
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
         except Exception as exc:  # noqa: BLE001 - storage errors are for the user
             from assistant.cli import user_error_lines
 
+            self.call_from_thread(self.drop_keys)
             lines = user_error_lines(exc)
             if lines is None:
                 raise
@@ -118,8 +280,9 @@ class DialogstodApp(App[None]):
 
         if dialogue.state.finished:
             self.show_transcript(dialogue.id)
-            return
-        self.push_screen(DialogueScreen(dialogue, fresh=fresh, history=history, find_previous=find_previous))
+        else:
+            self.push_screen(DialogueScreen(dialogue, fresh=fresh, history=history, find_previous=find_previous))
+        self.release_keys()  # open_dialogue's hold; the screen's own holds keys until it has mounted
 
     def show_transcript(self, ref: str) -> None:
         from assistant.tui.archive import TranscriptScreen
@@ -174,3 +337,4 @@ class DialogstodApp(App[None]):
             for title, help_text, callback in commands():
                 yield SystemCommand(title, help_text, callback)
         yield SystemCommand("Stäng appen", "Stäng Dialogstöd – allt är redan sparat (Ctrl+Q)", self.action_quit)
+

@@ -359,6 +359,7 @@ class NewDialogueScreen(Screen):
             return
         error.update("")
         self.busy = True
+        self.app.hold_keys()  # what is typed now is for the dialogue (see DialogstodApp.hold_keys)
         self.create(self.flow_id, self.options(prepared))
 
     @work(thread=True, exclusive=True, group="create")
@@ -374,12 +375,14 @@ class NewDialogueScreen(Screen):
 
     def failed(self, message: str) -> None:
         self.busy = False
+        self.app.drop_keys()
         self.query_one("#new-error", Static).update(Content(message))
 
     def created(self, dialogue: Any) -> None:
         from assistant.tui.dialogue import DialogueScreen
 
         if dialogue.state.status == "prepared":
+            self.app.drop_keys()
             self.app.pop_screen()
             self.app.notify(
                 f"Dialogen med {dialogue.clinic} är förberedd. Öppna den från startsidan på mötesdagen.",
@@ -388,6 +391,7 @@ class NewDialogueScreen(Screen):
             )
             return
         self.app.switch_screen(DialogueScreen(dialogue, fresh=True, find_previous=True))
+        self.app.release_keys()  # begin()'s hold; the switch holds keys until the screen has mounted
 
 
 def _css_id(key: str) -> str:

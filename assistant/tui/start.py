@@ -79,6 +79,8 @@ class StartScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.open_ids: list[str] = []
+        self.loaded = False
+        self.pending_resume: int | None = None  # 1–9 pressed before the list had loaded
         self.suspended = False
 
     def compose(self) -> ComposeResult:
@@ -154,6 +156,9 @@ class StartScreen(Screen):
         warm_imports()
 
     def show_error(self, lines: list[str]) -> None:
+        if self.pending_resume is not None:
+            self.pending_resume = None
+            self.app.drop_keys()
         self.query_one("#open-empty", Static).update(Content("\n".join(lines)))
         self.query_one("#dbinfo", Static).update(Content(f"Databas: {self.app.store_path}"))
 
@@ -163,6 +168,7 @@ class StartScreen(Screen):
         table = self.query_one("#open", DataTable)
         table.clear()
         self.open_ids = [r["id"] for r in rows]
+        self.loaded = True
         for i, r in enumerate(rows, 1):
             table.add_row(
                 Text(str(i) if i <= 9 else ""),
@@ -193,6 +199,7 @@ class StartScreen(Screen):
         self.query_one("#dbinfo", Static).update(Content(f"{hint}Databas: {self.app.store_path}"))
         if rows and not isinstance(self.focused, Input):
             table.focus()
+        self._resume_pending()
 
     # ------------------------------------------------------------ actions
 
@@ -224,8 +231,25 @@ class StartScreen(Screen):
         self.run_import(str(DEMO_FILE), "demo: " + DEMO_FILE.name)
 
     def action_resume(self, number: int) -> None:
+        if not self.loaded:
+            # Pressed before the list is there: do it when it is, and keep what is typed meanwhile
+            # for the dialogue (it is an answer, not start-screen keys).
+            if self.pending_resume is None:
+                self.app.hold_keys()
+            self.pending_resume = number
+            return
         if 1 <= number <= len(self.open_ids):
             self.app.open_dialogue(self.open_ids[number - 1])
+
+    def _resume_pending(self) -> None:
+        number, self.pending_resume = self.pending_resume, None
+        if number is None:
+            return
+        if 1 <= number <= len(self.open_ids):
+            self.app.open_dialogue(self.open_ids[number - 1])
+            self.app.release_keys()
+        else:
+            self.app.drop_keys()  # no such dialogue: what was typed is not for this screen
 
     @on(Button.Pressed, "#new")
     def _new(self) -> None:
