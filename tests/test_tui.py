@@ -3,6 +3,7 @@ exported; user text never acts as markup or escape sequences; `serve` and the st
 
 from __future__ import annotations
 
+import json
 import shutil
 import stat
 import subprocess
@@ -528,6 +529,39 @@ async def test_typing_ahead_into_a_new_dialogue_loses_nothing(store, clock, mini
         assert isinstance(app.screen, DialogueScreen)
         assert app.screen.query_one(AnswerBox).text == "Vilka? Tio stycken"
         assert app.screen.d.clinic == "Vårdcentral Test"
+
+
+async def test_identity_numbers_typed_in_the_app_never_reach_the_database(store, clock, mini):
+    from textual import events
+    from textual.widgets import Input, Select
+
+    from assistant.tui.dialogue import DialogueScreen
+
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst(app, "nFysio 19121212\u20131212")  # an en dash
+        await settle(pilot, rounds=6)
+        app.screen.query_one("#flow", Select).value = "mini"
+        await settle(pilot)
+        app.post_message(events.Key("ctrl+s", None))
+        await settle(pilot, rounds=8)
+        assert isinstance(app.screen, DialogueScreen)
+        burst(app, "Ring pnr 0701234569 eller 121212 1212\n")
+        await settle(pilot, rounds=6)
+        await pilot.press("ctrl+a")  # an action with an owner
+        await settle(pilot)
+        app.screen.query_one("#action-text", Input).value = "Boka samtal"
+        app.screen.query_one("#action-owner", Input).value = "Anna 19121212-1212"
+        await pilot.click("#save")
+        await settle(pilot)
+        did = app.screen.d.id if isinstance(app.screen, DialogueScreen) else None
+    assert did is not None
+    text = json.dumps([e.to_dict() for e in store.load_events(did)], ensure_ascii=False)
+    text += json.dumps(store.list_dialogues(), ensure_ascii=False, default=str)
+    for digits in ("19121212", "0701234569", "121212 1212"):
+        assert digits not in text
+    assert text.count("ÅÅÅÅMMDD-XXXX") >= 4
 
 
 async def test_empty_answer_is_refused_gently(store, clock, mini):
