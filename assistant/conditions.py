@@ -8,6 +8,8 @@ A condition is a TOML/JSON table with exactly one key naming its kind::
     { selected = { question = "p4.konkret.omrade", value = "artros" } }
     { focus = "p4" }                      # a focus area (section id) was chosen
     { flag = { indicator = "telefontillganglighet", any_of = ["misses_target"] } }
+    { flag = { indicator = "besok_distans", peers = "outside" } }   # outside the peers' 99.8 % limits
+    { flag = { indicator = "besok_distans", change = "any" } }      # a special-cause signal over time
     { skipped = "p3.npe" }
     { untouched = "p5" }                  # no question of that section answered yet
     { time_used = 0.75 }                  # at least this share of the meeting time has passed
@@ -47,16 +49,19 @@ class QuestionWords(_Strict):
 
 class FlagRef(_Strict):
     """A flag of ``indicator`` in one of the states ``any_of``, and/or whose value lies outside
-    its peers' limits (``peers``: "higher", "lower" or "outside" — for neutral indicators too)."""
+    its peers' 99.8 % limits (``peers``: "higher", "lower" or "outside"), and/or whose own history
+    shows a special-cause signal (``change``: "higher", "lower" or "any") — the last two for neutral
+    indicators too. A flag with too little data matches only ``any_of = ["insufficient_data"]``."""
 
     indicator: Id
     any_of: list[FlagState] = Field(default_factory=list)
     peers: Literal["higher", "lower", "outside"] | None = None
+    change: Literal["higher", "lower", "any"] | None = None
 
     @model_validator(mode="after")
     def _something_to_match(self) -> FlagRef:
-        if not self.any_of and self.peers is None:
-            raise ValueError("ett flaggvillkor behöver any_of (tillstånd) eller peers")
+        if not self.any_of and self.peers is None and self.change is None:
+            raise ValueError("ett flaggvillkor behöver any_of (tillstånd), peers eller change")
         return self
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant import render
-from assistant.conditions import Condition, referenced_ids
+from assistant.conditions import Condition, Flag, referenced_ids, walk
 from assistant.ids import ID_PATTERN, Id
 from assistant.indicators import Catalogue
 from assistant.textsafe import control_character
@@ -127,6 +127,9 @@ class Rule(_Strict):
     # dropped once an answer that takes up the topic gives a cause (eftersom, på grund av …).
     topic: Id | None = None
     asks_cause: bool = False
+    # A data-validity question ("Stämmer siffrorna?"): offered before any other suggestion while
+    # its flag condition holds – data first, conclusions second.
+    data_check: bool = False
 
 
 class Flow(_Strict):
@@ -138,6 +141,9 @@ class Flow(_Strict):
     meeting_minutes: int = Field(default=90, ge=1, le=1440)
     # Personal identity numbers in answers are masked before storing unless a flow says otherwise.
     mask_identity_numbers: bool = True
+    # The kind of clinic this flow is for (an id in the catalogue's [[kinds]]): a clinic held a
+    # dialogue on it is compared with clinics of that kind when the data does not say its kind.
+    clinic_kind: Id | None = None
     intro: str | None = Field(default=None, max_length=8000)
     focus: Focus = Field(default_factory=Focus)
     phases: list[Phase] = Field(default_factory=list, max_length=20)
@@ -566,7 +572,13 @@ def check_references(
             problems.append(f"{where}.asks_cause: en fråga om orsaker behöver ämnet den gäller (topic)")
         if r.topic and topics is not None and r.topic not in topics.ids:
             problems.append(f"{where}.topic: okänt ämne {r.topic!r}")
+        if r.data_check and not any(isinstance(node, Flag) for node in walk(r.when)):
+            problems.append(f"{where}.data_check: en datafråga behöver ett flag-villkor")
 
+    if flow.clinic_kind is not None and catalogue is not None and catalogue.kinds:
+        if catalogue.kind(flow.clinic_kind) is None:
+            known = ", ".join(k.id for k in catalogue.kinds)
+            problems.append(f"clinic_kind: okänd typ av enhet {flow.clinic_kind!r} (kända: {known})")
     if flow.focus.min > flow.focus.max:
         problems.append("focus: min får inte vara större än max")
     return problems
@@ -622,8 +634,8 @@ def _check_choice_values(where: str, cond: Any, qindex: dict[str, Question], pro
 
 def default_catalogue() -> Catalogue | None:
     """The shipped indicator catalogue, with a region's own ``indicators.toml`` (in the user flows
-    directory) laid over it: an entry there replaces the shipped one with the same id (a region's
-    own target, say) and new ids are added."""
+    directory) laid over it: an indicator or kind there replaces the shipped one with the same id
+    (a region's own target, say), new ids are added, and its ``peer_groups`` are the groups used."""
     from assistant import locations
 
     shipped = locations.shipped_flows_dir() / CATALOGUE_NAME
@@ -634,11 +646,18 @@ def default_catalogue() -> Catalogue | None:
     cached = _CATALOGUES.get(key)
     if cached is None:
         merged: dict[str, Any] = {}
+        kinds: dict[str, Any] = {}
+        groups: list[Any] = []
         for path in (shipped, own):
             if path.exists():
-                for ind in load_catalogue(path).indicators:
+                loaded = load_catalogue(path)
+                for ind in loaded.indicators:
                     merged[ind.id] = ind
-        cached = Catalogue(indicators=list(merged.values()))
+                for kind in loaded.kinds:
+                    kinds[kind.id] = kind
+                if loaded.peer_groups:
+                    groups = list(loaded.peer_groups)  # the region's own groups replace any shipped ones
+        cached = Catalogue(indicators=list(merged.values()), kinds=list(kinds.values()), peer_groups=groups)
         _CATALOGUES.clear()
         _CATALOGUES[key] = cached
     return cached

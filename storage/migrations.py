@@ -13,6 +13,8 @@ migration is never edited once released: a change to the schema is a new migrati
 - v3: ``indicator_values`` (imported indicator data).
 - v4: ``flow_sources``: the exact text of every flow a dialogue was held on, keyed by its SHA-256,
   so an old dialogue replays with its own flow even after the flow file is edited or removed.
+- v5: ``indicator_values.kind``: the kind of clinic (typ/jämförelsegrupp) as the data file gave it,
+  which decides the clinic's peers.
 
 The SQL below is frozen per version on purpose (no shared helpers that could drift), except the
 action projection, which is written once and used both by the v2 triggers and the v2 backfill.
@@ -311,11 +313,21 @@ def _v4(conn: sqlite3.Connection) -> None:
     _script(conn, _V4)
 
 
+_V5 = """
+ALTER TABLE indicator_values ADD COLUMN kind TEXT;
+"""
+
+
+def _v5(conn: sqlite3.Connection) -> None:
+    _script(conn, _V5)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "dialogues and their events", _v1),
     Migration(2, "actions projection and full-text search", _v2),
     Migration(3, "indicator values", _v3),
     Migration(4, "flow sources", _v4),
+    Migration(5, "kind of clinic with indicator values", _v5),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -191,6 +191,15 @@ def _number(value: Any, what: str, where: str) -> float | None:
     return None if math.isnan(number) else number
 
 
+def _kind(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise StorageError(f"Indikatorvärdet {where} har en typ som inte är text ({value!r}).")
+    text = " ".join(value.split())
+    return text or None
+
+
 def _mkdirs_private(directory: Path) -> None:
     """Create ``directory`` and any missing parents, each we create with mode 0700."""
     missing: list[Path] = []
@@ -856,6 +865,7 @@ class Store:
                 "value": _number(row.get("value"), "värde", where),
                 "direction": direction,
                 "target": _number(row.get("target"), "målvärde", where),
+                "kind": _kind(row.get("kind"), where),
             }
             key = (clinic.casefold(), indicator, period)
             if key in prepared and prepared[key] != value:
@@ -863,13 +873,13 @@ class Store:
                     f"Indikatorvärdet {where} förekommer flera gånger med olika värden; inget har importerats."
                 )
             prepared[key] = value
-        compared = ("numerator", "denominator", "value", "direction", "target")
+        compared = ("numerator", "denominator", "value", "direction", "target", "kind")
         counts = {"inserted": 0, "updated": 0, "unchanged": 0}
         now = datetime.now(UTC).isoformat(timespec="microseconds")
         with self._write() as conn:
             for (ckey, indicator, period), value in prepared.items():
                 stored = conn.execute(
-                    "SELECT numerator, denominator, value, direction, target FROM indicator_values "
+                    "SELECT numerator, denominator, value, direction, target, kind FROM indicator_values "
                     "WHERE clinic_key = ? AND indicator = ? AND period = ?",
                     (ckey, indicator, period),
                 ).fetchone()
@@ -877,14 +887,14 @@ class Store:
                 if stored is None:
                     conn.execute(
                         "INSERT INTO indicator_values (clinic, clinic_key, indicator, period, numerator, denominator, "
-                        "value, direction, target, source, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "value, direction, target, kind, source, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (value["clinic"], ckey, indicator, period, *new, source, now),
                     )
                     counts["inserted"] += 1
                 elif tuple(stored) != new:
                     conn.execute(
                         "UPDATE indicator_values SET clinic = ?, numerator = ?, denominator = ?, value = ?, "
-                        "direction = ?, target = ?, source = ?, imported = ? "
+                        "direction = ?, target = ?, kind = ?, source = ?, imported = ? "
                         "WHERE clinic_key = ? AND indicator = ? AND period = ?",
                         (value["clinic"], *new, source, now, ckey, indicator, period),
                     )
@@ -908,7 +918,7 @@ class Store:
             where.append("period = ?")
             params.append(str(period))
         sql = (
-            "SELECT clinic, indicator, period, numerator, denominator, value, direction, target, source, imported "
+            "SELECT clinic, indicator, period, numerator, denominator, value, direction, target, kind, source, imported "
             "FROM indicator_values"
         )
         if where:

@@ -9,7 +9,8 @@ The file is in *long* format, one row per clinic × indicator × period. Headers
 English, case-insensitive, trimmed (extra columns are ignored):
 
     enhet/clinic, indikator/indicator, period, täljare/numerator, nämnare/denominator,
-    värde/value, riktning/direction (optional), mål/target (optional)
+    värde/value, riktning/direction (optional), mål/target (optional),
+    typ/jämförelsegrupp (optional: the kind of clinic, e.g. fysioterapi or vårdcentral)
 
 A row needs a value or both numerator and denominator. With a numerator and a denominator the
 value is computed from them; a value given as well must agree with them up to the rounding of the
@@ -55,7 +56,7 @@ MAX_ROWS = 500_000
 MAX_TEXT = 200
 SHOW_ERRORS = 200  # stop collecting row errors after this many (the file is rejected anyway)
 
-FIELDS = ("clinic", "indicator", "period", "numerator", "denominator", "value", "direction", "target")
+FIELDS = ("clinic", "indicator", "period", "numerator", "denominator", "value", "direction", "target", "kind")
 
 # Header aliases, compared after case folding, trimming and removing diacritics ("mål" == "mal").
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -67,6 +68,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "value": ("varde", "value", "andel", "utfall"),
     "direction": ("riktning", "direction"),
     "target": ("mal", "target", "malvarde"),
+    "kind": ("typ", "enhetstyp", "mottagningstyp", "jamforelsegrupp", "kind", "peer group", "peer_group"),
 }
 SWEDISH_NAME = {
     "clinic": "enhet",
@@ -77,6 +79,7 @@ SWEDISH_NAME = {
     "value": "värde",
     "direction": "riktning",
     "target": "mål",
+    "kind": "typ",
 }
 DIRECTIONS = {
     "hogre": "higher",
@@ -453,12 +456,13 @@ def _parse_rows(raw_rows: list[tuple[int, list[Any]]], catalogue: Catalogue, res
             + ". Hittade kolumner: "
             + (", ".join(repr(f) for f in found) if found else "inga")
             + ". Förväntade: enhet/clinic, indikator/indicator, period, täljare/numerator, "
-            "nämnare/denominator, värde/value och valfritt riktning/direction, mål/target",
+            "nämnare/denominator, värde/value och valfritt riktning/direction, mål/target, typ",
         )
     if len(data) == 1:
         raise _FileProblem(header_row, "filen har bara en rubrikrad och inga rader med data")
 
     seen: dict[tuple[str, str, str], int] = {}
+    kinds: dict[str, tuple[str, int]] = {}
     for row_no, cells in data[1:]:
         if len(result.errors) >= SHOW_ERRORS:
             result.errors.append((row_no, f"fler än {SHOW_ERRORS} fel – resten av filen kontrollerades inte"))
@@ -473,6 +477,14 @@ def _parse_rows(raw_rows: list[tuple[int, list[Any]]], catalogue: Catalogue, res
                 )
             else:
                 seen[key] = row_no
+            if row["kind"]:
+                clinic = row["clinic"].casefold()
+                if clinic in kinds and fold(kinds[clinic][0]) != fold(row["kind"]):
+                    problems.append(
+                        f"enheten {row['clinic']} har typen {row['kind']!r} här men {kinds[clinic][0]!r} "
+                        f"på rad {kinds[clinic][1]} – en enhet har en typ"
+                    )
+                kinds.setdefault(clinic, (row["kind"], row_no))
         for p in problems:
             result.errors.append((row_no, p))
         if not problems and row is not None:
@@ -506,6 +518,9 @@ def _parse_row(
     clinic = _text_cell(cells, columns, "clinic")
     ind_text = _text_cell(cells, columns, "indicator")
     period = _text_cell(cells, columns, "period")
+    kind_text = _text_cell(cells, columns, "kind")
+    if len(kind_text) > MAX_TEXT:
+        problems.append(f"typ är för lång (högst {MAX_TEXT} tecken)")
     for name, text in (("clinic", clinic), ("indicator", ind_text), ("period", period)):
         if not text:
             problems.append(f"{SWEDISH_NAME[name]} saknas")
@@ -620,6 +635,7 @@ def _parse_row(
             "value": float(value) if value is not None else None,
             "direction": direction,
             "target": target,
+            "kind": kind_text or None,
         },
         [],
     )

@@ -1,17 +1,27 @@
-"""Statistics for indicator shares: Wilson intervals, funnel-plot limits, period-to-period change.
+"""Statistics for indicator shares: intervals, funnel limits, variation between periods, control charts.
 
 Everything here is pure (numbers in, numbers out) and uses only the standard library: the two
 distributions needed – the binomial CDF and the chi² quantile – are computed here (``binomial_cdf``,
 ``chi2_ppf``) because importing ``scipy.stats`` costs about 2.5 s, which every ``data flags`` and
 every data panel would pay. The tests check both against ``scipy.stats`` to 1e-9.
 
-- ``wilson``: the Wilson score interval for k of n (95 % by default), exact at the edges.
-- ``funnel``: funnel-plot limits for proportions around the pooled proportion of a set of units,
-  after Spiegelhalter (2005), "Funnel plots for comparing institutional performance",
-  Stat Med 24:1185–1202. Without overdispersion the limits are the exact binomial limits with the
-  paper's interpolation; with overdispersion they are widened with an *additive random-effects*
-  term tau² (section 5.2 / 6 of the paper), see ``funnel``.
-- ``two_proportion_test``: pooled two-proportion z-test for a change between two periods.
+The method, its references and its measured false-claim rate and power are in ``docs/statistics.md``.
+
+- ``wilson``: the Wilson score interval for k of n (95 % by default), exact at the edges – the
+  clinic's own *osäkerhetsintervall*.
+- ``dispersion``: Spiegelhalter's (2005) overdispersion check and the additive random-effects
+  variance tau² between the units of one comparison (robust: winsorised, made consistent, and
+  re-estimated without the units that lie far outside).
+- ``limits``: the limits of common-cause variation for one value of size n around a centre – exact
+  binomial with Spiegelhalter's interpolation, or normal with an additive variance. The same
+  limits serve the funnel plot (centre: the peers' pooled share, variance tau²), the target
+  (centre: the target, variance: the variation between periods) and the control chart (centre:
+  the clinic's own mean, variance: the variation between periods).
+- ``period_variation``: how much a clinic's share moves from period to period beyond binomial noise,
+  estimated over all the series of a peer group (Laney's p′ idea, made additive and pooled because
+  yearly series are short).
+- ``control_chart``: a p′ control chart of one clinic's series with the "Making Data Count" rules
+  for the latest point: beyond the 99.8 % limits, a run of 7 on one side, a trend of 7.
 """
 
 from __future__ import annotations
@@ -21,16 +31,24 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from statistics import NormalDist
 
-CONF_95 = 0.95
-CONF_998 = 0.998
+CONF_95 = 0.95  # context: shown, never a claim
+CONF_998 = 0.998  # a claim: outside these limits the difference is more than common-cause variation
+CONF_CLEAR = 0.9999  # the strong claim ("tydligt"): outside these limits
+RUN = 7  # a run of this many points on one side of the centre line ("Making Data Count")
+TREND = 7  # this many points, each higher (or each lower) than the one before
+MIN_PAIRS = 8  # successive differences needed to estimate the variation between periods
 
 
 def z_for(confidence: float) -> float:
     """Two-sided normal quantile: z_for(0.95) = 1.959963…"""
     return NormalDist().inv_cdf(0.5 + confidence / 2)
 
+
+Z998 = z_for(CONF_998)
+Z_CLEAR = z_for(CONF_CLEAR)
 
 # ---------------------------------------------------------------- Wilson
 
@@ -72,27 +90,31 @@ class Unit:
         return self.k / self.n
 
 
+def _winsorised_square_mean() -> float:
+    """E[W²] for a standard normal Z winsorised at its 10 % and 90 % quantiles (= 0.6787…)."""
+    nd = NormalDist()
+    a = nd.inv_cdf(0.9)
+    return 0.8 - 2 * a * nd.pdf(a) + 0.2 * a * a
+
+
+# Spiegelhalter's winsorised phi estimates 0.679·phi when the z-scores are normal; dividing by this
+# makes it consistent. Without it the limits are too narrow: in the calibration simulation
+# (docs/statistics.md) the uncorrected estimate gave about nine times the nominal false-alarm rate.
+WINSOR_CONSISTENCY = _winsorised_square_mean()
+
+
 @dataclass(frozen=True)
 class Dispersion:
-    """The overdispersion check over the units of one indicator and period."""
+    """The overdispersion check over the units of one indicator, period and peer group."""
 
     m: int
     pooled: float
-    phi: float  # (1/m) Σ z², z winsorised at 10 %/90 %
+    phi: float  # (1/m) Σ z², z winsorised at 10 %/90 %, divided by WINSOR_CONSISTENCY
     critical: float  # chi² (m − 1) 95 % quantile
-    overdispersed: bool  # m·phi > critical
-    tau2: float  # additive random-effects variance (0 when not overdispersed)
-
-
-@dataclass(frozen=True)
-class FunnelLimits:
-    n: float
-    pooled: float
-    low95: float
-    high95: float
-    low998: float
-    high998: float
-    widened: bool  # limits widened for overdispersion (additive random effects, tau²)
+    overdispersed: bool  # m·phi > critical (reported; tau² is used whenever it is above 0)
+    tau2: float  # additive random-effects variance between the units
+    excluded: int = 0  # units left out of the tau² estimate for lying far outside
+    var_centre: float = 0.0  # variance of the pooled share itself under the random-effects model
 
 
 def pooled_proportion(units: Sequence[Unit]) -> float:
@@ -124,13 +146,24 @@ def percentile(values: Sequence[float], q: float) -> float:
     return s[i] + (s[i + 1] - s[i]) * frac
 
 
-def dispersion(units: Sequence[Unit]) -> Dispersion:
-    """Spiegelhalter's overdispersion check for proportions.
+def _moment_tau2(q: float, m: int, weights: Sequence[float]) -> float:
+    """DerSimonian–Laird: tau² = (Q − (m − 1)) / (Σw − Σw²/Σw), at least 0."""
+    sw = sum(weights)
+    denom = sw - sum(x * x for x in weights) / sw
+    return max(0.0, (q - (m - 1)) / denom) if denom > 0 else 0.0
 
-    z_i = (y_i − θ0) / sqrt(θ0(1 − θ0)/n_i) around the pooled θ0; the z-scores are winsorised at
-    10 %/90 %; phi = (1/m) Σ z². The data are overdispersed when m·phi exceeds the 95 % quantile
-    of chi² with m − 1 degrees of freedom. tau² is then the method-of-moments estimate
-    (m·phi − (m − 1)) / (Σ w − Σ w² / Σ w) with w_i = 1/s_i² (Spiegelhalter 2005, eq. in §6).
+
+def dispersion(units: Sequence[Unit]) -> Dispersion:
+    """Spiegelhalter's overdispersion check for proportions, with a robust tau².
+
+    z_i = (y_i − θ0) / s_i with s_i = sqrt(θ0(1 − θ0)/n_i) around the pooled θ0; the z-scores are
+    winsorised at 10 %/90 % and phi = (1/m) Σ z² / WINSOR_CONSISTENCY. The data are overdispersed
+    when m·phi exceeds the 95 % quantile of chi² with m − 1 degrees of freedom – reported, but not
+    used as a gate: with a handful of clinics that test rarely succeeds, and exact binomial limits
+    would then flag large clinics for the spread every clinic has. tau² is the DerSimonian–Laird
+    (method-of-moments, Spiegelhalter 2005 §6) estimate over the units that do not lie clearly
+    outside the others (``_far_outside``), so one clinic far outside (a special cause) neither
+    widens everyone's limits nor hides itself.
     """
     m = len(units)
     if m < 2:
@@ -141,19 +174,52 @@ def dispersion(units: Sequence[Unit]) -> Dispersion:
         # Every unit at 0 % or at 100 %: no variation at all, so nothing to widen.
         return Dispersion(m=m, pooled=pooled, phi=0.0, critical=critical, overdispersed=False, tau2=0.0)
     var1 = pooled * (1 - pooled)
-    s = [math.sqrt(var1 / u.n) for u in units]
-    z = [(u.p - pooled) / si for u, si in zip(units, s, strict=True)]
-    zw = winsorise(z)
-    phi = sum(v * v for v in zw) / m
+    s2 = [var1 / u.n for u in units]
+    z = [(u.p - pooled) / math.sqrt(v) for u, v in zip(units, s2, strict=True)]
+    phi = sum(v * v for v in winsorise(z)) / m / WINSOR_CONSISTENCY
     over = m * phi > critical
-    tau2 = 0.0
-    if over:
-        w = [1 / (si * si) for si in s]
-        sw = sum(w)
-        denom = sw - sum(x * x for x in w) / sw
-        if denom > 0:
-            tau2 = max(0.0, (m * phi - (m - 1)) / denom)
-    return Dispersion(m=m, pooled=pooled, phi=phi, critical=critical, overdispersed=over, tau2=tau2)
+    # Which units lie far outside: each judged against the others (leave-one-out: its own pooled
+    # share and tau² without it), so an outlier can neither pull the centre nor widen the limits
+    # enough to hide itself – even in a small group.
+    kept = [i for i in range(m) if not _far_outside(units, i)]
+    if len(kept) < 2:
+        kept = list(range(m))
+    w = [1 / s2[i] for i in kept]
+    centre = sum(wi * units[i].p for wi, i in zip(w, kept, strict=True)) / sum(w)
+    q = sum(wi * (units[i].p - centre) ** 2 for wi, i in zip(w, kept, strict=True))
+    tau2 = _moment_tau2(q, len(kept), w)
+    total = sum(u.n for u in units)
+    var_centre = sum((u.n / total) ** 2 * (v + tau2) for u, v in zip(units, s2, strict=True))
+    return Dispersion(
+        m=m,
+        pooled=pooled,
+        phi=phi,
+        critical=critical,
+        overdispersed=over,
+        tau2=tau2,
+        excluded=m - len(kept),
+        var_centre=var_centre,
+    )
+
+
+def _far_outside(units: Sequence[Unit], i: int) -> bool:
+    """Unit i lies clearly outside (the 99.99 % limits) the other units: their pooled share and their
+    winsorised, consistency-corrected tau². Such a unit is a special cause, not common-cause
+    variation, and is left out of tau² (a stricter cut excludes ordinary units too and makes tau²
+    too small: docs/statistics.md)."""
+    others = [u for j, u in enumerate(units) if j != i]
+    if len(others) < 2:
+        return False
+    pooled = pooled_proportion(others)
+    if pooled <= 0.0 or pooled >= 1.0:
+        return False
+    var1 = pooled * (1 - pooled)
+    s2 = [var1 / u.n for u in others]
+    z = [(u.p - pooled) / math.sqrt(v) for u, v in zip(others, s2, strict=True)]
+    m = len(others)
+    phi = sum(v * v for v in winsorise(z)) / m / WINSOR_CONSISTENCY
+    tau2 = _moment_tau2(m * phi, m, [1 / v for v in s2])
+    return abs(units[i].p - pooled) > Z_CLEAR * math.sqrt(var1 / units[i].n + tau2)
 
 
 class _BinomialCdf:
@@ -310,65 +376,218 @@ def chi2_ppf(q: float, df: int) -> float:
     return (lo + hi) / 2
 
 
-def funnel(n: float, pooled: float, disp: Dispersion | None = None) -> FunnelLimits:
-    """95 % and 99.8 % funnel limits for a unit of size n around ``pooled``.
+@dataclass(frozen=True)
+class Limits:
+    """The limits of common-cause variation for a value of size ``n`` around ``centre``."""
 
-    Not overdispersed: exact binomial limits with interpolation (n rounded to a whole number).
-    Overdispersed (``disp.overdispersed``): we use the ADDITIVE RANDOM-EFFECTS widening,
-    θ0 ± z·sqrt(θ0(1 − θ0)/n + tau²), not the multiplicative sqrt(phi) one: clinics differ a lot
-    in size (a few hundred to thousands of calls), and the multiplicative model keeps the limits
-    of large units almost as narrow as before, flagging them for the between-unit variation that
-    the check just found. The additive model lets the limits level off at ±z·tau for large n.
+    n: float
+    centre: float
+    low95: float
+    high95: float
+    low998: float
+    high998: float
+    low_clear: float
+    high_clear: float
+    widened: bool  # normal limits with an additive variance (tau² or the variation between periods)
+
+    def position(self, value: float) -> str | None:
+        """'higher' or 'lower' outside the 99.8 % limits (a claim), else None. On a limit is inside."""
+        if value > self.high998:
+            return "higher"
+        if value < self.low998:
+            return "lower"
+        return None
+
+    def clearly(self, value: float) -> bool:
+        return value > self.high_clear or value < self.low_clear
+
+    def context(self, value: float) -> str | None:
+        """'higher'/'lower' outside the 95 % limits only (context, never a claim)."""
+        if value > self.high95:
+            return "higher"
+        if value < self.low95:
+            return "lower"
+        return None
+
+
+def limits(n: float, centre: float, tau2: float = 0.0, *, extra: float = 0.0) -> Limits:
+    """95 %, 99.8 % and 99.99 % limits for a share of size n around ``centre``.
+
+    Without an additive variance: the exact binomial limits with Spiegelhalter's interpolation (n
+    rounded to a whole number). With ``tau2`` > 0: centre ± z·sqrt(centre(1 − centre)/n + tau2 +
+    extra) – the ADDITIVE random-effects widening, not the multiplicative sqrt(phi) one: clinics
+    differ a lot in size (a few hundred to thousands of calls), and the multiplicative model keeps
+    the limits of large units almost as narrow as binomial noise, flagging them for the variation
+    that every clinic has. The additive model lets the limits level off at ±z·tau for large n.
+    ``extra`` adds the variance of an estimated centre (the pooled share of a small group).
     """
-    if disp is not None and disp.overdispersed and disp.tau2 > 0:
-        var = pooled * (1 - pooled) / n + disp.tau2
-        sd = math.sqrt(var)
-        z95, z998 = z_for(CONF_95), z_for(CONF_998)
-        return FunnelLimits(
-            n=n,
-            pooled=pooled,
-            low95=max(0.0, pooled - z95 * sd),
-            high95=min(1.0, pooled + z95 * sd),
-            low998=max(0.0, pooled - z998 * sd),
-            high998=min(1.0, pooled + z998 * sd),
-            widened=True,
-        )
+    if tau2 > 0:
+        sd = math.sqrt(centre * (1 - centre) / n + tau2 + extra)
+        out = []
+        for conf in (CONF_95, CONF_998, CONF_CLEAR):
+            z = z_for(conf)
+            out += [max(0.0, centre - z * sd), min(1.0, centre + z * sd)]
+        return Limits(n, centre, *out, widened=True)
     whole = max(1, round(n))
-    cdf = _BinomialCdf(whole, pooled) if 0.0 < pooled < 1.0 else None
-    return FunnelLimits(
-        n=n,
-        pooled=pooled,
-        low95=binomial_limit(whole, pooled, 0.025, cdf),
-        high95=binomial_limit(whole, pooled, 0.975, cdf),
-        low998=binomial_limit(whole, pooled, 0.001, cdf),
-        high998=binomial_limit(whole, pooled, 0.999, cdf),
-        widened=False,
-    )
+    cdf = _BinomialCdf(whole, centre) if 0.0 < centre < 1.0 else None
+    out = []
+    for conf in (CONF_95, CONF_998, CONF_CLEAR):
+        tail = (1 - conf) / 2
+        out += [binomial_limit(whole, centre, tail, cdf), binomial_limit(whole, centre, 1 - tail, cdf)]
+    return Limits(n, centre, *out, widened=False)
 
 
-# ---------------------------------------------------------------- change between periods
+def funnel(n: float, pooled: float, disp: Dispersion | None = None) -> Limits:
+    """The funnel-plot limits at size n around the peers' pooled share, widened by tau² and by the
+    uncertainty of the pooled share itself."""
+    if disp is None or disp.tau2 <= 0:
+        return limits(n, pooled)
+    return limits(n, pooled, disp.tau2, extra=disp.var_centre)
+
+
+# ---------------------------------------------------------------- variation between periods
+
+CHI2_1_MEDIAN = 0.454936423119572  # the median of chi² with one degree of freedom
 
 
 @dataclass(frozen=True)
-class Change:
-    diff: float  # p2 − p1
-    z: float
-    p_value: float
-    significant: bool
+class Point:
+    """One period of one clinic's series: k of n."""
+
+    period: str
+    k: float
+    n: float
+
+    @property
+    def p(self) -> float:
+        return self.k / self.n
 
 
-def two_proportion_test(k1: float, n1: float, k2: float, n2: float, alpha: float = 0.05) -> Change:
-    """Pooled two-proportion z-test, two-sided: is k2/n2 different from k1/n1?"""
-    if not (n1 > 0 and n2 > 0):
-        raise ValueError("both n must be positive")
-    p1, p2 = k1 / n1, k2 / n2
-    pooled = (k1 + k2) / (n1 + n2)
-    var = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
-    if var <= 0:
-        return Change(diff=p2 - p1, z=0.0, p_value=1.0, significant=False)
-    z = (p2 - p1) / math.sqrt(var)
-    p_value = 2 * (1 - NormalDist().cdf(abs(z)))
-    return Change(diff=p2 - p1, z=z, p_value=p_value, significant=p_value < alpha)
+@dataclass(frozen=True)
+class PeriodVariation:
+    sigma2: float  # variance of a clinic's share between periods beyond binomial noise
+    pairs: int  # successive differences used
+    excluded: int  # differences left out for lying far outside (special causes)
+
+
+def period_variation(series: Sequence[Sequence[Point]]) -> PeriodVariation | None:
+    """How much a clinic's share moves between periods beyond binomial noise, pooled over series.
+
+    For each series and each step between two successive periods, d = p_t − p_{t−1} with binomial
+    variance b = p̄(1 − p̄)(1/n_{t−1} + 1/n_t). The change every clinic shares in that step (a
+    region-wide shift) is removed by subtracting the median d of the step (steps with fewer than
+    three series are not used; d² is scaled by m/(m − 1) for the centring). sigma² is then the
+    maximum-likelihood solution of Σ (d² − (b + 2σ²)) / (b + 2σ²)² = 0, re-estimated without the
+    differences outside the 99.8 % limits until stable. None when fewer than MIN_PAIRS differences.
+    """
+    steps: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for s in series:
+        for a, b in pairwise(s):
+            pbar = (a.k + b.k) / (a.n + b.n)
+            var = pbar * (1 - pbar) * (1 / a.n + 1 / b.n)
+            if var <= 0:
+                continue
+            steps.setdefault((a.period, b.period), []).append((b.p - a.p, var))
+    pairs: list[tuple[float, float]] = []
+    for found in steps.values():
+        m = len(found)
+        if m < 3:
+            continue
+        mid = percentile([d for d, _ in found], 0.5)
+        pairs += [((d - mid) ** 2 * m / (m - 1), var) for d, var in found]
+    if len(pairs) < MIN_PAIRS:
+        return None
+    kept = pairs
+    sigma2 = _ml_sigma2(kept)
+    for _ in range(10):
+        inside = [(d2, v) for d2, v in pairs if d2 <= Z998 * Z998 * (v + 2 * sigma2)]
+        if len(inside) == len(kept) or len(inside) < MIN_PAIRS:
+            break
+        kept = inside
+        sigma2 = _ml_sigma2(kept)
+    return PeriodVariation(sigma2=sigma2, pairs=len(kept), excluded=len(pairs) - len(kept))
+
+
+def _ml_sigma2(pairs: Sequence[tuple[float, float]]) -> float:
+    """The s ≥ 0 that solves Σ (d² − (b + 2s)) / (b + 2s)² = 0 (0 when the score is ≤ 0 at 0)."""
+
+    def score(s: float) -> float:
+        return sum((d2 - (v + 2 * s)) / (v + 2 * s) ** 2 for d2, v in pairs)
+
+    if score(0.0) <= 0:
+        return 0.0
+    lo, hi = 0.0, 1e-4
+    while score(hi) > 0 and hi < 1.0:
+        hi *= 2
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if score(mid) > 0:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-12:
+            break
+    return (lo + hi) / 2
+
+
+# ---------------------------------------------------------------- control chart
+
+
+@dataclass(frozen=True)
+class Signal:
+    rule: str  # "beyond" (outside the 99.8 % limits), "run" or "trend"
+    side: str  # "higher" or "lower"
+    length: int = 1  # points in the run or trend
+    clearly: bool = False  # beyond the 99.99 % limits
+
+
+@dataclass(frozen=True)
+class ControlChart:
+    centre: float  # the clinic's own mean over its periods (Σk/Σn)
+    sigma2: float  # the variation between periods used for the limits
+    points: tuple[Point, ...]
+    limits: tuple[Limits, ...]
+    signal: Signal | None  # a special-cause signal at the latest point, if any
+
+
+def control_chart(points: Sequence[Point], sigma2: float) -> ControlChart:
+    """A p′ chart of one series (oldest first) and the signal at its latest point.
+
+    Limits for each point: ``limits(n_t, centre, sigma2)``. Rules (NHS "Making Data Count"), for
+    the latest point only: it lies outside the 99.8 % limits; it ends a run of RUN points on the same
+    side of the centre line; it ends a trend of TREND points, each higher (or each lower) than the
+    one before. A point exactly on the centre line breaks a run.
+    """
+    if not points:
+        raise ValueError("a control chart needs at least one point")
+    total = sum(p.n for p in points)
+    centre = sum(p.k for p in points) / total
+    lims = tuple(limits(p.n, centre, sigma2) for p in points)
+    last, lim = points[-1], lims[-1]
+    signal: Signal | None = None
+    side = lim.position(last.p)
+    if side is not None and len(points) >= 2:
+        signal = Signal("beyond", side, 1, lim.clearly(last.p))
+    if signal is None:
+        run = 0
+        above = last.p > centre
+        for p in reversed(points):
+            if p.p == centre or (p.p > centre) != above:
+                break
+            run += 1
+        if run >= RUN:
+            signal = Signal("run", "higher" if above else "lower", run)
+    if signal is None and len(points) >= 2:
+        up = last.p > points[-2].p
+        trend = 1
+        for a, b in zip(reversed(points[:-1]), reversed(points[1:]), strict=True):
+            if (b.p > a.p) if up else (b.p < a.p):
+                trend += 1
+            else:
+                break
+        if trend >= TREND:
+            signal = Signal("trend", "higher" if up else "lower", trend)
+    return ControlChart(centre=centre, sigma2=sigma2, points=tuple(points), limits=lims, signal=signal)
 
 
 # ---------------------------------------------------------------- periods

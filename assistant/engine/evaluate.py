@@ -71,13 +71,20 @@ def match_stems(text: str, stems: list[str], question: str = "") -> WordMatch | 
 
 
 def flag_matches(flag: Any, ref: Any) -> bool:
-    if "insufficient_data" in flag.states:  # too few observations never make a question
-        return False
+    if "insufficient_data" in flag.states:
+        # Too few observations never make a question about the value – only a rule that asks for
+        # exactly this state (a question about the data sources) matches.
+        return "insufficient_data" in ref.any_of
     if any(st in flag.states for st in ref.any_of):
         return True
     if ref.peers is not None:
         position = getattr(flag, "peer_position", None)
-        return position is not None and ref.peers in (position, "outside")
+        if position is not None and ref.peers in (position, "outside"):
+            return True
+    if ref.change is not None:
+        moved = getattr(flag, "change_position", None)
+        if moved is not None and ref.change in (moved, "any"):
+            return True
     return False
 
 

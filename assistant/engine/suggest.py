@@ -89,7 +89,7 @@ def suggestions(
     focus = set(state.focus_sections)
     last_answered = max(state.answered_at, key=state.answered_at.get) if state.answered_at else None
     order = flow.order
-    out: list[tuple[tuple[int, int, int], Suggestion]] = []
+    out: list[tuple[tuple[int, int, int, int], Suggestion]] = []
     for index, rule in enumerate(flow.rules):
         sid = rule.id
         if sid in state.accepted or sid in state.dismissed:
@@ -133,7 +133,7 @@ def suggestions(
         first = min((order.get(q, 10**6) for q in questions), default=10**6)
         out.append(
             (
-                (-score, first, index),
+                (_data_first(rule, ctx), -score, first, index),
                 Suggestion(
                     sid=sid,
                     rule=rule.id,
@@ -181,6 +181,12 @@ def _one_per_question(state: State, ranked: list[Suggestion]) -> list[Suggestion
         covered.update(s.questions)
         kept.append(s)
     return kept
+
+
+def _data_first(rule: Any, ctx: Context) -> int:
+    """0 for a data-validity question whose flag stands out ("Stämmer siffrorna?"): it comes before
+    any improvement question – data first, conclusions second. 1 for everything else."""
+    return 0 if getattr(rule, "data_check", False) and ctx.flag is not None else 1
 
 
 def _hidden(state: State, qid: str) -> bool:
