@@ -465,8 +465,12 @@ class LineChat:
             return
         shown = flags if show_all else flagged(flags)
         self.say(f"Data för {self.user(self.d.clinic)}:")
+        from assistant.data.charts import chart_data, text_lines
+
         for f in shown:
             self.say(f"  {flag_marker(f)} {self.user(f.label)} {f.period}: {self.user(f.text)}")
+            for line in text_lines(chart_data(f)):
+                self.say("      " + self.user(line))
         small = [f for f in flags if "insufficient_data" in f.states]
         if small and not show_all:
             self.say(

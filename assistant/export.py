@@ -16,9 +16,11 @@ from typing import Any
 
 from assistant import engine as E
 from assistant import render, report
+from assistant.data import charts
 from assistant.textsafe import terminal_safe
 
 FORMATS = ("md", "html", "json", "docx")
+CHARTS = (charts.FUNNEL, charts.RUN)
 
 
 def _terminal(value: Any) -> Any:
@@ -40,8 +42,15 @@ def render_document(state: E.State, row: dict[str, Any], fmt: str, *, generated:
     # Control characters become visible symbols in every document (and docx needs XML-safe text).
     context = _terminal(report.build(state, row, generated=generated))
     if fmt == "md":
+        for f in context["flags_discussed"]:
+            f["chart_text"] = charts.text_lines(f.get("chart"))
         return render.render_prompt("export.md.j2", **context).encode("utf-8")
     if fmt == "html":
+        from markupsafe import Markup
+
+        for f in context["flags_discussed"]:
+            # Inline SVG (allowed by the page's Content-Security-Policy: no scripts, no fetches).
+            f["svgs"] = [Markup(charts.svg(f["chart"], w)) for w in CHARTS if charts.available(f.get("chart"), w)]
         return render.render_prompt("export.html.j2", **context).encode("utf-8")
     if fmt == "docx":
         return _docx(context)
@@ -89,7 +98,7 @@ def _docx(ctx: dict[str, Any]) -> bytes:
     import io
 
     from docx import Document
-    from docx.shared import Pt
+    from docx.shared import Inches, Pt
 
     doc = Document()
     # Look each style up once: python-docx resolves a style name with an XPath query every time.
@@ -126,6 +135,9 @@ def _docx(ctx: dict[str, Any]) -> bytes:
         heading("Data som diskuterades", 1)
         for f in ctx["flags_discussed"]:
             doc.add_paragraph(f"{f['label']} {f['period']}: {f['text']}", style=bullet)
+            for which in CHARTS:
+                if charts.available(f.get("chart"), which):
+                    doc.add_picture(io.BytesIO(charts.png(f["chart"], which)), width=Inches(5.6))
         doc.add_paragraph(ctx["data_caveat"]).runs[0].italic = True
     for area in ctx["areas"]:
         heading(area["label"], 1)

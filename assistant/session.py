@@ -204,11 +204,39 @@ def clinic_flags(store, clinic: str, *, latest_only: bool = False, period: str |
     from assistant.flows import default_catalogue
 
     name = next(r["clinic"] for r in rows if r["clinic"].casefold() == clinic.casefold())
-    flags = compute_flags(rows, default_catalogue(), name, period=period)
+    flags = compute_flags(rows, default_catalogue(), name, period=period, flow_kinds=flow_kinds(store))
     return newest_per_indicator(flags) if latest_only else flags
 
 
+def flow_kinds(store) -> dict[str, str]:
+    """clinic_key → the ``clinic_kind`` of the flow of the clinic's most recent dialogue: how a
+    clinic's peers are chosen when the data does not say its kind (``data/peers.py``)."""
+    from assistant.data.flags import clinic_key
+
+    out: dict[str, str] = {}
+    of_flow: dict[str, str | None] = {}
+    try:
+        dialogues = store.list_dialogues()
+    except AttributeError:  # pragma: no cover - storage without dialogues
+        return out
+    for row in dialogues:  # most recently updated first
+        key = clinic_key(row["clinic"])
+        if key in out:
+            continue
+        flow_id = row["flow_id"]
+        if flow_id not in of_flow:
+            try:
+                of_flow[flow_id] = get_flow(flow_id).flow.clinic_kind
+            except FlowError:
+                of_flow[flow_id] = None
+        if of_flow[flow_id]:
+            out[key] = of_flow[flow_id]
+    return out
+
+
 def flag_snapshot(flag: Any) -> dict[str, Any]:
+    from assistant.data.charts import chart_data
+
     return {
         "indicator": flag.indicator,
         "label": flag.label,
@@ -219,26 +247,26 @@ def flag_snapshot(flag: Any) -> dict[str, Any]:
         "n": flag.n,
         "target": flag.target,
         "marker": flag_marker(flag),
+        "chart": chart_data(flag),  # the pictures, as the data was when shown (data/charts.py)
     }
 
 
-_WORSE = {"misses_target", "possibly_misses_target", "worse_than_peers", "clearly_worse_than_peers", "worse_than_previous"}
-_BETTER = {"better_than_peers", "clearly_better_than_peers", "better_than_previous"}
-
-
 def flag_marker(flag: Any) -> str:
-    """▼ something worse, ▲ only something better, ◆ a neutral indicator far from its peers, · nothing."""
+    """▼ something worse, ▲ only something better, ◆ a neutral indicator outside its peers' or its
+    own history's limits, · nothing."""
+    from assistant.flagstates import BETTER, WORSE
+
     states = set(flag.states)
-    if states & _WORSE:
+    if states & WORSE:
         return "▼"
-    if states & _BETTER:
+    if states & BETTER:
         return "▲"
-    if getattr(flag, "peer_position", None):
+    if getattr(flag, "peer_position", None) or getattr(flag, "change_position", None):
         return "◆"
     return "·"
 
 
 def flagged(flags: list[Any]) -> list[Any]:
     """Flags worth a question: a state other than 'insufficient_data' (never a reason to ask),
-    or a neutral indicator outside its peers' limits."""
+    or a neutral indicator outside its peers' or its own history's limits."""
     return [f for f in flags if flag_marker(f) != "·"]

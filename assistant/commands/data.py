@@ -137,9 +137,12 @@ def cmd_flags(clinic: str, period: str | None, as_json: bool) -> int:
     from assistant.data.stats import period_key
 
     catalogue = load_indicator_catalogue()
+    from assistant.session import flow_kinds
+
     store = _open_store()
     try:
         rows = store.indicator_values()
+        kinds = flow_kinds(store) if rows else {}
     finally:
         store.close()
     if not rows:
@@ -166,7 +169,7 @@ def cmd_flags(clinic: str, period: str | None, as_json: bool) -> int:
                 f"Ingen data för {name} under perioden {period!r}.",
                 "Perioder med data: " + ", ".join(periods),
             )
-    flags = compute_flags(rows, catalogue, name, period)
+    flags = compute_flags(rows, catalogue, name, period, flow_kinds=kinds)
     if as_json:
         print(json_text([flag_to_json(f) for f in flags], indent=2))
         return 0
@@ -175,18 +178,25 @@ def cmd_flags(clinic: str, period: str | None, as_json: bool) -> int:
 
 
 def render_table(clinic: str, flags: list[Any]) -> str:
-    """One line per indicator and period (period, label, flags in words, text); notes indented below."""
-    lines = [f"Indikatorer för {clinic}", ""]
+    """One line per indicator and period (period, label, flags in words, text); below it the series
+    as a sparkline and the position among the peers (``data/charts.py``), then the notes."""
+    from assistant.data.charts import STRIP_LEGEND, chart_data, text_lines
+
+    lines = [f"Indikatorer för {clinic}", f"Läge bland jämförbara enheter: {STRIP_LEGEND}", ""]
     width = max((len(f.label) for f in flags), default=10)
     period_width = max((len(f.period) for f in flags), default=6)
     for f in flags:
         if f.states:
             words = ", ".join(f.state_labels)
         elif f.peer_position:  # a neutral indicator far from its peers: no verdict, but worth a question
-            words = f"{'högre' if f.peer_position == 'higher' else 'lägre'} än andra enheter, ingen värdering"
+            words = f"{'högre' if f.peer_position == 'higher' else 'lägre'} än jämförbara enheter, ingen värdering"
+        elif f.change_position:  # a neutral indicator that moved beyond its usual variation
+            words = f"{'högre' if f.change_position == 'higher' else 'lägre'} än tidigare, ingen värdering"
         else:
             words = "ingen flagga"
         lines.append(f"{f.period:<{period_width}}  {f.label:<{width}}  [{words}]  {f.text}")
+        for picture in text_lines(chart_data(f)):
+            lines.append(f"{'':<{period_width}}  {'':<{width}}    {picture}")
         for note in f.notes:
             lines.append(f"{'':<{period_width}}  {'':<{width}}    obs: {note}")
     from assistant.session import flagged as worth_asking

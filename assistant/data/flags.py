@@ -83,6 +83,7 @@ class FlagRow:
     peer_count: int | None = None  # other clinics in the peer comparison (None: no comparison)
     pooled: float | None = None  # the pooled share of the peer group
     tau2: float = 0.0  # additive variance between clinics (0: exact binomial limits)
+    centre_var: float = 0.0  # variance of the pooled share itself (widens the funnel of a small group)
     peer_low: float | None = None  # the 99.8 % funnel limits at this n
     peer_high: float | None = None
     peer_low95: float | None = None  # the 95 % funnel limits (context)
@@ -543,6 +544,7 @@ class Analysis:
         flag.peer_count = len(others)
         flag.pooled = disp.pooled
         flag.tau2 = disp.tau2
+        flag.centre_var = disp.var_centre if disp.tau2 > 0 else 0.0
         flag.peer_low, flag.peer_high = lim.low998, lim.high998
         flag.peer_low95, flag.peer_high95 = lim.low95, lim.high95
         flag.widened = lim.widened
