@@ -620,6 +620,14 @@ class DialogueScreen(Screen):
     def action_toggle_panels(self) -> None:
         self.toggle_class("show-panels")
 
+    def action_data_view(self) -> None:
+        if not self.flags_ready:
+            self.notify("Data läses fortfarande in …", timeout=3)
+            return
+        from assistant.tui.dataview import DataScreen
+
+        self.app.push_screen(DataScreen(self.d.clinic, self.d.flags()))
+
     # ------------------------------------------------------------ the palette
 
     def palette_commands(self):
@@ -643,4 +651,5 @@ class DialogueScreen(Screen):
             yield f"Ta förslag {i}: {title}", reason, (lambda sid=s.sid: self.accept(sid))
             yield f"Avböj förslag {i}: {title}", reason, (lambda sid=s.sid: self.dismiss_suggestion(sid))
         yield "Visa/dölj paneler", "F3", self.action_toggle_panels
+        yield "Data och bilder", "Trattdiagram och serie över tid för varje indikator (F4)", self.action_data_view
         yield "Avsluta dialogen", "Avsluta (bekräftas) och exportera (F9)", self.action_finish

@@ -74,6 +74,7 @@ DIALOGUE_KEYS = (
     Key("ctrl+r", "return_parked", "Parkerade", "ta upp en parkerad fråga", show=False),
     Key("ctrl+e", "end_section", "Avsnitt klart", "avsluta avsnittet och gå vidare", show=False),
     Key("f3", "toggle_panels", "Paneler", "visa/dölj sidopanelerna (smala fönster)", show=False),
+    Key("f4", "data_view", "Data", "mottagningens data med trattdiagram och serie över tid"),
     Key("f9", "finish", "Avsluta dialogen", "avsluta dialogen (bekräftas), sedan export", show=False),
 )
 
@@ -91,6 +92,11 @@ TRANSCRIPT_KEYS = (
     Key("f", "continue", "Fortsätt dialogen", "öppna dialogen och fortsätt"),
 )
 
+DATA_KEYS = (
+    Key("escape", "back", "Tillbaka", "tillbaka till dialogen"),
+    Key("v", "switch", "Växla bild", "växla mellan trattdiagram och serie över tid (låga fönster)"),
+)
+
 NEW_KEYS = (
     Key("escape", "back", "Tillbaka", "tillbaka utan att spara"),
     Key("ctrl+s", "start_now", "Starta nu", "starta dialogen nu", priority=True),
@@ -101,6 +107,7 @@ HELP_SECTIONS = (
     ("Överallt", APP_KEYS),
     ("Startsidan", START_KEYS),
     ("Dialogen", DIALOGUE_KEYS),
+    ("Data (F4 i dialogen)", DATA_KEYS),
     ("Ny dialog", NEW_KEYS),
     ("Tidigare dialoger", ARCHIVE_KEYS),
     ("En dialog i efterhand", TRANSCRIPT_KEYS),
