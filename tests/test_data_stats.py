@@ -1,7 +1,7 @@
-"""Statistics: Wilson intervals, funnel limits, overdispersion and period-to-period change.
+"""Statistics: Wilson intervals, funnel limits, overdispersion, variation between periods, control charts.
 
 Reference values are computed independently here (root finding on the score statistic, brute-force
-binomial sums, numpy percentiles, scipy's contingency test) or taken from Newcombe (1998),
+binomial sums, numpy percentiles and simulations, scipy's integration) or taken from Newcombe (1998),
 "Two-sided confidence intervals for the single proportion", Stat Med 17:857–872, Table I.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy.optimize import brentq
-from scipy.stats import binom, chi2, chi2_contingency, norm
+from scipy.stats import binom, chi2, norm
 
 from assistant.data import stats
 
@@ -175,7 +175,21 @@ def independent_phi(ks, ns):
     return theta, float(np.mean(zw**2))
 
 
-def test_dispersion_detects_overdispersion_and_widens():
+def test_winsor_consistency_is_the_normal_expectation():
+    # E[W²] for W = Z clamped to its 10 % / 90 % quantiles, by numerical integration (scipy).
+    from scipy.integrate import quad
+
+    a = norm.ppf(0.9)
+    inside, _ = quad(lambda z: z * z * norm.pdf(z), -a, a)
+    assert stats.WINSOR_CONSISTENCY == pytest.approx(inside + 0.2 * a * a, rel=1e-9)
+    # ... so the corrected phi of many standard-normal z-scores is about 1
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal(200_000)
+    lo, hi = np.percentile(z, [10, 90])
+    assert np.mean(np.clip(z, lo, hi) ** 2) / stats.WINSOR_CONSISTENCY == pytest.approx(1.0, abs=0.01)
+
+
+def test_dispersion_phi_tau2_and_the_additive_limits():
     ns = [400, 500, 600, 450, 520, 610, 380, 700]
     rates = [0.30, 0.45, 0.60, 0.52, 0.38, 0.66, 0.41, 0.55]
     ks = [round(r * n) for r, n in zip(rates, ns, strict=True)]
@@ -184,28 +198,62 @@ def test_dispersion_detects_overdispersion_and_widens():
     theta, phi = independent_phi(ks, ns)
     m = len(units)
     assert d.pooled == pytest.approx(theta)
-    assert d.phi == pytest.approx(phi)
+    assert d.phi == pytest.approx(phi / stats.WINSOR_CONSISTENCY)
     assert d.critical == pytest.approx(chi2.ppf(0.95, m - 1))
-    assert d.overdispersed and m * phi > chi2.ppf(0.95, m - 1)
-    # tau² by the method of moments (Spiegelhalter 2005): (m·phi − (m − 1)) / (Σw − Σw²/Σw)
+    assert d.overdispersed and d.excluded == 0
+    # tau² by DerSimonian–Laird over all units (none is far outside): Q around the weighted mean
+    p = np.asarray(ks) / np.asarray(ns)
     w = np.asarray(ns) / (theta * (1 - theta))
-    tau2 = (m * phi - (m - 1)) / (w.sum() - (w**2).sum() / w.sum())
+    centre = (w * p).sum() / w.sum()
+    q = (w * (p - centre) ** 2).sum()
+    tau2 = (q - (m - 1)) / (w.sum() - (w**2).sum() / w.sum())
     assert d.tau2 == pytest.approx(tau2)
     narrow = stats.funnel(500, d.pooled)
     wide = stats.funnel(500, d.pooled, d)
-    assert wide.widened
+    assert wide.widened and not narrow.widened
     assert wide.low95 < narrow.low95 and wide.high95 > narrow.high95
-    sd = math.sqrt(theta * (1 - theta) / 500 + tau2)
+    nn = np.asarray(ns, float)
+    var_centre = (((nn / nn.sum()) ** 2) * (theta * (1 - theta) / nn + tau2)).sum()
+    sd = math.sqrt(theta * (1 - theta) / 500 + tau2 + var_centre)
     assert wide.low95 == pytest.approx(theta - Z95 * sd)
     assert wide.high998 == pytest.approx(theta + norm.ppf(0.999) * sd)
+    assert wide.high_clear == pytest.approx(theta + norm.ppf(0.99995) * sd)
 
 
-def test_dispersion_not_flagged_for_binomial_noise():
+def test_dispersion_not_widened_for_binomial_noise():
     units = [stats.Unit(str(i), k, 1000) for i, k in enumerate([870, 880, 875, 868, 882, 877, 873, 879])]
     d = stats.dispersion(units)
     assert not d.overdispersed
     assert d.tau2 == 0.0
     assert not stats.funnel(1000, d.pooled, d).widened
+
+
+def test_a_clinic_far_outside_neither_widens_the_limits_nor_hides():
+    rng = np.random.default_rng(11)
+    ns = rng.integers(300, 3000, size=12)
+    ks = [rng.binomial(n, 0.6 + rng.normal(0, 0.015)) for n in ns]
+    units = [stats.Unit(str(i), k, n) for i, (k, n) in enumerate(zip(ks, ns, strict=True))]
+    clean = stats.dispersion(units)
+    with_outlier = stats.dispersion(units + [stats.Unit("far", 0.45 * 2000, 2000)])
+    assert with_outlier.excluded == 1
+    # its own limits stay narrow enough to show it: outside the 99.99 % limits
+    assert with_outlier.tau2 == pytest.approx(clean.tau2, rel=0.35)
+    lim = stats.funnel(2000, with_outlier.pooled, with_outlier)
+    assert 0.45 < lim.low_clear
+    # the plain DerSimonian–Laird estimate with the outlier in it would have hidden it
+    p = np.array([u.p for u in units] + [0.45])
+    nn = np.array([u.n for u in units] + [2000], float)
+    theta = (p * nn).sum() / nn.sum()
+    w = nn / (theta * (1 - theta))
+    q = (w * (p - (w * p).sum() / w.sum()) ** 2).sum()
+    naive = (q - (len(p) - 1)) / (w.sum() - (w**2).sum() / w.sum())
+    assert naive > 4 * with_outlier.tau2
+
+
+def test_limits_with_an_additive_variance_level_off():
+    widths = [stats.limits(n, 0.8, 1e-4).high998 - stats.limits(n, 0.8, 1e-4).low998 for n in (100, 1e4, 1e6, 1e8)]
+    assert widths == sorted(widths, reverse=True)
+    assert widths[-1] == pytest.approx(2 * norm.ppf(0.999) * 0.01, rel=1e-3)
 
 
 def test_winsorise_clamps_to_percentiles():
@@ -214,24 +262,90 @@ def test_winsorise_clamps_to_percentiles():
     assert stats.winsorise(values) == pytest.approx(list(np.clip(values, lo, hi)))
 
 
-# ---------------------------------------------------------------- change between periods
+# ---------------------------------------------------------------- variation between periods
 
 
-@pytest.mark.parametrize(
-    ("k1", "n1", "k2", "n2"), [(1006, 1150, 939, 1204), (50, 100, 60, 100), (30, 40, 20, 40), (5, 30, 6, 31)]
-)
-def test_two_proportion_test_matches_chi_square(k1, n1, k2, n2):
-    change = stats.two_proportion_test(k1, n1, k2, n2)
-    table = [[k1, n1 - k1], [k2, n2 - k2]]
-    _, p_value, _, _ = chi2_contingency(table, correction=False)
-    assert change.p_value == pytest.approx(p_value, rel=1e-9)
-    assert change.significant == (p_value < 0.05)
-    assert change.diff == pytest.approx(k2 / n2 - k1 / n1)
+def simulated_series(rng, clinics, periods, sd_year, n_range=(300, 3000), level=0.7):
+    out = []
+    for c in range(clinics):
+        base = level + rng.normal(0, 0.015)
+        n = int(rng.integers(*n_range))
+        out.append(
+            [stats.Point(str(2000 + t), rng.binomial(n, base + rng.normal(0, sd_year)), n) for t in range(periods)]
+        )
+    return out
 
 
-def test_two_proportion_test_all_equal_is_not_significant():
-    assert not stats.two_proportion_test(10, 10, 20, 20).significant
-    assert not stats.two_proportion_test(0, 10, 0, 20).significant
+@pytest.mark.parametrize("sd_year", [0.0, 0.01, 0.02])
+def test_period_variation_recovers_the_year_to_year_sd(sd_year):
+    rng = np.random.default_rng(3)
+    estimates = [stats.period_variation(simulated_series(rng, 40, 5, sd_year)).sigma2 ** 0.5 for _ in range(30)]
+    assert np.mean(estimates) == pytest.approx(sd_year, abs=0.002)
+
+
+def test_period_variation_removes_a_shift_every_clinic_shares_and_ignores_one_drop():
+    rng = np.random.default_rng(4)
+    series = simulated_series(rng, 30, 4, 0.01)
+    base = stats.period_variation(series).sigma2
+    shifted = [[stats.Point(p.period, p.k - (0.05 * p.n if i == 3 else 0), p.n) for i, p in enumerate(s)] for s in series]
+    assert stats.period_variation(shifted).sigma2 == pytest.approx(base, rel=0.25)
+    dropped = [list(s) for s in series]
+    last = dropped[0][-1]
+    dropped[0][-1] = stats.Point(last.period, max(0.0, last.k - 0.2 * last.n), last.n)
+    result = stats.period_variation(dropped)
+    assert result.excluded >= 1 and result.sigma2 == pytest.approx(base, rel=0.25)
+
+
+def test_period_variation_needs_enough_differences():
+    rng = np.random.default_rng(5)
+    assert stats.period_variation(simulated_series(rng, 2, 3, 0.01)) is None  # steps need three series
+    assert stats.period_variation(simulated_series(rng, 3, 3, 0.01)) is None  # 6 differences < MIN_PAIRS
+    assert stats.period_variation(simulated_series(rng, 4, 3, 0.01)) is not None
+
+
+# ---------------------------------------------------------------- control chart
+
+
+def series_of(values, n=1000):
+    return [stats.Point(f"P{i:02d}", round(v * n), n) for i, v in enumerate(values)]
+
+
+def test_control_chart_limits_are_the_p_prime_limits():
+    chart = stats.control_chart(series_of([0.80, 0.82, 0.81, 0.79]), 1e-4)
+    assert chart.centre == pytest.approx(0.805)
+    sd = math.sqrt(0.805 * 0.195 / 1000 + 1e-4)
+    assert chart.limits[-1].low998 == pytest.approx(0.805 - norm.ppf(0.999) * sd)
+    assert chart.signal is None
+
+
+def test_control_chart_point_beyond_the_limits():
+    chart = stats.control_chart(series_of([0.88, 0.87, 0.88, 0.72]), 1e-4)
+    assert chart.signal == stats.Signal("beyond", "lower", 1, True)
+    assert stats.control_chart(series_of([0.80, 0.82, 0.80, 0.89]), 1e-4).signal.side == "higher"
+    assert stats.control_chart(series_of([0.80, 0.82, 0.80, 0.86]), 1e-4).signal is None  # within
+
+
+def test_control_chart_run_of_seven_on_one_side():
+    values = [0.85, 0.86, 0.85] + [0.80, 0.81, 0.80, 0.81, 0.80, 0.81, 0.80]
+    chart = stats.control_chart(series_of(values), 1e-4)
+    assert chart.signal is not None and chart.signal.rule == "run" and chart.signal.length == 7
+    assert chart.signal.side == "lower"
+    six = [0.85, 0.86, 0.85, 0.85] + [0.80, 0.81, 0.80, 0.81, 0.80, 0.81]
+    assert stats.control_chart(series_of(six), 1e-4).signal is None
+
+
+def test_control_chart_point_on_the_centre_breaks_a_run():
+    values = [0.84] * 4 + [0.80] * 3 + [0.816] + [0.80] * 3  # 0.816 is exactly the mean
+    chart = stats.control_chart(series_of(values), 1e-4)
+    assert chart.centre == pytest.approx(0.816) and chart.signal is None
+    values[7] = 0.80  # now the last seven all lie below the mean
+    assert stats.control_chart(series_of(values), 1e-4).signal.rule == "run"
+
+
+def test_control_chart_trend_of_seven():
+    values = [0.80, 0.81, 0.79, 0.805, 0.80, 0.795, 0.79, 0.785, 0.78, 0.775]
+    chart = stats.control_chart(series_of(values, n=100_000), 0.0004)
+    assert chart.signal == stats.Signal("trend", "lower", 7)
 
 
 def test_period_key_sorts_naturally():

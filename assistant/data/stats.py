@@ -40,6 +40,7 @@ CONF_CLEAR = 0.9999  # the strong claim ("tydligt"): outside these limits
 RUN = 7  # a run of this many points on one side of the centre line ("Making Data Count")
 TREND = 7  # this many points, each higher (or each lower) than the one before
 MIN_PAIRS = 8  # successive differences needed to estimate the variation between periods
+UPPER_80 = NormalDist().inv_cdf(0.8)  # the variation between periods is taken at its upper 80 % bound
 
 
 def z_for(confidence: float) -> float:
@@ -465,9 +466,10 @@ class Point:
 
 @dataclass(frozen=True)
 class PeriodVariation:
-    sigma2: float  # variance of a clinic's share between periods beyond binomial noise
+    sigma2: float  # variance of a clinic's share between periods beyond binomial noise (upper 80 % bound)
     pairs: int  # successive differences used
-    excluded: int  # differences left out for lying far outside (special causes)
+    excluded: int  # differences left out for lying clearly outside (special causes)
+    estimate: float = 0.0  # the maximum-likelihood estimate itself
 
 
 def period_variation(series: Sequence[Sequence[Point]]) -> PeriodVariation | None:
@@ -478,7 +480,9 @@ def period_variation(series: Sequence[Sequence[Point]]) -> PeriodVariation | Non
     region-wide shift) is removed by subtracting the median d of the step (steps with fewer than
     three series are not used; d² is scaled by m/(m − 1) for the centring). sigma² is then the
     maximum-likelihood solution of Σ (d² − (b + 2σ²)) / (b + 2σ²)² = 0, re-estimated without the
-    differences outside the 99.8 % limits until stable. None when fewer than MIN_PAIRS differences.
+    differences clearly outside (99.99 %) until stable, and then taken at its upper 80 % confidence
+    bound (conservative: a low estimate would turn common-cause variation into claims). None when
+    fewer than MIN_PAIRS differences.
     """
     steps: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for s in series:
@@ -500,12 +504,18 @@ def period_variation(series: Sequence[Sequence[Point]]) -> PeriodVariation | Non
     kept = pairs
     sigma2 = _ml_sigma2(kept)
     for _ in range(10):
-        inside = [(d2, v) for d2, v in pairs if d2 <= Z998 * Z998 * (v + 2 * sigma2)]
+        inside = [(d2, v) for d2, v in pairs if d2 <= Z_CLEAR * Z_CLEAR * (v + 2 * sigma2)]
         if len(inside) == len(kept) or len(inside) < MIN_PAIRS:
             break
         kept = inside
         sigma2 = _ml_sigma2(kept)
-    return PeriodVariation(sigma2=sigma2, pairs=len(kept), excluded=len(pairs) - len(kept))
+    # Few differences make a noisy estimate, and an estimate that happens to be low would make
+    # common-cause variation look like a signal. Use the upper 80 % confidence bound instead
+    # (the maximum-likelihood estimate plus 0.84 standard errors from the Fisher information).
+    info = sum(2 / (v + 2 * sigma2) ** 2 for _, v in kept)
+    estimate = sigma2
+    sigma2 += UPPER_80 / math.sqrt(info)
+    return PeriodVariation(sigma2=sigma2, pairs=len(kept), excluded=len(pairs) - len(kept), estimate=estimate)
 
 
 def _ml_sigma2(pairs: Sequence[tuple[float, float]]) -> float:

@@ -67,16 +67,17 @@ FYSIO_ONLY = {"rehabplaner": (0.86, 370), "boa_deltagande": (0.57, 100)}
 STORIES: dict[tuple[str, str], dict[str, float]] = {
     ("Fysio Norr", "telefontillganglighet"): {"2022": 0.885, "2023": 0.875, "2024": 0.88, "2025": 0.78},
     ("Fysio Norr", "npe_tillganglighet"): {y: 0.62 for y in YEARS},
-    ("Fysio Söder", "rehabplaner"): {"2025": 0.78},
-    ("Fysio Skogen", "rehabplaner"): {"2022": 0.85, "2023": 0.86, "2024": 0.84, "2025": 0.70},
+    ("Fysio Söder", "rehabplaner"): {"2022": 0.80, "2023": 0.79, "2024": 0.80, "2025": 0.78},
+    ("Fysio Skogen", "rehabplaner"): {"2022": 0.85, "2023": 0.86, "2024": 0.84, "2025": 0.64},
     ("Fysio Hamnen", "mangsokare"): {y: 0.08 for y in YEARS},
-    ("Fysio Väster", "levnadsvanor_dokumenterade"): {y: 0.30 for y in YEARS},
+    ("Fysio Väster", "levnadsvanor_dokumenterade"): {y: 0.25 for y in YEARS},
     ("Rehab Centrum", "besok_digitala"): {"2022": 0.03, "2023": 0.04, "2024": 0.05, "2025": 0.14},
     ("Vårdcentralen Exempel", "npe_kontinuitet"): {y: 0.80 for y in YEARS},
     ("Vårdcentralen Åsen", "registreringsgrad"): {"2022": 0.92, "2023": 0.91, "2024": 0.92, "2025": 0.80},
     ("Vårdcentralen Ån", "vantetid_kronisk"): {y: 0.55 for y in YEARS},
 }
 N_OVERRIDE = {("Fysio Söder", "rehabplaner"): 262, ("Fysio Norr", "telefontillganglighet"): 1204}
+SEED = 20273  # the first seed whose ordinary clinics show no claims (checked by tests/test_data_flags.py)
 MONTHS = [f"2025-{m:02d}" for m in range(1, 13)]
 SEASON = [1.05, 1.08, 1.04, 0.98, 0.96, 0.80, 0.55, 0.70, 1.02, 1.06, 1.05, 0.90]
 
@@ -95,7 +96,7 @@ def fmt_pct(k: int, n: int) -> str:
 
 
 def rows() -> list[list[str]]:
-    rng = random.Random(20251)
+    rng = random.Random(SEED)
     out: list[list[str]] = []
 
     def clinic_rows(name: str, kind: str, table: dict[str, tuple[float, int]]) -> None:
