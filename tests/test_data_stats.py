@@ -267,7 +267,7 @@ def test_winsorise_clamps_to_percentiles():
 
 def simulated_series(rng, clinics, periods, sd_year, n_range=(300, 3000), level=0.7):
     out = []
-    for c in range(clinics):
+    for _ in range(clinics):
         base = level + rng.normal(0, 0.015)
         n = int(rng.integers(*n_range))
         out.append(

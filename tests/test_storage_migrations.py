@@ -49,16 +49,16 @@ def schema(conn: sqlite3.Connection) -> set[tuple[str, str, str]]:
 
 
 def test_migration_list_is_a_sequence():
-    assert SCHEMA_VERSION == len(m.MIGRATIONS) == 4
-    assert [x.version for x in m.MIGRATIONS] == [1, 2, 3, 4]
+    assert SCHEMA_VERSION == len(m.MIGRATIONS) == 5
+    assert [x.version for x in m.MIGRATIONS] == [1, 2, 3, 4, 5]
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_fixture_is_at_its_version(version: int):
     assert raw_version(FIXTURES / f"schema_v{version}.db") == version
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_old_database_migrates_without_losing_anything(tmp_path: Path, version: int):
     path = fixture_copy(tmp_path, version)
     with Store.open(path) as store:
@@ -84,6 +84,10 @@ def test_old_database_migrates_without_losing_anything(tmp_path: Path, version: 
         assert actions[(ABY, "a1")]["owner"] == "Åsa" and actions[(ABY, "a1")]["due"] == "2024-06-01"
         assert actions[(ABY, "a2")]["status"] == "done"
         assert {a["action_id"] for a in store.list_actions(open_only=True)} == {"a1"}
+        # indicator values stored before v5 are kept, with no kind of clinic (the v4 fixture has some)
+        if version == 4:
+            kept = store.indicator_values(clinic="Vårdcentralen Åby")
+            assert [(r["period"], r["value"], r["kind"]) for r in kept] == [("2023", 0.87, None), ("2024", 0.812, None)]
         # v3 works on the migrated database
         assert (
             store.replace_indicator_values(
@@ -98,13 +102,19 @@ def test_old_database_migrates_without_losing_anything(tmp_path: Path, version: 
         text = 'id = "x"\n'
         store.save_flow_source(hashlib.sha256(text.encode()).hexdigest(), "x", 1, text)
         assert store.flow_source(hashlib.sha256(text.encode()).hexdigest()) == text
+        # v5: the kind of clinic is kept with the values
+        store.replace_indicator_values(
+            [{"clinic": "Vårdcentralen Åby", "indicator": "y", "period": "2024", "value": 0.5, "kind": "Vårdcentral"}],
+            source="t",
+        )
+        assert store.indicator_values(indicator="y")[0]["kind"] == "Vårdcentral"
         # and the migrated database keeps working like a new one
         store.append_events(NORR, [])
         meta = dict(store.db.execute("SELECT key, value FROM dialogstod_meta").fetchall())
         assert "created" in meta and f"migrated_to_{SCHEMA_VERSION}" in meta
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_migrated_schema_equals_new_schema(tmp_path: Path, version: int):
     Store.open(tmp_path / "new.db").close()
     path = fixture_copy(tmp_path, version)
