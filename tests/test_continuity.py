@@ -36,9 +36,9 @@ def test_flag_moves_say_how_things_changed():
     ]
     assert flag_moves(before, now) == [
         "Telefon: når inte målet (2024) → inte längre flaggad (2025).",
-        "NPE: sämre än andra enheter (2024) → för få observationer nu (2025).",
+        "NPE: sämre än jämförbara enheter (2024) → för få observationer nu (2025).",
         "Borta: når inte målet (2024) – ingen ny data.",
-        "Ny: ny flagga – sämre än förra perioden (2025).",
+        "Ny: ny flagga – sämre än tidigare perioder (2025).",
     ]
 
 

@@ -97,7 +97,7 @@ def test_binary_file_error_names_the_file(capsys, db, tmp_path):
 def test_demo_then_flags_table(capsys, db):
     code, out, err = run(capsys, "--db", db, "data", "demo")
     assert code == 0, err
-    assert out.startswith("Importerade 320 rader (320 nya, 0 ändrade, 0 oförändrade)")
+    assert out.startswith("Importerade 1448 rader (1448 nya, 0 ändrade, 0 oförändrade)")
     assert "påhittade" in out
     code, out, err = run(capsys, "--db", db, "data", "flags", "--clinic", NORR)
     assert code == 0, err
@@ -106,16 +106,21 @@ def test_demo_then_flags_table(capsys, db):
     assert len(tel) == 1
     for words in (
         "når inte målet",
-        "sämre än andra enheter",
-        "tydligt sämre än andra enheter",
-        "sämre än förra perioden",
+        "sämre än jämförbara enheter",
+        "tydligt sämre än jämförbara enheter",
+        "sämre än tidigare perioder",
     ):
         assert words in tel[0]
-    assert "78\u00a0% (n = 1\u00a0204), mål 85\u00a0%" in tel[0]
-    # one line per indicator and period, 2024 first (newest last)
-    main_lines = [line for line in lines if line[:4] in ("2024", "2025")]
-    assert len(main_lines) == 32
-    assert main_lines[0].startswith("2024") and main_lines[-1].startswith("2025")
+    assert "77\u00a0% (n = 1\u00a0204), mål 85\u00a0%" in tel[0]
+    # below it: the series as a sparkline and the clinic's place among its peers
+    below = lines[lines.index(tel[0]) + 1 : lines.index(tel[0]) + 3]
+    assert below[0].strip().startswith("2022–2025  ") and below[0].strip()[-1] != " "
+    assert below[1].strip().startswith("bland fysioterapimottagningar: ") and "●" in below[1]
+    assert lines[1].startswith("Läge bland jämförbara enheter: ●")
+    # one line per indicator and period, oldest first
+    main_lines = [line for line in lines if line[:4] in ("2022", "2023", "2024", "2025")]
+    assert len(main_lines) == 4 * 23 + 12  # four years, and twelve months of visits over the year
+    assert main_lines[0].startswith("2022") and main_lines[-1].startswith("2025")
     assert "ersättning" in out
 
 
@@ -135,13 +140,13 @@ def test_flags_json_and_period(capsys, db):
     )
     assert code == 0
     data = json.loads(out)
-    assert len(data) == 16
+    assert len(data) == 23
     assert {d["period"] for d in data} == {"2025"}
     for d in data:
         for key in ("indicator", "period", "value", "n", "ci_low", "ci_high", "states"):
             assert key in d
     tel = next(d for d in data if d["indicator"] == "telefontillganglighet")
-    assert tel["states"] == ["insufficient_data"] and tel["n"] == 25
+    assert tel["states"] == ["insufficient_data"] and tel["n"] < 30
 
 
 def test_unknown_clinic_lists_the_clinics_with_data(capsys, db):
@@ -155,7 +160,7 @@ def test_unknown_clinic_lists_the_clinics_with_data(capsys, db):
 def test_unknown_period_lists_periods(capsys, db):
     assert run(capsys, "--db", db, "data", "demo")[0] == 0
     code, _, err = run(capsys, "--db", db, "data", "flags", "--clinic", NORR, "--period", "2019")
-    assert code == 2 and "Perioder med data: 2024, 2025" in err
+    assert code == 2 and "Perioder med data: 2022, 2023, 2024, 2025, 2025-01, 2025-02" in err
 
 
 def test_flags_without_any_data(capsys, db):

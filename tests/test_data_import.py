@@ -30,11 +30,19 @@ def by_key(rows):
 def test_catalogue_has_exactly_the_agreed_indicators(catalogue):
     assert [i.id for i in catalogue.indicators] == [
         "telefontillganglighet",
+        "vantetid_akut",
+        "vantetid_subakut",
+        "vantetid_kronisk",
+        "vardgaranti_forsta_besok",
+        "etjanster",
         "mangsokare",
         "besok_nybesok",
         "besok_aterbesok",
         "besok_gruppbesok",
+        "besok_digitala",
+        "besok_telefon",
         "besok_distans",
+        "besok_over_aret",
         "npe_helhetsintryck",
         "npe_delaktighet",
         "npe_emotionellt_stod",
@@ -45,15 +53,17 @@ def test_catalogue_has_exactly_the_agreed_indicators(catalogue):
         "rehabplaner",
         "boa_deltagande",
         "levnadsvanor_dokumenterade",
+        "registreringsgrad",
     ]
     tel = catalogue.get("telefontillganglighet")
     assert (tel.direction, tel.target, tel.min_n) == ("higher", 0.85, 30)
-    assert "inställning" in tel.description and "inte ett lagkrav" in tel.description
+    assert "inte ett lagkrav" in tel.description and "överenskommelse" in tel.target_source
     mangs = catalogue.get("mangsokare")
-    assert (mangs.direction, mangs.target) == ("lower", 0.05)
-    assert "21 besök" in mangs.name
+    # the method: a high or low figure "kan vara bra eller mindre bra" – neutral, no target
+    assert (mangs.direction, mangs.target) == ("neutral", None)
+    assert "21 besök" in mangs.name and "bra eller mindre bra" in mangs.description
+    assert catalogue.get("besok_over_aret").kind == "count"
     for ind in catalogue.indicators:
-        assert ind.kind == "share"
         if ind.id.startswith("besok_"):
             assert ind.direction == "neutral" and ind.target is None
         if ind.id.startswith("npe_"):
@@ -62,6 +72,47 @@ def test_catalogue_has_exactly_the_agreed_indicators(catalogue):
     assert catalogue.get("rehabplaner").source == "Medrave"
     assert catalogue.get("boa_deltagande").source == "BOA-registret"
     assert catalogue.get("levnadsvanor_dokumenterade").source == "PrimärvårdsKvalitet"
+    # the method separates digital and qualified telephone visits
+    assert "digitala" in catalogue.get("besok_digitala").name and "telefon" in catalogue.get("besok_telefon").name
+
+
+def test_every_shipped_target_says_where_it_comes_from(catalogue):
+    targets = [i for i in catalogue.indicators if i.target is not None]
+    assert targets
+    for ind in targets:
+        assert (ind.target_source is not None) != ind.target_regional, ind.id  # exactly one of the two
+    assert "regional inställning" in catalogue.get("rehabplaner").target_origin
+
+
+def test_kinds_of_clinic_in_the_catalogue(catalogue):
+    assert [k.id for k in catalogue.kinds] == ["fysioterapi", "vardcentral"]
+    from assistant.data.peers import kind_of_text
+
+    for text, kind in (("Fysioterapi", "fysioterapi"), ("fysio", "fysioterapi"), ("VC", "vardcentral"),
+                       ("Vårdcentral", "vardcentral"), ("Hälsocentral", "vardcentral"), ("Tandvård", None)):
+        assert kind_of_text(text, catalogue) == kind, text
+
+
+def test_typ_column_is_read_and_one_clinic_has_one_kind(tmp_path, catalogue):
+    path = tmp_path / "typ.csv"
+    path.write_text(
+        "Enhet;Typ;Indikator;Period;Täljare;Nämnare\n"
+        "A;Fysioterapi;telefontillganglighet;2025;800;1000\n"
+        "B;Vårdcentral;telefontillganglighet;2025;800;1000\n"
+        "C;;telefontillganglighet;2025;800;1000\n",
+        encoding="utf-8",
+    )
+    res = parse_indicator_file(path, catalogue)
+    assert res.errors == []
+    assert [r["kind"] for r in res.rows] == ["Fysioterapi", "Vårdcentral", None]
+    path.write_text(
+        "Enhet;Jämförelsegrupp;Indikator;Period;Täljare;Nämnare\n"
+        "A;Fysioterapi;telefontillganglighet;2024;800;1000\n"
+        "A;Vårdcentral;telefontillganglighet;2025;800;1000\n",
+        encoding="utf-8",
+    )
+    res = parse_indicator_file(path, catalogue)
+    assert res.rows == [] and res.errors[0][0] == 3 and "en enhet har en typ" in res.errors[0][1]
 
 
 # ---------------------------------------------------------------- number and share rules
@@ -390,11 +441,11 @@ def test_demo_file_is_clean(catalogue):
     res = parse_indicator_file(DEMO_FILE, catalogue)
     assert res.errors == []
     clinics = {r["clinic"] for r in res.rows}
-    assert 8 <= len(clinics) <= 12
+    assert 12 <= len(clinics) <= 20
     assert all("(påhittad)" in c for c in clinics)
-    assert {r["period"] for r in res.rows} == {"2024", "2025"}
-    assert {r["indicator"] for r in res.rows} == catalogue.ids
-    assert len(res.rows) == len(clinics) * 2 * len(catalogue.ids)
+    assert {r["kind"] for r in res.rows} == {"Fysioterapi", "Vårdcentral"}
+    assert {r["period"] for r in res.rows if r["indicator"] != "besok_over_aret"} == {"2022", "2023", "2024", "2025"}
+    assert {r["indicator"] for r in res.rows} == catalogue.ids - {"besok_distans"}
 
 
 # ---------------------------------------------------------------- never raises

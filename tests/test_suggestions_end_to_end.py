@@ -24,13 +24,17 @@ def test_flagged_clinic_gets_matching_suggestions_and_accepting_one_asks_it(isol
                         "--flow", "fysioterapi-2023", "--clinic", CLINIC)
     assert code == 0
     overview = out[out.index("Data för"):out.index("── P1")]
-    assert "▼ Telefontillgänglighet 2025: 78 % (n = 1 204), mål 85 %" in overview.replace("\u00a0", " ")
+    assert "▼ Telefontillgänglighet 2025: 77 % (n = 1 204), mål 85 %" in overview.replace("\u00a0", " ")
+    assert "2022–2025  " in overview and "bland fysioterapimottagningar: " in overview  # the text pictures
     listing = out[out.index("Förslag:"):]
-    first = listing.splitlines()[1]
-    assert first.startswith("  1. Telefontillgängligheten") and "→ Telefontillgänglighet?" in first
+    first, second = listing.splitlines()[1:3]
+    # data first: the value stands out, so the first question is whether the figures are right
+    assert first.startswith("  1. Värdet skiljer sig mer än vanlig variation förklarar")
+    assert "Telefontillgänglighet 2025: 77 % (n = 1 204) – stämmer siffrorna med er bild?" in first.replace("\u00a0", " ")
+    assert "Telefontillgängligheten" in listing and "→ Telefontillgänglighet?" in listing
     after = [line for line in listing[listing.index("Skriv /ta N"):].splitlines()[1:] if not line.startswith("> ")]
     assert after[0].startswith("── P5 Mönster")  # the accepted suggestion is the next prompt
-    assert after[2] == "[Tillgänglighet]" and after[3] == "Telefontillgänglighet?"
+    assert "stämmer siffrorna" in after[2]
 
     from storage import Store
 
@@ -40,8 +44,11 @@ def test_flagged_clinic_gets_matching_suggestions_and_accepting_one_asks_it(isol
     kinds = [e.kind for e in events]
     assert "flags_shown" in kinds and "suggestion_offered" in kinds and "suggestion_accepted" in kinds
     answered = [e for e in events if e.kind == "answered"]
-    assert answered[0].qid == "p5.tillganglighet.telefon"
+    assert answered[0].qid == "foljd.data-telefon"
     assert answered[0].text == "Vi har infört återuppringning"
+    shown = next(e for e in events if e.kind == "flags_shown").payload["flags"]
+    tel = next(f for f in shown if f["indicator"] == "telefontillganglighet")
+    assert tel["chart"]["funnel"]["points"] and len(tel["chart"]["history"]["points"]) == 4
 
 
 def test_small_clinic_is_not_flagged_on_noise(isolated_dirs):
@@ -54,9 +61,9 @@ def test_small_clinic_is_not_flagged_on_noise(isolated_dirs):
 def test_neutral_indicator_far_from_its_peers_is_worth_a_question(isolated_dirs):
     run("data", "demo")
     code, out, _ = chat(None, "/förslag\n/quit\n", "--flow", "fysioterapi-2023", "--clinic", "Rehab Centrum (påhittad)")
-    assert "◆ Distansbesök 2025" in out  # neutral: no worse/better, but far from its peers
+    assert "◆ Digitala besök 2025" in out  # neutral: no worse/better, but far from its peers
     listing = out[out.index("Förslag:"):]
-    assert "Andelen distansbesök (2025) var 18" in listing
+    assert "Andelen digitala besök (2025) var 14" in listing
 
 
 def test_improvement_is_marked_up_not_down(isolated_dirs):
