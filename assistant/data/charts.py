@@ -17,13 +17,16 @@ the pre-meeting pack (SVG), docx (PNG) and the line mode (text):
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import math
 import re
+import warnings
 from typing import Any
 
 from assistant.data import stats
+from assistant.textsafe import terminal_safe
 
 SPARKS = "▁▂▃▄▅▆▇█"
 STRIP_WIDTH = 29
@@ -177,6 +180,17 @@ def _count(x: float, _pos: Any = None) -> str:
 
 def _figure(data: dict[str, Any], which: str):
     from matplotlib.figure import Figure
+
+    # Text from a data file (a peer group's name) may hold control characters, which XML forbids:
+    # they become visible symbols, as everywhere else (textsafe).
+    data = {**data, "label": terminal_safe(str(data.get("label", ""))), "period": terminal_safe(str(data.get("period", "")))}
+    if data.get("funnel"):
+        data["funnel"] = {**data["funnel"], "group": terminal_safe(str(data["funnel"].get("group") or "andra enheter"))}
+    if data.get("history"):
+        data["history"] = {
+            **data["history"],
+            "points": [[terminal_safe(str(p)), v, n] for p, v, n in data["history"]["points"]],
+        }
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     share = data.get("kind", "share") == "share"
@@ -248,7 +262,8 @@ def _render(data: dict[str, Any], which: str, fmt: str, salt: str) -> bytes:
         "text.parse_math": False,  # "$x$" in a clinic's name is text, never mathtext
         "font.family": "sans-serif",
     }
-    with matplotlib.rc_context(params):
+    with matplotlib.rc_context(params), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")  # ␛ and friends
         fig = _figure(data, which)
         buf = io.BytesIO()
         if fmt == "svg":
@@ -272,8 +287,12 @@ def svg(data: dict[str, Any], which: str) -> str:
     salt = f"{which}-{data.get('label', '')}-{data.get('period', '')}"
     text = _render(data, which, "svg", salt).decode("utf-8")
     text = _XML_HEAD.sub("", text, count=1)
+    # Several pictures share one page: give every id (and every reference to one) this picture's prefix.
+    prefix = "c" + hashlib.sha1(salt.encode("utf-8")).hexdigest()[:8] + "-"
+    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
+    text = re.sub(r'(url\(#|href="#)([^)"]+)', lambda m: f"{m.group(1)}{prefix}{m.group(2)}", text)
     what = "Trattdiagram" if which == FUNNEL else "Serie över tid"
-    title = html.escape(f"{what}: {data.get('label', '')} {data.get('period', '')}", quote=False)
+    title = html.escape(terminal_safe(f"{what}: {data.get('label', '')} {data.get('period', '')}"), quote=False)
     return re.sub(r"(<svg\b[^>]*>)", r'\1<title>' + title.replace("\\", "\\\\") + "</title>", text, count=1)
 
 
