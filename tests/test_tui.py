@@ -1057,3 +1057,63 @@ def test_tui_sources_never_write_sql_or_walk_the_flow():
         assert not sql.search(text), path.name
         for banned in ("import sqlite3", "next_question(", "E.step(", "E.replay(", "flow.order"):
             assert banned not in text, f"{path.name}: {banned}"
+
+
+# ---------------------------------------------------------------- the data view (F4)
+
+
+async def test_data_view_shows_each_indicators_funnel_and_run_chart(store, clock, mini):
+    from assistant.data import DEMO_FILE
+    from assistant.data.importer import parse_indicator_file
+    from assistant.flows import default_catalogue
+
+    store.replace_indicator_values(parse_indicator_file(DEMO_FILE, default_catalogue()).rows, source="demo")
+    start_dialogue(store, clock, clinic="Fysio Norr (påhittad)")
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        dialogue = app.screen
+        await pilot.press("f4")
+        await settle(pilot)
+        from textual.widgets import OptionList
+        from textual_plotext import PlotextPlot
+
+        from assistant.tui.dataview import DataScreen
+
+        screen = app.screen
+        assert isinstance(screen, DataScreen)
+        listing = screen.query_one(OptionList)
+        assert listing.option_count == len(dialogue.d.flags())
+        # it opens on the first indicator that says something: the telephone accessibility
+        explanation = screen.query_one("#explanation-text").render().plain
+        assert explanation.startswith("Telefontillgänglighet 2025") and "bland fysioterapimottagningar" in explanation
+        funnel, run = screen.query(PlotextPlot)
+        assert funnel.display and run.display  # 40 rows: both pictures at once
+        drawn = "\n".join(strip.text for strip in funnel.render_lines(funnel.region.reset_offset))
+        assert "Telefontillgänglighet 2025 bland fysioterapimottagningar" in drawn and "●" in drawn
+        drawn = "\n".join(strip.text for strip in run.render_lines(run.region.reset_offset))
+        assert "2022" in drawn and "2025" in drawn
+        await pilot.press("down")
+        await pilot.pause()
+        assert screen.query_one("#explanation-text").render().plain.startswith("Väntetid akut 2025")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is dialogue
+
+
+async def test_data_view_in_a_small_window_shows_one_picture_at_a_time(store, clock, mini):
+    store.replace_indicator_values(tel_rows(), source="test")
+    start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_first_dialogue(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.has_class("compact")
+        funnel, run = screen.query_one("#funnel"), screen.query_one("#run")
+        assert funnel.display and not run.display
+        await pilot.press("v")
+        await pilot.pause()
+        assert run.display and not funnel.display
+        assert "V växlar" in screen.query_one("#plot-caption").render().plain
