@@ -248,7 +248,7 @@ def _figure(data: dict[str, Any], which: str):
         ax.yaxis.set_major_formatter(FuncFormatter(_pct))
     ax.tick_params(labelsize=8)
     ax.legend(fontsize=7, frameon=False, loc="best")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.90, bottom=0.17)
     return fig
 
 
