@@ -171,3 +171,15 @@ def test_flags_without_any_data(capsys, db):
 def test_data_without_subcommand_shows_usage(capsys, db):
     code, _, err = run(capsys, "--db", db, "data")
     assert code == 2 and "import" in err and "flags" in err
+
+
+def test_flags_table_shows_escape_sequences_from_the_file_as_symbols(capsys, db, tmp_path):
+    rows = ["Enhet;Typ;Indikator;Period;Täljare;Nämnare"]
+    rows += [f"Enhet {c};\x1b[31mRÖD\x07;telefontillganglighet;2025;{880 + c};1000" for c in range(6)]
+    path = tmp_path / "ond.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert run(capsys, "--db", db, "data", "import", str(path))[0] == 0
+    code, out, _ = run(capsys, "--db", db, "data", "flags", "--clinic", "Enhet 1")
+    assert code == 0
+    assert "\x1b" not in out and "\x07" not in out
+    assert "enheter av typen ␛[31mRÖD␇" in out  # the peer group's name, shown literally

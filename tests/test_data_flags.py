@@ -157,8 +157,9 @@ def test_a_peer_with_exactly_min_n_is_compared_with(catalogue, n, counts):
 def test_a_previous_period_with_exactly_min_n_is_compared_with(catalogue, n, compared):
     rows = [row("A", "npe_respekt", "2024", n, n), row("A", "npe_respekt", "2025", 500, 1000)]
     flag = one(compute_flags(rows, catalogue, "A", "2025"))
-    assert flag.states == (["worse_than_previous"] if compared else [])
-    assert any("Ingen jämförelse med 2024" in note for note in flag.notes) != compared
+    assert [h[0] for h in flag.history] == (["2024", "2025"] if compared else ["2025"])
+    assert ("Jämfört med egna perioder 2024–2025" in flag.text) == compared
+    assert any("Ingen jämförelse med tidigare perioder" in note for note in flag.notes) != compared
 
 
 def test_insufficient_text_example(catalogue):

@@ -507,7 +507,7 @@ case(
     "flag condition without states",
     "flag without any_of or peers",
     put("rules[0]", "when", {"flag": {"indicator": "telefontillganglighet"}}),
-    "rules[0].when.flag: ett flaggvillkor behöver any_of (tillstånd) eller peers",
+    "rules[0].when.flag: ett flaggvillkor behöver any_of (tillstånd), peers eller change",
 )
 case(
     "not one of the allowed words",
