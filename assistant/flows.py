@@ -28,6 +28,11 @@ if TYPE_CHECKING:
     from assistant.topics import TopicCatalogue
 
 QuestionType = Literal["text", "single", "multi", "scale", "number"]
+# Where a question, sub-area or section comes from: the flow's own document (its first source),
+# borrowed from another source as written, adapted from another source (reworded), or added by
+# Dialogstöd. Unset means: as the enclosing sub-area / section (and the flow's document at the top).
+Origin = Literal["document", "borrowed", "adapted", "added"]
+ORIGIN_LABELS = {"document": "ur dokumentet", "borrowed": "lånad", "adapted": "anpassad", "added": "tillägg i Dialogstöd"}
 AREA_PATTERN = r"^(P[1-5]|[A-C])$"
 LANGUAGE_PATTERN = r"^[a-z]{2}$"
 MAX_FLOW_BYTES = 2_000_000
@@ -55,7 +60,28 @@ class Scale(_Strict):
     max_label: str | None = Field(default=None, max_length=100)
 
 
-class Question(_Strict):
+class Source(_Strict):
+    """A document a flow is built from: named by title, publisher and year, never by a file path."""
+
+    id: Id
+    title: str = Field(min_length=1, max_length=500)
+    publisher: str = Field(min_length=1, max_length=500)
+    year: int | None = Field(default=None, ge=1900, le=2200)
+    note: str | None = Field(default=None, max_length=1000)
+
+    @property
+    def citation(self) -> str:
+        """"Title (publisher, year)" – the way a document names it."""
+        year = f", {self.year}" if self.year else ""
+        return f"{self.title} ({self.publisher}{year})"
+
+
+class _Sourced(_Strict):
+    origin: Origin | None = None
+    source: Id | None = None
+
+
+class Question(_Sourced):
     id: Id
     text: str = Field(min_length=1, max_length=4000)
     self_text: str | None = Field(default=None, max_length=4000)
@@ -67,19 +93,22 @@ class Question(_Strict):
     when: Condition | None = None
     tags: list[str] = Field(default_factory=list, max_length=50)
     indicators: list[Id] = Field(default_factory=list, max_length=50)
+    # The source's own wording where ``origin = "adapted"`` (what was changed is then visible).
+    original: str | None = Field(default=None, max_length=4000)
 
 
-class Subarea(_Strict):
+class Subarea(_Sourced):
     id: Id
     title: str = Field(min_length=1, max_length=300)
     intro: str | None = Field(default=None, max_length=4000)
+    self_intro: str | None = Field(default=None, max_length=4000)
     # The questions are the steps of one exercise (Konkret exempel): a suggestion that leads to
     # one of them leads through the rest too.
     sequence: bool = False
     questions: list[Question] = Field(default_factory=list, max_length=500)
 
 
-class Section(_Strict):
+class Section(_Sourced):
     id: Id
     area: str | None = Field(default=None, pattern=AREA_PATTERN)
     title: str = Field(min_length=1, max_length=300)
@@ -100,10 +129,42 @@ class Role(_Strict):
     facilitator_only: bool = False
 
 
+class Party(_Strict):
+    """A party to the dialogue as the flow's document names it (each may choose focus areas)."""
+
+    id: Id
+    title: str = Field(min_length=1, max_length=200)
+    # The party being followed up (the clinic, the vårdcentral): the previous dialogue's wish
+    # pre-selects its focus areas, and the documentation is sent to it for review.
+    followed_up: bool = False
+    # Not present when the team assesses itself.
+    facilitator_only: bool = False
+    # Other spellings a stored dialogue or a user may use for the party ("vårdvalsenheten").
+    aliases: list[str] = Field(default_factory=list, max_length=20)
+
+    def named_by(self, name: str) -> bool:
+        wanted = name.strip().casefold()
+        return wanted in {self.id, self.title.casefold(), *(a.casefold() for a in self.aliases)}
+
+
 class Phase(_Strict):
     id: Id
     title: str = Field(min_length=1, max_length=300)
     instructions: list[str] = Field(default_factory=list, max_length=100)
+    # A stage of months of joint work (Nära vård's Del 1–3), not a phase of one meeting: each
+    # dialogue belongs to one stage and the next stage's dialogue continues it.
+    stage: bool = False
+
+
+class Document(_Strict):
+    """What the flow's documents call the meeting, the unit followed up, and the written results."""
+
+    title: str = Field(default="Dokumentation och återkoppling efter genomförd Uppföljningsdialog", max_length=300)
+    self_title: str = Field(default="Vår självskattning – dokumentation", max_length=300)
+    pack_title: str = Field(default="Underlag inför uppföljningsdialogen", max_length=300)
+    self_pack_title: str = Field(default="Underlag inför vår självskattning", max_length=300)
+    meeting: str = Field(default="Uppföljningsdialog", max_length=100)
+    unit: str = Field(default="Mottagning", max_length=100)
 
 
 class Focus(_Strict):
@@ -145,8 +206,12 @@ class Flow(_Strict):
     # dialogue on it is compared with clinics of that kind when the data does not say its kind.
     clinic_kind: Id | None = None
     intro: str | None = Field(default=None, max_length=8000)
+    self_intro: str | None = Field(default=None, max_length=8000)
+    sources: list[Source] = Field(default_factory=list, max_length=20)
+    document: Document = Field(default_factory=Document)
     focus: Focus = Field(default_factory=Focus)
     phases: list[Phase] = Field(default_factory=list, max_length=20)
+    parties: list[Party] = Field(default_factory=list, max_length=10)
     roles: list[Role] = Field(default_factory=list, max_length=50)
     sections: list[Section] = Field(min_length=1, max_length=200)
     rules: list[Rule] = Field(default_factory=list, max_length=2000)
@@ -211,6 +276,104 @@ class Flow(_Strict):
 
     def section_label(self, section: Section) -> str:
         return f"{section.area} {section.title}" if section.area else section.title
+
+    # ------------------------------------------------------------ sources and origins
+
+    @cached_property
+    def source_index(self) -> dict[str, Source]:
+        return {s.id: s for s in self.sources}
+
+    def origin_of(self, qid: str) -> tuple[str, Source | None]:
+        """Where a question comes from: (origin, source), inherited from its sub-area and section;
+        "document" with the flow's first source when nothing says otherwise."""
+        chain: list[_Sourced] = [self.question_index[qid]]
+        sub = self.subarea_of.get(qid)
+        if sub is not None:
+            chain.append(sub)
+        chain.append(self.section_of[qid])
+        return self._origin(chain)
+
+    def section_origin(self, section: Section) -> tuple[str, Source | None]:
+        return self._origin([section])
+
+    def _origin(self, chain: list[_Sourced]) -> tuple[str, Source | None]:
+        origin = next((x.origin for x in chain if x.origin), "document")
+        source_id = next((x.source for x in chain if x.source), None)
+        if source_id is None and origin == "document" and self.sources:
+            source_id = self.sources[0].id
+        return origin, self.source_index.get(source_id) if source_id else None
+
+    def origin_note(self, qid: str) -> str | None:
+        """A short Swedish note for a question that is not the document's own, e.g. "Lånad fråga ur
+        Uppföljningsdialog 2023 – Vårdval fysioterapi (…, 2023)"; None for the document's own."""
+        origin, source = self.origin_of(qid)
+        return origin_text(origin, source)
+
+    # ------------------------------------------------------------ parties and stages
+
+    @cached_property
+    def party_list(self) -> list[Party]:
+        """The parties: the flow's own, or (for a flow without) one per party its roles name."""
+        if self.parties:
+            return list(self.parties)
+        out: list[Party] = []
+        for role in self.roles:
+            if any(p.named_by(role.party) for p in out):
+                continue
+            pid = _slug(role.party) or f"part{len(out) + 1}"
+            same = [r for r in self.roles if r.party.casefold() == role.party.casefold()]
+            out.append(
+                Party(
+                    id=pid,
+                    title=role.party[:1].upper() + role.party[1:],
+                    facilitator_only=all(r.facilitator_only for r in same),
+                    aliases=[role.party] if role.party != pid else [],
+                )
+            )
+        if out and not any(p.followed_up for p in out):
+            first = next((p for p in out if not p.facilitator_only), out[0])
+            out[out.index(first)] = first.model_copy(update={"followed_up": True})
+        return out
+
+    def parties_for(self, mode: str) -> list[Party]:
+        return [p for p in self.party_list if not (mode == "self" and p.facilitator_only)]
+
+    def party(self, name: str) -> Party | None:
+        return next((p for p in self.party_list if p.named_by(name)), None)
+
+    def party_title(self, name: str) -> str:
+        """How a party key stored in a dialogue is shown (an unknown key as written)."""
+        party = self.party(name)
+        if party is not None:
+            return party.title
+        return name[:1].upper() + name[1:] if name else name
+
+    @property
+    def followed_up_party(self) -> Party | None:
+        return next((p for p in self.party_list if p.followed_up), None)
+
+    @property
+    def stages(self) -> list[Phase]:
+        return [p for p in self.phases if p.stage]
+
+    def phase(self, phase_id: str) -> Phase | None:
+        return next((p for p in self.phases if p.id == phase_id), None)
+
+
+def origin_text(origin: str, source: Source | None) -> str | None:
+    if origin == "document":
+        return None
+    if origin == "added":
+        return "Tillägg i Dialogstöd (inte ur metoddokumenten)"
+    lead = "Lånad ur" if origin == "borrowed" else "Anpassad från"
+    return f"{lead} {source.citation}" if source else lead.split()[0]
+
+
+def _slug(text: str) -> str:
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:60]
 
 
 @dataclass(frozen=True)
@@ -581,6 +744,51 @@ def check_references(
             problems.append(f"clinic_kind: okänd typ av enhet {flow.clinic_kind!r} (kända: {known})")
     if flow.focus.min > flow.focus.max:
         problems.append("focus: min får inte vara större än max")
+    problems += _check_sources_and_parties(flow, question_ids)
+    for ri, r in enumerate(flow.rules):
+        check_template(f"rules[{ri}].self_reason", r.self_reason)
+        check_template(f"rules[{ri}].self_text", r.self_text)
+        if r.self_text and not r.text:
+            problems.append(f"rules[{ri}].self_text: vi-formen av en följdfråga kräver en följdfråga (text)")
+    check_template("self_intro", flow.self_intro)
+    return problems
+
+
+def _check_sources_and_parties(flow: Flow, question_ids: dict[str, str]) -> list[str]:
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, src in enumerate(flow.sources):
+        if src.id in seen:
+            problems.append(f"sources[{i}].id: källans id {src.id!r} finns redan")
+        seen.add(src.id)
+    places: list[tuple[str, _Sourced]] = []
+    for si, s in enumerate(flow.sections):
+        places.append((f"sections[{si}]", s))
+        for ui, sub in enumerate(s.subareas):
+            places.append((f"sections[{si}].subareas[{ui}]", sub))
+    places += [(question_ids.get(q.id, q.id), q) for q in flow.questions]
+    for where, item in places:
+        if item.source is not None and item.source not in seen:
+            problems.append(f"{where}.source: okänd källa {item.source!r} (se [[sources]])")
+    for q in flow.questions:
+        where = question_ids.get(q.id, q.id)
+        origin, source = flow.origin_of(q.id)
+        if origin in ("borrowed", "adapted") and source is None:
+            problems.append(f"{where}: en {ORIGIN_LABELS[origin]} fråga behöver en källa (source)")
+        if q.original is not None and origin != "adapted":
+            problems.append(f"{where}.original: originalformuleringen anges bara för en anpassad fråga (origin = \"adapted\")")
+    ids: set[str] = set()
+    for i, party in enumerate(flow.parties):
+        if party.id in ids:
+            problems.append(f"parties[{i}].id: partens id {party.id!r} finns redan")
+        ids.add(party.id)
+    if flow.parties:
+        for i, role in enumerate(flow.roles):
+            if flow.party(role.party) is None:
+                names = ", ".join(p.id for p in flow.parties)
+                problems.append(f"roles[{i}].party: okänd part {role.party!r} (parterna: {names})")
+        if sum(p.followed_up for p in flow.parties) > 1:
+            problems.append("parties: högst en part kan vara den som följs upp (followed_up)")
     return problems
 
 

@@ -309,19 +309,47 @@ def test_vardcentral_areas_and_guiding_questions(vardcentral):
     dialogue = vardcentral.dialogue_sections
     assert [(s.area, s.title) for s in dialogue] == [(a, t) for a, t, _ in DOC_001_AREAS]
     for s, (_, _, guiding) in zip(dialogue, DOC_001_AREAS, strict=True):
+        assert s.intro == guiding  # each area opens with the document's words
         first = vardcentral.section_questions(s.id)[0]
-        assert norm(guiding) in norm(first.text), f"{s.title}: first question must be {guiding!r}"
+        if guiding.endswith("?"):  # P1–P4: the lead question is the area's first question, the document's own
+            assert norm(first.text) == norm(guiding), f"{s.title}: first question must be {guiding!r}"
+            assert vardcentral.origin_of(first.id)[0] == "document"
+        else:  # P5 "Lärdomar om vårt mikrosystem" describes the area; it is not posed as a question
+            assert all(norm(guiding) not in norm(q.text) for q in vardcentral.section_questions(s.id))
     assert [s.id for s in vardcentral.sections][-2:] == ["sammanfattning", "aterkoppling"]
     assert vardcentral.section_index["aterkoppling"].facilitator_only
 
 
 def test_vardcentral_focus_and_provenance(vardcentral):
     assert vardcentral.focus.prompt == "Välj ut 2-3 områden som är extra viktiga att diskutera"
+    assert norm(vardcentral.focus.prompt) in doc_text(DOC_001)
     assert (vardcentral.focus.min, vardcentral.focus.max) == (2, 3)
     assert "anpassade från frågebanken i Uppföljningsdialog 2023 – Vårdval fysioterapi" in norm(
         vardcentral.provenance
     )
     assert any(r.responsibility == "Dokumentering" for r in vardcentral.roles)
+
+
+def test_vardcentral_marks_everything_borrowed_from_the_physio_bank(vardcentral, fysio):
+    doc = doc_text(DOC_001)
+    for q in vardcentral.questions:
+        origin, source = vardcentral.origin_of(q.id)
+        if origin == "document":
+            assert norm(q.text) in doc, f"{q.id} is marked as the document's own but is not in it"
+            continue
+        assert origin in ("borrowed", "adapted"), q.id
+        assert source is not None and source.id == "fysioterapi-2023", q.id
+        original = fysio.question_index[q.id].text if q.id in fysio.question_index else None
+        if origin == "borrowed":
+            assert q.text == original, f"{q.id}: borrowed questions keep the bank's words"
+        else:
+            assert q.original == original and q.text != original, f"{q.id}: an adapted question names its original"
+    # the altered question is marked, and the examples the bank does not give are gone
+    assert vardcentral.origin_of("p4.organisation.styrande_dokument")[0] == "adapted"
+    step1 = vardcentral.question_index["p4.konkret.omrade"]
+    assert not step1.choices and "kronisk" not in step1.text and "tillgänglighet" not in step1.text
+    assert vardcentral.origin_note("p4.konkret.omrade").startswith("Anpassad från Uppföljningsdialog 2023")
+    assert vardcentral.origin_note("syfte.varfor_finns") is None
 
 
 def test_vardcentral_reuses_fysio_ids_for_the_same_questions(vardcentral, fysio):
@@ -335,19 +363,9 @@ def test_vardcentral_reuses_fysio_ids_for_the_same_questions(vardcentral, fysio)
         "p5.tillganglighet.telefon",
     ):
         assert qid in shared
-    # A shared id is the same question: the same text, or the fysio text adapted to a vårdcentral.
-    adapted = {
-        "p3.personcentrering",
-        "p4.organisation.styrande_dokument",
-        "p4.organisation.ledningsstruktur",
-        "p4.prevention.vald_nara_relation",
-        "p4.konkret.omrade",
-    }
-    for qid in shared - adapted:
-        assert vardcentral.question_index[qid].text == fysio.question_index[qid].text, qid
-    step1 = vardcentral.question_index["p4.konkret.omrade"]
-    assert step1.type == "single" and step1.allow_other
-    assert {c.value for c in step1.choices} >= {"levnadsvanor", "tillganglighet"}
+    for qid in shared:
+        q = vardcentral.question_index[qid]
+        assert fysio.question_index[qid].text in (q.text, q.original), qid
 
 
 def test_vardcentral_keeps_the_fysio_bank_order_where_it_follows_it(vardcentral, fysio):
@@ -390,6 +408,76 @@ def test_nara_vard_closing_sections(nara_vard):
     assert (
         q["aterkoppling.kommande_mote"].text == "Kommande uppföljningsmöte? Önskemål om något fokusområde då?"
     )
+
+
+def test_nara_vard_parts_are_stages_of_joint_work_and_areas_say_what_they_mean(nara_vard):
+    assert [p.id for p in nara_vard.stages] == ["del-1", "del-2", "del-3"]
+    intros = {s.area: s.intro for s in nara_vard.dialogue_sections}
+    for area, word, swedish in (("A", "Input", "går in"), ("B", "Process", "hur arbetet görs"), ("C", "Output", "kommer ut")):
+        assert intros[area].startswith(word) and swedish in intros[area]
+    assert [p.title for p in nara_vard.party_list] == ["Regionen", "Kommunen"]
+    doc = nara_vard.document
+    assert "Mottagning" not in (doc.unit, doc.title) and "Uppföljningsdialog" not in (doc.meeting, doc.title)
+    assert nara_vard.origin_of("sammanfattning.bra")[0] == "added"
+    assert nara_vard.origin_of("aterkoppling.kommande_mote")[0] == "borrowed"
+
+
+@pytest.mark.parametrize("name", ["fysioterapi-2023", "vardcentral", "nara-vard"])
+def test_parties_come_from_the_flow_and_name_the_documents_parties(name):
+    flow = load(name)
+    titles = [p.title for p in flow.party_list]
+    expected = {
+        "fysioterapi-2023": ["Fysioterapimottagning", "Vårdvalsenheten"],
+        "vardcentral": ["Vårdcentralen", "Regionen"],
+        "nara-vard": ["Regionen", "Kommunen"],
+    }[name]
+    assert titles == expected
+    for role in flow.roles:
+        assert flow.party(role.party) is not None
+
+
+@pytest.mark.parametrize("name", ["fysioterapi-2023", "vardcentral", "nara-vard"])
+def test_sources_are_named_by_title_publisher_and_year_never_by_path(name):
+    raw = (FLOWS / f"{name}.toml").read_text(encoding="utf-8")
+    assert "/work/" not in raw and "shared/method" not in raw and ".txt" not in raw
+    flow = load(name)
+    assert flow.sources, "a shipped flow names its source documents"
+    for src in flow.sources:
+        assert src.title and src.publisher
+        assert "/" not in src.citation.replace("Nära vård", "")
+    assert flow.sources[0].year or "årtal" in (flow.sources[0].note or "")
+
+
+SECOND_PERSON = re.compile(r"\b(ni|er|era|ert|eder)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name", ["fysioterapi-2023", "vardcentral", "nara-vard"])
+def test_self_mode_texts_are_in_vi_form(name):
+    """Every text the team sees in a self-assessment: questions, intros, rule reasons and
+    follow-up questions (rendered), the flow's introduction."""
+    from assistant import engine as E
+    from tests.conftest import T0
+
+    flow = load(name)
+    state = E.replay(flow, E.start(flow, E.StartOptions(clinic="X", mode="self"), T0))
+    seen: list[tuple[str, str]] = []
+    for qid in state.order:
+        seen.append((qid, E.prompt_text(state, qid)))
+    seen.append(("intro", E.flow_intro(state) or ""))
+    for section in flow.sections:
+        if section.facilitator_only:
+            continue
+        seen.append((section.id, section.self_intro or section.intro or ""))
+        for sub in section.subareas:
+            seen.append((sub.id, sub.self_intro or sub.intro or ""))
+    ctx = {"flag": SimpleNamespace(value=0.5, n=100, target=0.8, period="2025", ci_low=0.4, ci_high=0.6),
+           "match": SimpleNamespace(word="stress", question="x")}
+    for rule in flow.rules:
+        for raw in (rule.self_reason or rule.reason, rule.self_text or rule.text):
+            if raw:
+                seen.append((rule.id, render.render_text(raw, {}, **ctx)))
+    offenders = [(where, text) for where, text in seen if SECOND_PERSON.search(text)]
+    assert not offenders
 
 
 # ---------------------------------------------------------------- rules

@@ -9,8 +9,20 @@
 from assistant.engine.coverage import AreaCoverage, coverage, warnings
 from assistant.engine.evaluate import Context, WordMatch, evaluate, match_stems
 from assistant.engine.events import EVENT_KINDS, Event, utcnow
-from assistant.engine.state import Action, Correction, Note, Prompt, ReplayError, State, advance, replay
+from assistant.engine.state import (
+    Action,
+    Correction,
+    Note,
+    Prompt,
+    ReplayError,
+    ReviewStep,
+    State,
+    action_overdue,
+    advance,
+    replay,
+)
 from assistant.engine.step import (
+    REVIEW_STATUSES,
     Accept,
     AddAction,
     AddNote,
@@ -31,6 +43,7 @@ from assistant.engine.step import (
     Participant,
     Reopen,
     ReturnToParked,
+    Review,
     ShowFlags,
     Skip,
     StartOptions,
@@ -43,7 +56,7 @@ from assistant.engine.step import (
 )
 from assistant.engine.suggest import Suggestion, suggestions
 from assistant.engine.topics import TopicSet, compile_topics
-from assistant.engine.view import PromptView, prompt_view
+from assistant.engine.view import PromptView, flow_intro, prompt_view
 
 __all__ = [
     "EVENT_KINDS",
@@ -73,9 +86,12 @@ __all__ = [
     "Participant",
     "Prompt",
     "PromptView",
+    "REVIEW_STATUSES",
     "Reopen",
     "ReplayError",
     "ReturnToParked",
+    "Review",
+    "ReviewStep",
     "ShowFlags",
     "Skip",
     "StartOptions",
@@ -84,10 +100,12 @@ __all__ = [
     "TopicSet",
     "UpdateAction",
     "WordMatch",
+    "action_overdue",
     "advance",
     "compile_topics",
     "coverage",
     "evaluate",
+    "flow_intro",
     "match_stems",
     "next_question",
     "prompt_text",

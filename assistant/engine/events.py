@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 EventKind = Literal[
-    "started",  # payload: flow_id, flow_version, flow_sha256, mode, clinic, participants, status
+    "started",  # payload: flow_id, flow_version, flow_sha256, mode, clinic, participants, mask_pii; stage, continues (staged flows)
     "prepared",  # the dialogue was prepared ahead; payload: {}
     "opened",  # the meeting began (a prepared dialogue opened on the meeting day)
     "focus_chosen",  # payload: party, sections (list of section ids)
@@ -27,7 +27,8 @@ EventKind = Literal[
     "section_ended",  # payload: section
     "noted",  # text; qid = the question on screen when the note was taken
     "action_added",  # text; payload: action_id, owner, due
-    "action_updated",  # payload: action_id, status ("open" | "done"), who
+    "action_updated",  # payload: action_id and what changed: status ("open" | "done"), owner, due; who, via (dialogue id)
+    "reviewed",  # text = note; payload: status ("sent" | "commented" | "approved"), who
     "suggestion_offered",  # payload: sid, reason, questions, text
     "suggestion_accepted",  # payload: sid
     "suggestion_dismissed",  # payload: sid

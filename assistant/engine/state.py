@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from assistant.engine.events import Event
@@ -52,6 +52,9 @@ class Action:
     updated: datetime
     seq: int
 
+    def overdue(self, today: date) -> bool:
+        return action_overdue(self.status, self.due, today)
+
 
 @dataclass(frozen=True)
 class Correction:
@@ -61,6 +64,25 @@ class Correction:
     previous: str | None
     text: str
     who: str | None
+
+
+@dataclass(frozen=True)
+class ReviewStep:
+    seq: int
+    at: datetime
+    status: str  # sent | commented | approved
+    who: str | None
+    note: str | None
+
+
+def action_overdue(status: str | None, due: str | None, today: date) -> bool:
+    """An open action whose due date has passed (the day itself is not overdue yet)."""
+    if status == "done" or not due:
+        return False
+    try:
+        return date.fromisoformat(str(due)) < today
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -92,6 +114,7 @@ class State:
     notes: list[Note] = field(default_factory=list)
     actions: dict[str, Action] = field(default_factory=dict)
     corrections: list[Correction] = field(default_factory=list)
+    review: list[ReviewStep] = field(default_factory=list)
     current: Prompt | None = None
     history: list[str] = field(default_factory=list)
     queue: list[str] = field(default_factory=list)
@@ -182,6 +205,15 @@ class State:
     def finished(self) -> bool:
         return self.status == "finished"
 
+    @property
+    def review_status(self) -> str | None:
+        """The documentation's review: the latest step (sent, commented, approved), or None."""
+        return self.review[-1].status if self.review else None
+
+    @property
+    def stage(self) -> str | None:
+        return self.dialogue.get("stage")
+
     def discussed(self) -> list[dict[str, Any]]:
         """Shown flags that the dialogue took up: named explicitly, through an accepted suggestion,
         or through an answered question linked to the indicator."""
@@ -246,6 +278,7 @@ def _copy(state: State) -> State:
         "roles",
         "notes",
         "corrections",
+        "review",
         "history",
         "queue",
         "followups",
@@ -503,6 +536,13 @@ def _corrected(state: State, e: Event) -> None:
         state.parked.remove(qid)
 
 
+def _reviewed(state: State, e: Event) -> None:
+    status = str(e.payload.get("status") or "")
+    if status not in ("sent", "commented", "approved"):
+        raise ReplayError(f"event {e.seq} (reviewed) has an unknown status {status!r}")
+    state.review.append(ReviewStep(seq=e.seq, at=e.at, status=status, who=e.payload.get("who"), note=e.text))
+
+
 def _finished(state: State, e: Event) -> None:
     state.status = "finished"
     state.finished_at = e.at
@@ -539,6 +579,7 @@ _HANDLERS = {
     "flags_shown": _flags_shown,
     "flags_discussed": _flags_discussed,
     "corrected": _corrected,
+    "reviewed": _reviewed,
     "finished": _finished,
     "reopened": _reopened,
     "pii_masked": _pii_masked,

@@ -77,9 +77,28 @@ class AddAction:
 
 @dataclass(frozen=True)
 class UpdateAction:
+    """Change an action: its status, owner or due date (None leaves a field as it is; an empty
+    owner or due clears it). ``via`` names the dialogue it was changed from, if another one."""
+
     action_id: str
     status: str | None = None
     who: str | None = None
+    owner: str | None = None
+    due: str | None = None
+    via: str | None = None
+
+
+REVIEW_STATUSES = ("sent", "commented", "approved")
+
+
+@dataclass(frozen=True)
+class Review:
+    """A step of the documentation's review: sent to the clinic, the clinic's comments or
+    corrections, approved. ``note`` is what was said (a comment, say)."""
+
+    status: str
+    who: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +108,13 @@ class Offer:
 
 @dataclass(frozen=True)
 class Accept:
+    """Take a suggestion. For one that proposes an action ("gör om till åtgärd"), ``text``,
+    ``owner`` and ``due`` make the action (the text defaults to what the suggestion proposes)."""
+
     sid: str
+    owner: str | None = None
+    due: str | None = None
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +183,9 @@ class StartOptions:
     prepared: bool = False
     focus: dict[str, tuple[str, ...]] = field(default_factory=dict)
     mask_pii: bool = True
+    stage: str | None = None  # a staged flow (Nära vård's Del 1–3): the stage this dialogue belongs to
+    continues: str | None = None  # the dialogue of the previous stage this one continues
+    continues_date: str | None = None
 
 
 # ---------------------------------------------------------------- text hygiene
@@ -221,6 +249,19 @@ def _start(flow: Flow, options: StartOptions, now: datetime) -> list[Event]:
         "participants": participants,
         "mask_pii": options.mask_pii and flow.mask_identity_numbers,
     }
+    stages = [p.id for p in flow.stages]
+    if stages:
+        stage = options.stage or stages[0]
+        if stage not in stages:
+            names = ", ".join(f"{p.id} ({p.title.split(':')[0]})" for p in flow.stages)
+            raise EngineError(f"Okänd del {stage!r}. Välj bland: {names}.")
+        payload["stage"] = stage
+        if options.continues:
+            payload["continues"] = options.continues
+            if options.continues_date:
+                payload["continues_date"] = options.continues_date
+    elif options.stage:
+        raise EngineError(f"Flödet {flow.id} har inga delar att välja bland.")
     events = [Event(seq=1, kind="started", at=now, payload=payload)]
     if options.prepared:
         events.append(Event(seq=2, kind="prepared", at=now))
@@ -272,7 +313,7 @@ def _step(state: State, command: Any, now: datetime) -> list[Event]:
 
     if state.status == "new":
         raise EngineError("Dialogen har inte startat.")
-    finished_ok = (AddNote, AddAction, UpdateAction, Correct, Reopen, DiscussFlags, Offer, Dismiss)
+    finished_ok = (AddNote, AddAction, UpdateAction, Correct, Reopen, DiscussFlags, Offer, Dismiss, Review)
     if state.finished and not isinstance(command, finished_ok):
         raise EngineError("Dialogen är avslutad. Rättelser görs som rättelser; öppna den igen för att fortsätta.")
     prepared_ok = (Open, ChooseFocus, AssignRole, AddNote, DiscussFlags, ShowFlags, Offer, Dismiss, Finish)
@@ -341,17 +382,44 @@ def _step(state: State, command: Any, now: datetime) -> list[Event]:
                 payload["due"] = parse_due(due)
             ev("action_added", state.current.qid if state.current else None, text, **payload)
             return made
-        case UpdateAction(action_id=aid, status=status, who=who):
-            if aid not in state.actions:
+        case UpdateAction(action_id=aid, status=status, who=who, owner=owner, due=due, via=via):
+            action = state.actions.get(aid)
+            if action is None:
                 raise EngineError(f"Det finns ingen åtgärd {aid}.")
             payload = {"action_id": aid}
             if status is not None:
                 if status not in ("open", "done"):
                     raise EngineError("En åtgärd är antingen öppen eller klar.")
-                payload["status"] = status
+                if status != action.status:
+                    payload["status"] = status
+            if owner is not None:
+                cleaned = clean_text(owner, limit=MAX_SHORT, what="Ansvarig").strip() or None
+                if (seal_text(cleaned, state.mask_pii) if cleaned else None) != action.owner:
+                    payload["owner"] = cleaned
+            if due is not None:
+                parsed = parse_due(due) if due.strip() else None
+                if parsed != action.due:
+                    payload["due"] = parsed
+            if len(payload) == 1:
+                raise EngineError(f"Åtgärd {aid} är redan sådan; inget ändrades.")
             if who and who.strip():
                 payload["who"] = clean_text(who, limit=MAX_SHORT, what="Namnet").strip()
+            if via:
+                payload["via"] = via
             ev("action_updated", **payload)
+            return made
+        case Review(status=status, who=who, note=note):
+            if status not in REVIEW_STATUSES:
+                raise EngineError("Granskningen är skickad (sent), kommenterad (commented) eller godkänd (approved).")
+            if state.status == "prepared":
+                raise EngineError("Mötet har inte hållits än: det finns ingen dokumentation att granska.")
+            payload = {"status": status}
+            if who and who.strip():
+                payload["who"] = clean_text(who, limit=MAX_SHORT, what="Namnet").strip()
+            text = clean_text(note, what="Kommentaren") if note is not None and note.strip() else None
+            if status == "commented" and not text:
+                raise EngineError("Skriv vad mottagningen kommenterade eller rättade (--note).")
+            ev("reviewed", None, text, **payload)
             return made
         case Offer(suggestions=items):
             for s in items:
@@ -361,8 +429,8 @@ def _step(state: State, command: Any, now: datetime) -> list[Event]:
                 if state.offered.get(s.sid) != payload:  # new, or it now leads elsewhere
                     ev("suggestion_offered", **payload)
             return made
-        case Accept(sid=sid):
-            return _accept(state, sid, now, ev, made, seq)
+        case Accept():
+            return _accept(state, command, now, ev, made, seq)
         case Dismiss(sid=sid):
             if sid not in state.offered:
                 raise EngineError("Det förslaget finns inte.")
@@ -435,7 +503,8 @@ def _back_target(state: State) -> str | None:
     return None
 
 
-def _accept(state: State, sid: str, now: datetime, ev, made: list[Event], seq: int) -> list[Event]:
+def _accept(state: State, accept: Accept, now: datetime, ev, made: list[Event], seq: int) -> list[Event]:
+    sid = accept.sid
     offered = state.offered.get(sid)
     if offered is None:
         raise EngineError("Det förslaget finns inte.")
@@ -446,9 +515,17 @@ def _accept(state: State, sid: str, now: datetime, ev, made: list[Event], seq: i
     )
     text = offered.get("text")
     if offered.get("action"):
+        wanted = accept.text if accept.text is not None and accept.text.strip() else text or offered.get("reason", "")
+        action_text = clean_text(wanted, what="Åtgärden")
+        if not action_text.strip():
+            raise EngineError("Beskriv åtgärden.")
+        payload: dict[str, Any] = {"action_id": f"a{len(state.actions) + 1}"}
+        if accept.owner and accept.owner.strip():
+            payload["owner"] = clean_text(accept.owner, limit=MAX_SHORT, what="Ansvarig").strip()
+        if accept.due and accept.due.strip():
+            payload["due"] = parse_due(accept.due)
         ev("suggestion_accepted", sid=sid, questions=[])
-        action_text = clean_text(text or offered.get("reason", ""), what="Åtgärden")
-        ev("action_added", state.current.qid if state.current else None, action_text, action_id=f"a{len(state.actions) + 1}")
+        ev("action_added", state.current.qid if state.current else None, action_text, **payload)
         return made
     if not questions and not text:
         raise EngineError("Förslaget gäller inte längre: frågorna är redan besvarade.")

@@ -22,6 +22,8 @@ class PromptView:
     section_label: str
     section_intro: str | None
     subarea: str | None
+    subarea_intro: str | None
+    origin_note: str | None  # a question borrowed, adapted or added: where it comes from
     position: int  # 1-based among the questions of this dialogue
     total: int
     previous_answer: str | None
@@ -42,15 +44,7 @@ def prompt_view(state: State) -> PromptView | None:
     flow = state.flow
     section = flow.section_index.get(current.section)
     q = state.question(current.qid)
-    intro_src = None
-    if section is not None:
-        intro_src = section.self_intro if state.mode == "self" and section.self_intro else section.intro
-    intro = None
-    if intro_src:
-        try:
-            intro = render.render_text(intro_src, state.answers)
-        except render.TemplateProblem:
-            intro = intro_src
+    intro = _intro(state, section) if section is not None else None
     if intro and section is not None and any(q.text.strip() == intro.strip() for q in flow.section_questions(section.id)):
         intro = None  # the area's guiding question is also one of its questions
     order = state.order
@@ -68,9 +62,27 @@ def prompt_view(state: State) -> PromptView | None:
         section_label=flow.section_label(section) if section else current.section,
         section_intro=intro,
         subarea=sub.title if sub else None,
+        subarea_intro=_intro(state, sub) if sub else None,
+        origin_note=flow.origin_note(current.qid) if q else None,
         position=position,
         total=len(order),
         previous_answer=state.answers.get(current.qid),
         via=current.via,
         parked=current.qid in state.parked,
     )
+
+
+def _intro(state: State, part) -> str | None:
+    """A section's or sub-area's intro in the dialogue's form (vi-form for a self-assessment)."""
+    src = part.self_intro if state.mode == "self" and part.self_intro else part.intro
+    if not src:
+        return None
+    try:
+        return render.render_text(src, state.answers)
+    except render.TemplateProblem:
+        return src
+
+
+def flow_intro(state: State) -> str | None:
+    flow = state.flow
+    return flow.self_intro if state.mode == "self" and flow.self_intro else flow.intro

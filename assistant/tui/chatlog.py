@@ -46,7 +46,7 @@ def section_label(state: E.State, qid: str | None) -> tuple[str | None, str]:
 
 def welcome(state: E.State, row: dict) -> Msg:
     flow = state.flow
-    mode = "Självskattning" if state.mode == "self" else "Uppföljningsdialog"
+    mode = "Självskattning" if state.mode == "self" else flow.document.meeting
     parts: list = [
         (f"{mode} · ", "bold"),
         plain(state.dialogue.get("clinic") or row.get("clinic", ""), "bold"),
@@ -60,7 +60,13 @@ def welcome(state: E.State, row: dict) -> Msg:
         for party, sections in state.focus.items():
             labels = [flow.section_label(flow.section_index[s]) for s in sections if s in flow.section_index]
             if labels:
-                parts += [(f"\nFokus ({party}): ", "bold"), plain(", ".join(labels))]
+                parts += [(f"\nFokus ({flow.party_title(party)}): ", "bold"), plain(", ".join(labels))]
+    stage = stage_line(state)
+    if stage:
+        parts += [("\n" + stage, "bold")]
+    intro = E.flow_intro(state)
+    if intro:
+        parts += [("\n", ""), plain(intro, "italic $text-muted")]
     parts.append(
         (
             "\nSkriv svaret och tryck Enter. Ctrl+J ger ny rad. F1 visar alla tangenter, "
@@ -69,6 +75,16 @@ def welcome(state: E.State, row: dict) -> Msg:
         )
     )
     return Msg("welcome", Content.assemble(*parts))
+
+
+def stage_line(state: E.State) -> str | None:
+    """"Del 2: Utveckla modell … (fortsätter lärmötet 2026-03-12)" for a dialogue in a staged flow."""
+    stage = state.dialogue.get("stage")
+    phase = state.flow.phase(stage) if stage else None
+    if phase is None:
+        return None
+    cont = state.dialogue.get("continues_date")
+    return phase.title + (f" (fortsätter {state.flow.document.meeting.lower()} {cont})" if cont else "")
 
 
 def prompt_message(state: E.State, event: E.Event, tracker: Tracker, current: bool) -> Msg:
@@ -87,6 +103,8 @@ def prompt_message(state: E.State, event: E.Event, tracker: Tracker, current: bo
     subarea = view.subarea if view is not None else None
     if subarea and subarea != tracker.last_subarea:
         parts.append((f"[{subarea}]\n", "$text-muted"))
+        if view is not None and view.subarea_intro:
+            parts += [plain(view.subarea_intro, "italic $text-muted"), "\n"]
         tracker.last_subarea = subarea
     via = VIA_LABELS.get(str(event.payload.get("via") or ""), "")
     if view is not None and view.parked:
@@ -105,6 +123,8 @@ def prompt_message(state: E.State, event: E.Event, tracker: Tracker, current: bo
             parts.append(("\n  Svara med ett tal.", "$text-muted"))
         if view.help:
             parts += [("\nHjälp: ", "italic $text-muted"), plain(view.help, "italic $text-muted")]
+        if view.origin_note:
+            parts += [("\nKälla: ", "italic $text-muted"), plain(view.origin_note, "italic $text-muted")]
         if view.previous_answer is not None:
             parts += [("\nTidigare svar: ", "$text-muted"), plain(view.previous_answer)]
     return Msg("prompt", Content.assemble(*parts), event.seq)
