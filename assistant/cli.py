@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "assistant.commands.chat",
     "assistant.commands.archive",
     "assistant.commands.data",
+    "assistant.commands.region",
     "assistant.commands.app",
 )
 

@@ -2,7 +2,9 @@
 
 When a new dialogue starts with a clinic that has an earlier one, show before the first question:
 the earlier answer to "Kommande uppföljningsmöte? Önskemål om något fokusområde då?", the clinic's
-open actions, and how its flags have moved. Areas named in that wish are offered as focus areas.
+open actions (which can be ticked off or updated from the new dialogue), the questions left on the
+previous dialogue's parking lot, and how its flags have moved. Areas named in that wish are offered
+as focus areas. In a staged flow (Nära vård's Del 1–3) the next stage's dialogue continues the last.
 """
 
 from __future__ import annotations
@@ -30,10 +32,14 @@ class Previous:
     open_actions: list[dict[str, Any]] = field(default_factory=list)
     flag_moves: list[str] = field(default_factory=list)
     focus: list[str] = field(default_factory=list)  # section ids of the NEW flow named in the wish
+    parked: list[str] = field(default_factory=list)  # questions left on the previous parking lot
+    actions: list[dict[str, Any]] = field(default_factory=list)  # the previous dialogue's actions, any status
+    flow_id: str = ""
+    stage: str | None = None  # the previous dialogue's stage (staged flows)
 
     @property
     def empty(self) -> bool:
-        return not (self.wish or self.carried or self.open_actions or self.flag_moves)
+        return not (self.wish or self.carried or self.open_actions or self.flag_moves or self.parked)
 
 
 def _words(text: str) -> set[str]:
@@ -180,8 +186,13 @@ def previous_dialogue(
         holder = next((d for _, d in states if q in d.state.answers), None)
         if holder is not None:
             carried[E.prompt_text(holder.state, q)] = holder.state.answers[q]
-    actions = [a for a in store.list_actions(clinic=clinic, open_only=True) if a["dialogue_id"] != exclude]
+    earlier = [a for a in store.list_actions(clinic=clinic) if a["dialogue_id"] != exclude]
+    actions = [a for a in earlier if a["status"] != "done"]
     return Previous(
+        flow_id=latest.flow.id,
+        stage=latest.state.stage,
+        parked=[E.prompt_text(latest.state, q) for q in latest.state.parked],
+        actions=[a for a in earlier if a["dialogue_id"] == row["id"]],
         dialogue_id=row["id"],
         started=str(row["started"])[:10],
         flow_title=latest.flow.title,
@@ -191,3 +202,26 @@ def previous_dialogue(
         flag_moves=flag_moves(latest.state.flags_shown, current_flags),
         focus=wished_sections(flow, wish),
     )
+
+
+def next_stage(flow: Flow, previous: Previous | None) -> str | None:
+    """The stage a new dialogue in a staged flow belongs to: the one after the clinic's previous
+    dialogue's stage on the same flow (the last stays the last), else the first."""
+    stages = [p.id for p in flow.stages]
+    if not stages:
+        return None
+    if previous is None or previous.flow_id != flow.id or previous.stage not in stages:
+        return stages[0]
+    return stages[min(stages.index(previous.stage) + 1, len(stages) - 1)]
+
+
+def update_previous_action(store, action: dict[str, Any], command, *, via: str | None = None):
+    """Tick off or update an action of an earlier dialogue from a new one: the change is an event in
+    the action's own dialogue (the source of truth for it), noting the dialogue it was made from."""
+    from dataclasses import replace
+
+    from assistant.session import Dialogue
+
+    owner = Dialogue.resume(store, action["dialogue_id"])
+    made = owner.do(replace(command, via=via) if via else command)
+    return owner, made

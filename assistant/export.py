@@ -57,11 +57,29 @@ def render_document(state: E.State, row: dict[str, Any], fmt: str, *, generated:
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def default_filename(row: dict[str, Any], fmt: str) -> str:
-    clinic = unicodedata.normalize("NFKD", row.get("clinic", "dialog"))
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", clinic.encode("ascii", "ignore").decode()).strip("-").lower() or "dialog"
+def slug(text: str, fallback: str = "dialog") -> str:
+    plain = unicodedata.normalize("NFKD", text)
+    return re.sub(r"[^A-Za-z0-9]+", "-", plain.encode("ascii", "ignore").decode()).strip("-").lower()[:40] or fallback
+
+
+def default_filename(row: dict[str, Any], fmt: str, *, pack: bool = False) -> str:
     date = str(row.get("started", ""))[:10]
-    return f"uppfoljningsdialog-{slug[:40]}-{date}-{row['id'][:8]}.{fmt}"
+    lead = "underlag" if pack else "uppfoljningsdialog"
+    return f"{lead}-{slug(row.get('clinic', 'dialog'))}-{date}-{row['id'][:8]}.{fmt}"
+
+
+def pack_bytes(store, d, fmt: str, *, generated: datetime | None = None) -> bytes:
+    """"Underlag inför uppföljningsdialogen" for a (prepared) dialogue: md, html or docx."""
+    from assistant.pack import build_pack
+
+    context = _terminal(build_pack(store, d, generated=generated))
+    if fmt == "md":
+        return render.render_prompt("pack.md.j2", **context).encode("utf-8")
+    if fmt == "html":
+        return render.render_prompt("pack.html.j2", **context).encode("utf-8")
+    if fmt == "docx":
+        return _pack_docx(context)
+    raise ValueError(f"unknown format {fmt!r}")
 
 
 def write_private(path: Path, data: bytes, *, mode: int = 0o600) -> Path:
@@ -114,11 +132,13 @@ def _docx(ctx: dict[str, Any]) -> bytes:
     meta = doc.add_table(rows=0, cols=2)
     meta.style = styles["Table Grid"]
     for label, value in (
-        ("Mottagning", ctx["clinic"]),
+        (ctx["unit_label"], ctx["clinic"]),
         ("Datum", ctx["date"] or ""),
         ("Flöde", f"{ctx['flow']['title']} (version {ctx['flow']['version']})"),
         ("Form", f"{ctx['mode_label']} · {ctx['status_label']}"),
+        *((("Del", ctx["stage"]),) if ctx["stage"] else ()),
         ("Mötestid", f"{ctx['elapsed_minutes']} av {ctx['meeting_minutes']} min"),
+        ("Granskning", ctx["review_status"]),
     ):
         cells = meta.add_row().cells
         cells[0].text = label
@@ -178,7 +198,10 @@ def _docx(ctx: dict[str, Any]) -> bytes:
             cells[0].text = a["text"]
             cells[1].text = a["owner"] or ""
             cells[2].text = a["due"] or ""
-            cells[3].text = a["status_label"]
+            cells[3].text = ("⚠ " if a["overdue"] else "") + a["status_label"]
+            if a["overdue"]:
+                for run in cells[3].paragraphs[0].runs:
+                    run.bold = True
     else:
         doc.add_paragraph("Inga åtgärder.")
     heading("Parkeringsplatsen", 1)
@@ -202,7 +225,269 @@ def _docx(ctx: dict[str, Any]) -> bytes:
             who = f", {c['who']}" if c["who"] else ""
             change = "tillagt efter mötet" if c["added"] else f"tidigare: {c['previous']}"
             doc.add_paragraph(f"{c['at']}{who}: {c['question']} – {change}", style=bullet)
-    foot = doc.add_paragraph(f"{ctx['flow']['provenance']}. Dialog {ctx['dialogue_id']}.")
+    if ctx["review"]:
+        heading("Granskning av dokumentationen", 1)
+        for r in ctx["review"]:
+            who = f" ({r['who']})" if r["who"] else ""
+            note = f" – {r['note']}" if r["note"] else ""
+            doc.add_paragraph(f"{r['at']}: {r['label']}{who}{note}", style=bullet)
+    sources = f" Källor: {'; '.join(ctx['sources'])}." if ctx["sources"] else ""
+    foot = doc.add_paragraph(f"{ctx['flow']['provenance']}.{sources} Dialog {ctx['dialogue_id']}.")
+    foot.runs[0].font.size = Pt(8)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def _pack_docx(ctx: dict[str, Any]) -> bytes:
+    import io
+
+    from docx import Document
+    from docx.shared import Cm, Pt
+
+    doc = Document()
+    styles = {name: doc.styles[name] for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "List Bullet", "List Number", "Table Grid")}
+    bullet = styles["List Bullet"]
+
+    def heading(text: str, level: int) -> None:
+        doc.add_paragraph(text, style=styles["Title" if level == 0 else f"Heading {level}"])
+
+    def muted(text: str) -> None:
+        doc.add_paragraph(text).runs[0].italic = True
+
+    def table(header: tuple[str, ...], rows: list[tuple[str, ...]], bold_rows: set[int] = frozenset()) -> None:
+        t = doc.add_table(rows=1, cols=len(header))
+        t.style = styles["Table Grid"]
+        for cell, label in zip(t.rows[0].cells, header, strict=True):
+            cell.text = label
+        for i, values in enumerate(rows):
+            cells = t.add_row().cells
+            for cell, value in zip(cells, values, strict=True):
+                cell.text = value
+                if i in bold_rows:
+                    for run in cell.paragraphs[0].runs:
+                        run.bold = True
+
+    doc.core_properties.title = ctx["title"][:255]
+    doc.core_properties.subject = ctx["clinic"][:255]
+    heading(ctx["title"], 0)
+    meta = [
+        (ctx["unit_label"], ctx["clinic"]),
+        ("Flöde", f"{ctx['flow']['title']} (version {ctx['flow']['version']})"),
+        ("Form", f"{ctx['mode_label']} · {ctx['status_label']}" + (f" ({ctx['prepared']})" if ctx["prepared"] else "")),
+        *((("Del", ctx["stage"]),) if ctx["stage"] else ()),
+        ("Planerad mötestid", f"{ctx['meeting_minutes']} min"),
+    ]
+    t = doc.add_table(rows=0, cols=2)
+    t.style = styles["Table Grid"]
+    for label, value in meta:
+        cells = t.add_row().cells
+        cells[0].text, cells[1].text = label, value
+    if ctx["stage_work"]:
+        heading("Arbetet i den här delen", 1)
+        for w in ctx["stage_work"]:
+            doc.add_paragraph(w, style=bullet)
+    heading("Fokusområden hittills", 1)
+    muted(ctx["focus_prompt"] + ".")
+    for f in ctx["focus"]:
+        doc.add_paragraph(f"{f['party']}: {', '.join(f['areas']) if f['areas'] else 'inga valda ännu'}", style=bullet)
+    heading("Planerade områden och tid", 1)
+    table(("Område", "Minuter", ""), [(s["label"], str(s["minutes"]), "fokus" if s["focus"] else "") for s in ctx["plan"]])
+    muted("Målet är att ha dialog kring samtliga områden, inte att hinna alla frågor.")
+    prev = ctx["previous"]
+    if prev:
+        heading(f"Från förra dialogen ({prev['date']}, {prev['flow_title']})", 1)
+        if prev["stage"]:
+            muted(prev["stage"])
+        if prev["wish"]:
+            doc.add_paragraph().add_run("Önskemål inför detta möte:").bold = True
+            doc.add_paragraph(prev["wish"])
+        for c in prev["carried"]:
+            doc.add_paragraph().add_run(c["question"]).bold = True
+            doc.add_paragraph(c["answer"])
+        actions = prev["actions"] + prev["older_open"]
+        if actions:
+            doc.add_paragraph().add_run("Åtgärder och deras status:").bold = True
+            table(
+                ("Åtgärd", "Ansvarig", "Datum", "Status"),
+                [(a["text"], a["owner"] or "", a["due"] or "", ("⚠ " if a["overdue"] else "") + a["status_label"]) for a in actions],
+                {i for i, a in enumerate(actions) if a["overdue"]},
+            )
+        if prev["parked"]:
+            doc.add_paragraph().add_run("Kvar på parkeringsplatsen:").bold = True
+            for p in prev["parked"]:
+                doc.add_paragraph(p, style=bullet)
+        if prev["flag_moves"]:
+            doc.add_paragraph().add_run("Data sedan dess:").bold = True
+            for line in prev["flag_moves"]:
+                doc.add_paragraph(line, style=bullet)
+    heading("Mottagningens data", 1)
+    method = ctx["method"]
+    if not ctx["has_data"]:
+        muted(f"Ingen indikatordata är importerad för {ctx['clinic']}.")
+    else:
+        if method:
+            muted(method["data"]["intro"])
+        heading("Det som sticker ut", 2)
+        for i in ctx["indicators"]["stands_out"]:
+            heading(f"{i['marker']} {i['label']} {i['period']}", 3)
+            doc.add_paragraph(i["text"])
+            figure = i["figure"]
+            if figure.get("png"):
+                doc.add_picture(io.BytesIO(figure["png"]), width=Cm(15))
+            for line in figure["lines"]:
+                doc.add_paragraph(line, style=bullet)
+            if i["questions"]:
+                muted("Tas upp under: " + "; ".join(i["questions"]))
+        if not ctx["indicators"]["stands_out"]:
+            muted("Inget sticker ut i datan.")
+        heading("Det som inte sticker ut", 2)
+        for i in ctx["indicators"]["calm"]:
+            n = f" (n = {i['n']})" if i["n"] else ""
+            doc.add_paragraph(f"{i['label']} {i['period']}: {i['value']}{n} – {' '.join(i['figure']['lines'])}", style=bullet)
+        if not ctx["indicators"]["calm"]:
+            muted("Inga.")
+        if ctx["indicators"]["small"]:
+            heading("För få observationer – flaggas inte", 2)
+            for i in ctx["indicators"]["small"]:
+                need = f", minst {i['min_n']} behövs" if i["min_n"] else ""
+                n = f" (n = {i['n']}{need})" if i["n"] else ""
+                doc.add_paragraph(f"{i['label']} {i['period']}: {i['value']}{n}", style=bullet)
+            if method:
+                muted("Varför: " + method["data"]["small_numbers"])
+    validity = ctx["validity"]
+    heading(validity["title"], 1)
+    doc.add_paragraph("Titta på siffrorna före mötet och ta med det som inte stämmer med verkligheten.")
+    for q in validity["questions"]:
+        doc.add_paragraph(q, style=bullet)
+    if not validity["questions"]:
+        muted("Ingen data att kontrollera.")
+    if validity["quote"]:
+        muted(f"”{validity['quote']}” – {validity['quote_source']}")
+    if method:
+        heading("Inför mötet: metodens utgångspunkter", 1)
+        heading(method["trust"]["title"], 2)
+        doc.add_paragraph(method["trust"]["intro"])
+        for p in method["trust"]["principles"]:
+            doc.add_paragraph(p, style=styles["List Number"])
+        muted(f"Källa: {method['trust']['source']}.")
+        heading(method["staircase"]["title"], 2)
+        doc.add_paragraph(method["staircase"]["text"])
+        muted(f"Källa: {method['staircase']['source']}.")
+        heading(method["data"]["title"], 2)
+        doc.add_paragraph(method["data"]["intro"])
+        doc.add_paragraph(method["data"]["small_numbers"], style=bullet)
+        doc.add_paragraph(method["data"]["registration"], style=bullet)
+        muted(f"Källa: {method['data']['source']}.")
+    sources = f" Flödets källor: {'; '.join(ctx['sources'])}." if ctx["sources"] else ""
+    foot = doc.add_paragraph(f"{ctx['title']} · Dialog {ctx['dialogue_id']}.{sources}")
+    foot.runs[0].font.size = Pt(8)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def region_docx(ctx: dict[str, Any]) -> bytes:
+    import io
+
+    from docx import Document
+    from docx.shared import Cm, Pt
+
+    doc = Document()
+    styles = {name: doc.styles[name] for name in ("Title", "Heading 1", "Heading 2", "List Bullet", "Table Grid")}
+    bullet = styles["List Bullet"]
+
+    def heading(text: str, level: int) -> None:
+        doc.add_paragraph(text, style=styles["Title" if level == 0 else f"Heading {level}"])
+
+    def muted(text: str) -> None:
+        doc.add_paragraph(text).runs[0].italic = True
+
+    doc.core_properties.title = ctx["title"]
+    heading(ctx["title"], 0)
+    t = ctx["totals"]
+    doc.add_paragraph(
+        f"{ctx['scope']} · {t['clinics']} mottagningar ({t['with_dialogue']} med dialog) · åtgärder: "
+        f"{t['open_actions']} öppna, {t['overdue_actions']} försenade, {t['done_actions']} klara · "
+        f"godkänd dokumentation: {t['approved']}"
+    )
+    heading("Per mottagning", 1)
+    header = ("Mottagning", "Dialoger", "Senaste", "Status", "Granskning", "Öppna", "Försenade", "Klara")
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = styles["Table Grid"]
+    for cell, label in zip(table.rows[0].cells, header, strict=True):
+        cell.text = label
+    for c in ctx["clinics"]:
+        cells = table.add_row().cells
+        values = (
+            c["clinic"], str(c["dialogues"]), c["date"] or "–", c["status_label"] or "ingen dialog",
+            c["review_label"] or "–", str(c["open_actions"]),
+            ("⚠ " if c["overdue_actions"] else "") + str(c["overdue_actions"]), str(c["done_actions"]),
+        )
+        for cell, value in zip(cells, values, strict=True):
+            cell.text = value
+        if c["overdue_actions"]:
+            for run in cells[6].paragraphs[0].runs:
+                run.bold = True
+    for c in ctx["clinics"]:
+        if not c["dialogue_id"]:
+            continue
+        heading(c["clinic"], 2)
+        mode = " · självskattning" if c["mode"] == "self" else ""
+        stage = f" · {c['stage']}" if c["stage"] else ""
+        muted(f"{c['date']} · {c['flow_title'] or c['flow']}{mode} · {c['status_label']} · granskning: {c['review_label']}{stage}")
+        if c["problem"]:
+            muted(c["problem"])
+        if c["focus"]:
+            doc.add_paragraph("Fokus: " + "; ".join(f"{p}: {', '.join(a)}" for p, a in c["focus"].items()), style=bullet)
+        if c["areas_discussed"]:
+            doc.add_paragraph("Berört: " + ", ".join(c["areas_discussed"]), style=bullet)
+        if c["areas_untouched"]:
+            doc.add_paragraph("Ej berört: " + ", ".join(c["areas_untouched"]), style=bullet)
+        if c["work_on"]:
+            doc.add_paragraph("Jobba vidare med: " + c["work_on"], style=bullet)
+        if c["next_meeting_wish"]:
+            doc.add_paragraph("Önskemål till nästa möte: " + c["next_meeting_wish"], style=bullet)
+        for a in c["actions"]:
+            mark = "☑" if a["status"] == "done" else ("⚠" if a["overdue"] else "☐")
+            extra = "".join((f" · ansvarig {a['owner']}" if a.get("owner") else "", f" · {a['due']}" if a.get("due") else ""))
+            p = doc.add_paragraph(f"{mark} {a['text']}{extra}" + (" · försenad" if a["overdue"] else ""), style=bullet)
+            if a["overdue"]:
+                p.runs[0].bold = True
+    heading("Återkoppling till regionen, samlad", 1)
+    for f in ctx["feedback"]:
+        heading(f"{f['section']}: {f['question']}", 2)
+        for a in f["answers"]:
+            doc.add_paragraph(f"{a['clinic']}: {a['answer']}", style=bullet)
+    if not ctx["feedback"]:
+        muted("Ingen återkoppling ännu.")
+    heading("Områden", 1)
+    for g in ctx["focus_areas"]:
+        doc.add_paragraph(f"Oftast valda som fokus ({g['flow']}): " + ", ".join(f"{a['area']} ({a['clinics']})" for a in g["areas"]))
+    for g in ctx["untouched_areas"]:
+        doc.add_paragraph(
+            f"Oftast ej berörda ({g['flow']}, {g['held']} hållna dialoger): "
+            + ", ".join(f"{a['area']} ({a['clinics']})" for a in g["areas"])
+        )
+    heading("Återkommande teman i ”jobba vidare” och återkopplingen", 1)
+    for th in ctx["themes"]:
+        doc.add_paragraph(
+            f"{th['theme']} ({', '.join(th['forms'])}) – {len(th['clinics'])} mottagningar: {', '.join(th['clinics'])}",
+            style=bullet,
+        )
+    if not ctx["themes"]:
+        muted("Inga ord återkommer hos flera mottagningar.")
+    heading("Indikatorerna, alla mottagningar", 1)
+    for i in ctx["indicators"]:
+        heading(f"{i['label']} {i['period']}", 2)
+        figure = i["figure"]
+        if figure.get("png"):
+            doc.add_picture(io.BytesIO(figure["png"]), width=Cm(15))
+        for line in figure["lines"]:
+            doc.add_paragraph(line, style=bullet)
+    if not ctx["indicators"]:
+        muted("Ingen indikatordata importerad.")
+    foot = doc.add_paragraph(f"{ctx['title']} · skapad {ctx['generated']}.")
     foot.runs[0].font.size = Pt(8)
     buf = io.BytesIO()
     doc.save(buf)

@@ -549,6 +549,10 @@ def control_character_problems(name: str, data: Any, where: tuple[Any, ...] = ()
     return problems
 
 
+def is_method(path: Path) -> bool:
+    return path.name == "metod.toml"
+
+
 def is_catalogue(data: dict[str, Any], path: Path) -> bool:
     return path.name == CATALOGUE_NAME or ("indicators" in data and "sections" not in data)
 
@@ -882,7 +886,7 @@ def flow_files() -> dict[str, Path]:
     for folder in locations.flow_dirs():
         if folder.is_dir():
             for path in sorted(folder.glob("*.toml")):
-                if path.name not in (CATALOGUE_NAME, TOPICS_NAME):
+                if path.name not in (CATALOGUE_NAME, TOPICS_NAME) and not is_method(path):
                     found[path.stem] = path
     return found
 

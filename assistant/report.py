@@ -15,11 +15,48 @@ TITLE = "Dokumentation och återkoppling efter genomförd Uppföljningsdialog"
 MODE_LABELS = {"facilitator": "Uppföljningsdialog", "self": "Självskattning"}
 STATUS_LABELS = {"prepared": "Förberedd", "in_progress": "Pågår", "finished": "Avslutad", "new": "Ny"}
 ACTION_STATUS = {"open": "öppen", "done": "klar"}
+OVERDUE = "försenad"  # an open action past its due date, wherever actions are listed
+REVIEW_LABELS = {"sent": "skickad", "commented": "kommenterad", "approved": "godkänd"}
+NO_REVIEW = "inte skickad"
+
+
+def review_label(status: str | None) -> str:
+    return REVIEW_LABELS.get(status or "", NO_REVIEW)
+
+
+def review_step_label(status: str, flow) -> str:
+    """ "Skickad till Fysioterapimottagning", "Kommenterad av Vårdcentralen", "Godkänd" – the
+    party named as the flow names it."""
+    party = flow.followed_up_party
+    if status == "sent":
+        return "Skickad till " + (party.title if party else "parterna")
+    if status == "commented":
+        return "Kommentarer och rättelser" + (f" från {party.title}" if party else "")
+    return "Godkänd"
+
+
+def action_status_label(status: str, due: str | None, today) -> str:
+    label = ACTION_STATUS.get(status, status)
+    return f"{label}, {OVERDUE}" if today is not None and E.action_overdue(status, due, today) else label
+
+
+def local_today(now: datetime | None = None):
+    """The date today where the user is (due dates are local calendar dates)."""
+    return (now or datetime.now().astimezone()).astimezone().date()
 DATA_CAVEAT = (
     "Siffrorna ska läsas i sitt sammanhang: slumpvariation (särskilt på små mottagningar), "
     "skillnader i patientgrupper och uppdrag och skillnader i registrering påverkar utfallet. "
     "Indikatorer med för få observationer flaggas inte."
 )
+
+
+def stage_text(state: E.State) -> str | None:
+    """The stage of a staged flow (Nära vård's Del 1–3) this dialogue belongs to, and what it continues."""
+    phase = state.flow.phase(state.stage) if state.stage else None
+    if phase is None:
+        return None
+    cont = state.dialogue.get("continues_date")
+    return phase.title + (f" – fortsätter {state.flow.document.meeting.lower()} {cont}" if cont else "")
 
 
 def _date(value: datetime | None) -> str | None:
@@ -32,6 +69,7 @@ def _when(value: datetime | None) -> str | None:
 
 def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = None) -> dict[str, Any]:
     flow = state.flow
+    today = local_today(generated)
     corrected = {c.qid: c for c in state.corrections}
     notes_by_section: dict[str | None, list[dict[str, Any]]] = {}
     for n in state.notes:
@@ -103,10 +141,25 @@ def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = N
     focus = []
     for party, sections in state.focus.items():
         focus.append(
-            {"party": party, "areas": [flow.section_label(flow.section_index[s]) for s in sections]}
+            {"party": flow.party_title(party), "areas": [flow.section_label(flow.section_index[s]) for s in sections]}
         )
+    doc = flow.document
     return {
-        "title": TITLE,
+        "title": doc.self_title if state.mode == "self" else doc.title,
+        "unit_label": doc.unit,
+        "stage": stage_text(state),
+        "review": [
+            {
+                "status": r.status,
+                "label": review_step_label(r.status, flow),
+                "who": r.who,
+                "note": r.note,
+                "at": _when(r.at),
+            }
+            for r in state.review
+        ],
+        "review_status": review_label(state.review_status),
+        "sources": [s.citation for s in flow.sources],
         "dialogue_id": row.get("id", ""),
         "clinic": state.dialogue.get("clinic", row.get("clinic", "")),
         "flow": {
@@ -116,7 +169,7 @@ def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = N
             "provenance": flow.provenance.strip().rstrip("."),  # the templates end the sentence
         },
         "mode": state.mode,
-        "mode_label": MODE_LABELS.get(state.mode, state.mode),
+        "mode_label": MODE_LABELS["self"] if state.mode == "self" else doc.meeting,
         "status": state.status,
         "status_label": STATUS_LABELS.get(state.status, state.status),
         "date": _date(state.started_at),
@@ -133,7 +186,8 @@ def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = N
                 "owner": a.owner,
                 "due": a.due,
                 "status": a.status,
-                "status_label": ACTION_STATUS.get(a.status, a.status),
+                "status_label": action_status_label(a.status, a.due, today),
+                "overdue": a.overdue(today),
             }
             for a in state.actions.values()
         ],

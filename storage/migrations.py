@@ -15,6 +15,10 @@ migration is never edited once released: a change to the schema is a new migrati
   so an old dialogue replays with its own flow even after the flow file is edited or removed.
 - v5: ``indicator_values.kind``: the kind of clinic (typ/jämförelsegrupp) as the data file gave it,
   which decides the clinic's peers.
+- v6: ``dialogues.review`` / ``review_at``: the documentation's review status (sent, commented,
+  approved), a projection of ``reviewed`` events kept by a trigger, so listing dialogues with
+  their review status never replays them. (An older Dialogstöd refuses the database: it would not
+  know the new event kind.)
 
 The SQL below is frozen per version on purpose (no shared helpers that could drift), except the
 action projection, which is written once and used both by the v2 triggers and the v2 backfill.
@@ -322,12 +326,38 @@ def _v5(conn: sqlite3.Connection) -> None:
     _script(conn, _V5)
 
 
+_V6 = """
+ALTER TABLE dialogues ADD COLUMN review TEXT;
+ALTER TABLE dialogues ADD COLUMN review_at TEXT;
+
+CREATE TRIGGER events_project_review AFTER INSERT ON events
+WHEN new.kind = 'reviewed'
+BEGIN
+    UPDATE dialogues SET
+        review = CAST(json_extract(new.payload, '$.status') AS TEXT),
+        review_at = new.at
+    WHERE id = new.dialogue_id;
+END;
+
+UPDATE dialogues SET
+    review = (SELECT CAST(json_extract(e.payload, '$.status') AS TEXT) FROM events e
+              WHERE e.dialogue_id = dialogues.id AND e.kind = 'reviewed' ORDER BY e.seq DESC LIMIT 1),
+    review_at = (SELECT e.at FROM events e
+                 WHERE e.dialogue_id = dialogues.id AND e.kind = 'reviewed' ORDER BY e.seq DESC LIMIT 1);
+"""
+
+
+def _v6(conn: sqlite3.Connection) -> None:
+    _script(conn, _V6)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "dialogues and their events", _v1),
     Migration(2, "actions projection and full-text search", _v2),
     Migration(3, "indicator values", _v3),
     Migration(4, "flow sources", _v4),
     Migration(5, "kind of clinic with indicator values", _v5),
+    Migration(6, "documentation review status", _v6),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

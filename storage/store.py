@@ -62,7 +62,7 @@ _MAGIC = b"SQLite format 3\x00"
 
 _DIALOGUE_SELECT = """
 SELECT d.id, d.clinic_id, d.flow_id, d.flow_version, d.flow_sha256, d.mode, d.participants,
-       d.status, d.started, d.updated, d.event_count
+       d.status, d.started, d.updated, d.event_count, d.review, d.review_at
 FROM dialogues d
 """
 _INDICATOR_TEXT = ("clinic", "indicator", "period")
@@ -494,6 +494,8 @@ class Store:
             started,
             updated,
             count,
+            review,
+            review_at,
         ) in rows:
             if cid not in names:  # a clinic added by another process since `names` was read
                 names = dict(conn.execute("SELECT id, name FROM clinics").fetchall())
@@ -510,6 +512,8 @@ class Store:
                     "started": started,
                     "updated": updated,
                     "events": count,
+                    "review": review,
+                    "review_at": review_at,
                 }
             )
         return out

@@ -471,7 +471,10 @@ def test_get_dialogue_by_id_and_prefix(store: Store):
         "started",
         "updated",
         "events",
+        "review",
+        "review_at",
     }
+    assert d["review"] is None and d["review_at"] is None
     assert d["participants"] == [{"name": "Åsa Öberg", "role": "chef"}]
     assert d["clinic"] == "Vårdcentralen Åby" and d["events"] == 5
     assert store.get_dialogue("abcd1")["id"] == did

@@ -1,4 +1,4 @@
-"""Schema migrations: the committed fixtures (tests/fixtures/db/schema_v1.db … schema_v3.db) are
+"""Schema migrations: the committed fixtures (tests/fixtures/db/schema_v1.db … schema_v5.db) are
 databases stopped at old schema versions; opening a copy must migrate it to SCHEMA_VERSION and
 lose nothing."""
 
@@ -49,16 +49,16 @@ def schema(conn: sqlite3.Connection) -> set[tuple[str, str, str]]:
 
 
 def test_migration_list_is_a_sequence():
-    assert SCHEMA_VERSION == len(m.MIGRATIONS) == 5
-    assert [x.version for x in m.MIGRATIONS] == [1, 2, 3, 4, 5]
+    assert SCHEMA_VERSION == len(m.MIGRATIONS) == 6
+    assert [x.version for x in m.MIGRATIONS] == [1, 2, 3, 4, 5, 6]
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
 def test_fixture_is_at_its_version(version: int):
     assert raw_version(FIXTURES / f"schema_v{version}.db") == version
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
 def test_old_database_migrates_without_losing_anything(tmp_path: Path, version: int):
     path = fixture_copy(tmp_path, version)
     with Store.open(path) as store:
@@ -108,13 +108,26 @@ def test_old_database_migrates_without_losing_anything(tmp_path: Path, version: 
             source="t",
         )
         assert store.indicator_values(indicator="y")[0]["kind"] == "Vårdcentral"
+        # v6: the review status is a projection of "reviewed" events, none before
+        assert store.get_dialogue(ABY)["review"] is None
+        from datetime import UTC, datetime
+
+        from assistant.engine.events import Event
+
+        store.append_events(
+            ABY,
+            [Event(10, "reviewed", datetime(2024, 3, 20, tzinfo=UTC), text="Ok", payload={"status": "sent", "who": "Per"})],
+        )
+        row = store.get_dialogue(ABY)
+        assert (row["review"], row["review_at"]) == ("sent", "2024-03-20T00:00:00.000000+00:00")
+        assert store.get_dialogue(NORR)["review"] is None
         # and the migrated database keeps working like a new one
         store.append_events(NORR, [])
         meta = dict(store.db.execute("SELECT key, value FROM dialogstod_meta").fetchall())
         assert "created" in meta and f"migrated_to_{SCHEMA_VERSION}" in meta
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
 def test_migrated_schema_equals_new_schema(tmp_path: Path, version: int):
     Store.open(tmp_path / "new.db").close()
     path = fixture_copy(tmp_path, version)

@@ -39,6 +39,11 @@ def register(sub) -> None:
     p = sub.add_parser("export", help="exportera en dialog: md, html, docx eller json")
     p.add_argument("id", help="dialogens id (eller början av det)")
     p.add_argument("--format", "-f", choices=("md", "html", "json", "docx"), default="html")
+    p.add_argument(
+        "--pack",
+        action="store_true",
+        help="underlaget inför mötet (data, förra årets åtgärder och önskemål, fokusområden, plan) i stället för dokumentationen",
+    )
     p.add_argument("-o", "--output", metavar="FIL", help="filnamn (standard: ett namn i aktuell katalog; - för stdout)")
     p.add_argument("--world-readable", action="store_true", help="skriv filen läsbar för alla (0644) i stället för 0600")
     p.set_defaults(func=cmd_export)
@@ -53,14 +58,35 @@ def register(sub) -> None:
     bi.add_argument("file", metavar="FIL")
     bi.set_defaults(func=cmd_bundle_import)
 
-    p = sub.add_parser("actions", help="lista åtgärder från alla dialoger")
+    p = sub.add_parser("actions", help="lista och ändra åtgärder från alla dialoger (försenade markeras)")
     p.add_argument("--clinic", metavar="NAMN")
     p.add_argument("--open", action="store_true", help="bara öppna åtgärder")
+    p.add_argument("--overdue", action="store_true", help="bara försenade åtgärder (öppna, datumet passerat)")
     p.add_argument("--done", metavar="DIALOG:ÅTGÄRD", help="markera en åtgärd som klar, t.ex. 3f2a91c0:a2")
     p.add_argument("--reopen", metavar="DIALOG:ÅTGÄRD", help="öppna en klar åtgärd igen")
+    p.add_argument("--set", metavar="DIALOG:ÅTGÄRD", help="ändra ansvarig och/eller datum (--owner, --due)")
+    p.add_argument("--owner", metavar="NAMN", help="med --set: ansvarig (tom text tar bort)")
+    p.add_argument("--due", metavar="ÅÅÅÅ-MM-DD", help="med --set: klart senast (tom text tar bort)")
     p.add_argument("--who", metavar="NAMN", help="vem som ändrar (sparas i dialogens logg)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_actions)
+
+    p = sub.add_parser(
+        "review",
+        help="granskningen av dokumentationen: skickad, kommenterad, godkänd",
+        description="Registrera ett steg i granskningen av dialogens dokumentation (sparas som en händelse), "
+        "eller visa granskningen hittills (utan --status).",
+    )
+    p.add_argument("id", help="dialogens id (eller början av det)")
+    p.add_argument(
+        "--status",
+        choices=("sent", "commented", "approved"),
+        help="sent: skickad till mottagningen, commented: mottagningens kommentarer/rättelser, approved: godkänd",
+    )
+    p.add_argument("--who", metavar="NAMN", help="vem (skickade, kommenterade, godkände)")
+    p.add_argument("--note", metavar="TEXT", help="kommentaren eller rättelsen (krävs för commented)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("correct", help="rätta ett svar efter mötet (sparas som en rättelse, inget skrivs över)")
     p.add_argument("id", help="dialogens id")
@@ -98,6 +124,7 @@ def dialogue_json(row: dict) -> dict:
         "flow_version": row["flow_version"],
         "mode": row["mode"],
         "status": row["status"],
+        "review": row.get("review"),
         "started": row["started"],
         "updated": row["updated"],
     }
@@ -112,13 +139,16 @@ def cmd_list(args) -> int:
     if not rows:
         print("Inga dialoger." + ("" if any((args.clinic, args.flow, args.status, args.year)) else " Starta en med `dialogstod chat` eller `dialogstod`."))
         return 0
-    print(f"{'id':<8}  {'start':<16}  {'status':<9}  {'flöde':<16}  mottagning")
+    from assistant.report import review_label
+
+    print(f"{'id':<8}  {'start':<16}  {'status':<9}  {'granskning':<12}  {'flöde':<16}  mottagning")
     for r in rows:
         started = str(r["started"])[:16].replace("T", " ")
         status = STATUS_SV.get(r["status"], r["status"])
+        review = review_label(r.get("review")) if r["status"] == "finished" or r.get("review") else "–"
         print(
-            f"{one_line(r['id'][:8]):<8}  {one_line(started):<16}  {status:<9}  {one_line(r['flow_id'], 40):<16}  "
-            f"{one_line(r['clinic'], 60)}"
+            f"{one_line(r['id'][:8]):<8}  {one_line(started):<16}  {status:<9}  {review:<12}  "
+            f"{one_line(r['flow_id'], 40):<16}  {one_line(r['clinic'], 60)}"
         )
     return 0
 
@@ -154,11 +184,16 @@ def cmd_search(args) -> int:
 def cmd_export(args) -> int:
     from assistant.cli import UserError
     from assistant.engine import utcnow
-    from assistant.export import default_filename, export_bytes, write_private
+    from assistant.export import default_filename, export_bytes, pack_bytes, write_private
 
+    if args.pack and args.format == "json":
+        raise UserError("Underlaget inför mötet finns som html, md eller docx (--format).")
     with _store() as store:
         d = _dialogue(store, args.id)
-        data = export_bytes(store, d.state, d.row, args.format, generated=utcnow())
+        if args.pack:
+            data = pack_bytes(store, d, args.format, generated=utcnow())
+        else:
+            data = export_bytes(store, d.state, d.row, args.format, generated=utcnow())
     if args.output == "-":
         if args.format == "docx" and sys.stdout.isatty():
             raise UserError("En docx-fil kan inte skrivas till terminalen; ange en fil med -o.")
@@ -169,7 +204,8 @@ def cmd_export(args) -> int:
         else:
             sys.stdout.write(data.decode("utf-8", "replace"))
         return 0
-    path = Path(args.output) if args.output else Path(default_filename(d.row, args.format))
+    name = default_filename(d.row, args.format, pack=args.pack)
+    path = Path(args.output) if args.output else Path(name)
     write_private(path, data, mode=0o644 if args.world_readable else 0o600)
     print(f"Skrev {path} ({len(data):,} byte).".replace(",", "\u00a0"))
     return 0
@@ -216,35 +252,104 @@ def _split_action_ref(ref: str) -> tuple[str, str]:
 def cmd_actions(args) -> int:
     from assistant import engine as E
     from assistant.cli import UserError
+    from assistant.report import OVERDUE, local_today
 
+    if (args.owner is not None or args.due is not None) and not args.set:
+        raise UserError("--owner och --due ändrar en åtgärd som anges med --set DIALOG:ÅTGÄRD.")
+    if args.set and args.owner is None and args.due is None:
+        raise UserError("Ange vad som ska ändras: --owner NAMN och/eller --due ÅÅÅÅ-MM-DD.")
     with _store() as store:
-        for ref, status in ((args.done, "done"), (args.reopen, "open")):
+        for ref, status in ((args.done, "done"), (args.reopen, "open"), (args.set, None)):
             if ref:
                 dialogue_ref, action_id = _split_action_ref(ref)
                 d = _dialogue(store, dialogue_ref)
+                command = E.UpdateAction(action_id, status=status, who=args.who, owner=args.owner, due=args.due)
                 try:
-                    d.do(E.UpdateAction(action_id, status=status, who=args.who))
+                    d.do(command)
                 except E.EngineError as exc:
                     raise UserError(str(exc)) from None
-                print(
-                    f"Åtgärd {terminal_safe(action_id)} i dialog {terminal_safe(d.id[:8])} är nu "
-                    f"{'klar' if status == 'done' else 'öppen'}."
-                )
+                a = d.state.actions[action_id]
+                if status is not None:
+                    print(
+                        f"Åtgärd {terminal_safe(action_id)} i dialog {terminal_safe(d.id[:8])} är nu "
+                        f"{'klar' if status == 'done' else 'öppen'}."
+                    )
+                else:
+                    print(
+                        f"Åtgärd {terminal_safe(action_id)} i dialog {terminal_safe(d.id[:8])}: ansvarig "
+                        f"{terminal_safe(a.owner or '–')}, klart senast {a.due or '–'}."
+                    )
                 return 0
-        rows = store.list_actions(clinic=args.clinic, open_only=args.open)
+        rows = store.list_actions(clinic=args.clinic, open_only=args.open or args.overdue)
+    today = local_today()
+    for a in rows:
+        a["overdue"] = E.action_overdue(a["status"], a.get("due"), today)
+    if args.overdue:
+        rows = [a for a in rows if a["overdue"]]
     if args.json:
         print(json_text(rows, indent=2, default=str))
         return 0
     if not rows:
-        print("Inga åtgärder.")
+        print("Inga försenade åtgärder." if args.overdue else "Inga åtgärder.")
         return 0
     for a in rows:
         mark = "☐" if a["status"] == "open" else "☑"
-        extra = " · ".join(x for x in (a.get("owner") and f"ansvarig {a['owner']}", a.get("due")) if x)
+        if a["overdue"]:
+            mark = "⚠"
+        extra = " · ".join(
+            x
+            for x in (
+                a.get("owner") and f"ansvarig {a['owner']}",
+                a.get("due") and f"klart senast {a['due']}",
+                a["overdue"] and OVERDUE.upper(),
+            )
+            if x
+        )
         ref = one_line(f"{a['dialogue_id'][:8]}:{a['action_id']}", 40)
         print(f"{mark} {ref}  {one_line(a['clinic'], 28)}  {one_line(a['text'], 70)}")
         if extra:
             print(f"      {terminal_safe(extra)}")
+    overdue = sum(a["overdue"] for a in rows)
+    if overdue:
+        print(f"{overdue} {'åtgärd är försenad' if overdue == 1 else 'åtgärder är försenade'} (⚠).")
+    return 0
+
+
+def cmd_review(args) -> int:
+    from assistant import engine as E
+    from assistant.cli import UserError
+    from assistant.report import review_label, review_step_label
+
+    with _store() as store:
+        d = _dialogue(store, args.id)
+        if args.status:
+            try:
+                made = d.do(E.Review(args.status, who=args.who, note=args.note))
+            except E.EngineError as exc:
+                raise UserError(str(exc)) from None
+            if any(e.kind == "pii_masked" for e in made):
+                print("Ett personnummer upptäcktes och maskerades innan kommentaren sparades.")
+        elif args.who or args.note:
+            raise UserError("--who och --note hör till ett granskningssteg: ange också --status.")
+    st = d.state
+    if args.json:
+        steps = [
+            {"status": r.status, "who": r.who, "note": r.note, "at": r.at.isoformat()} for r in st.review
+        ]
+        print(json.dumps({"id": d.id, "review": st.review_status, "steps": steps}, ensure_ascii=False, indent=2))
+        return 0
+    if args.status:
+        print(f"Granskningen av dialog {terminal_safe(d.id[:8])} är nu: {review_label(st.review_status)}.")
+        return 0
+    print(f"Dialog {terminal_safe(d.id[:8])} ({terminal_safe(d.clinic)}): {review_label(st.review_status)}.")
+    for r in st.review:
+        when = r.at.astimezone().strftime("%Y-%m-%d %H:%M")
+        who = f" ({terminal_safe(r.who)})" if r.who else ""
+        print(f"  {when}  {review_step_label(r.status, d.flow)}{who}")
+        if r.note:
+            print(f"      {one_line(r.note, 110)}")
+    if not st.review and st.finished:
+        print("  Skicka dokumentationen med: dialogstod review " + d.id[:8] + " --status sent --who NAMN")
     return 0
 
 

@@ -130,6 +130,7 @@ def cmd_check(args) -> int:
         FlowError,
         default_catalogue,
         is_catalogue,
+        is_method,
         load_catalogue,
         load_flow,
         read_toml,
@@ -151,7 +152,11 @@ def cmd_check(args) -> int:
         path = Path(raw)
         try:
             data = read_toml(path)
-            if is_catalogue(data, path):
+            if is_method(path):
+                from assistant.method import load_method
+
+                load_method(path)
+            elif is_catalogue(data, path):
                 load_catalogue(path)
             elif is_topics_file(data, path):
                 check_topics_file(path, catalogue)
