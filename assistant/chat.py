@@ -18,6 +18,7 @@ from typing import TextIO
 from assistant import engine as E
 from assistant import lexicon
 from assistant.continuity import PREVIOUS_PARTY
+from assistant.engine.step import parse_due
 from assistant.session import Dialogue, flag_marker, flagged
 from assistant.textsafe import one_line, terminal_safe
 
@@ -40,9 +41,12 @@ COMMANDS = (
     Command("anteckning", "note", "TEXT", "skriv en anteckning"),
     Command("åtgärd", "action", "TEXT [; ansvarig NAMN] [; ÅÅÅÅ-MM-DD]", "lägg till en åtgärd"),
     Command("förslag", "suggestions", "", "visa förslag på följdfrågor"),
-    Command("ta", "accept", "N", "ta förslag N som nästa fråga"),
+    Command("ta", "accept", "N [; ansvarig NAMN; ÅÅÅÅ-MM-DD]", "ta förslag N (en åtgärd frågar efter ansvarig och datum)"),
     Command("avböj", "dismiss", "N", "avböj förslag N"),
     Command("data", "data", "", "visa mottagningens data och flaggor"),
+    Command("förra", "previous", "", "visa det förra dialogen lämnade: önskemål, öppna åtgärder, parkerade frågor"),
+    Command("bocka", "tick", "N", "markera öppen åtgärd N från förra dialogen som klar"),
+    Command("ändra", "update", "N [ansvarig NAMN] [; ÅÅÅÅ-MM-DD]", "ändra ansvarig eller datum för åtgärd N från förra dialogen"),
     Command("status", "status", "", "täckning per område, tid, parkerade frågor och åtgärder"),
     Command("sammanfattning", "summary", "", "åtgärder, parkeringsplatsen, diskuterad data och täckning"),
     Command("klar", "finish", "", "avsluta dialogen (den kan fortfarande rättas och exporteras)"),
@@ -77,6 +81,57 @@ def parse_action(arg: str) -> tuple[str, str | None, str | None]:
                 f"Förstod inte {part!r}. Skriv /åtgärd TEXT; ansvarig NAMN; ÅÅÅÅ-MM-DD (t.ex. 2027-03-31)."
             )
     return text, owner, due
+
+
+def ask_line(prompt: str, inp: TextIO, out: TextIO) -> str | None:
+    """One line from the user after ``prompt`` (echoed when piped, like answers); None at end of input."""
+    out.write(prompt)
+    out.flush()
+    line = inp.readline()
+    if line == "":
+        out.write("\n")
+        return None
+    line = line.rstrip("\n").rstrip("\r")
+    if not inp.isatty():
+        out.write(terminal_safe(line) + "\n")
+    return line.strip()
+
+
+def ask_focus(flow, mode: str, inp: TextIO, out: TextIO, *, wished: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
+    """Ask each party for its focus areas (a flow that asks for a choice, e.g. "Välj ut 2-3 områden
+    som är extra viktiga att diskutera"). Enter skips a party (or takes the previous wish)."""
+    from assistant.engine.step import check_focus_count
+
+    probe = E.State(flow=flow)
+    lo, hi = flow.focus.min, flow.focus.max
+    areas = [s for s in flow.sections if s.kind == "dialogue"]
+    out.write(f"{flow.focus.prompt} ({lo}–{hi} per part):\n")
+    out.write("  " + " · ".join(flow.section_label(s) for s in areas) + "\n")
+    chosen: dict[str, tuple[str, ...]] = {}
+    for party in flow.parties_for(mode):
+        default = wished if party.followed_up and wished and lo <= len(wished) <= hi else ()
+        hint = (
+            "Enter tar önskemålet från förra dialogen: " + ", ".join(flow.section_label(flow.section_index[s]) for s in default)
+            if default
+            else "Enter hoppar över"
+        )
+        while True:
+            line = ask_line(f"Fokusområden för {party.title} (t.ex. P1,P4; {hint}): ", inp, out)
+            if line is None:
+                return chosen
+            if not line:
+                if default:
+                    chosen[party.id] = default
+                break
+            try:
+                sections = tuple(E.resolve_section(probe, a) for a in re.split(r"[,;\s]+", line) if a)
+                check_focus_count(flow, sections)
+            except E.EngineError as exc:
+                out.write(f"! {exc}\n")
+                continue
+            chosen[party.id] = sections
+            break
+    return chosen
 
 
 def fmt_clock(seconds: float) -> str:
@@ -301,6 +356,7 @@ class LineChat:
         if not self.listed:
             self.say("! Visa förslagen först med /förslag.")
             return None
+        arg = arg.split(";")[0].strip()
         if not arg.isdigit() or not 1 <= int(arg) <= len(self.listed):
             self.say(f"! Ange ett nummer mellan 1 och {len(self.listed)}.")
             return None
@@ -310,10 +366,36 @@ class LineChat:
         s = self._pick(arg)
         if s is None:
             return
-        before_actions = len(self.d.state.actions)
-        self._navigate(E.Accept(s.sid))
-        if len(self.d.state.actions) > before_actions:
-            self.say("Åtgärd sparad: " + self.user(list(self.d.state.actions.values())[-1].text))
+        if not s.action:
+            self._navigate(E.Accept(s.sid))
+            return
+        # "Gör om till åtgärd": an action gets an owner and a date (given after the number, or asked).
+        _, sep, rest = arg.partition(";")
+        if sep:
+            try:
+                _, owner, due = parse_action("x;" + rest)
+            except E.EngineError as exc:
+                self.say(f"! {exc}")
+                return
+        else:
+            self.say("Åtgärd: " + self.user(s.text or ""))
+            owner = ask_line("Ansvarig (Enter hoppar över): ", self.inp, self.out)
+            due = None
+            while owner is not None:
+                due = ask_line("Klart senast, ÅÅÅÅ-MM-DD (Enter hoppar över): ", self.inp, self.out)
+                if not due:
+                    break
+                try:
+                    parse_due(due)
+                    break
+                except E.EngineError as exc:
+                    self.say(f"! {exc}")
+        made = self.run_engine(E.Accept(s.sid, owner=owner or None, due=due or None))
+        if made:
+            self.after_events(made)
+            action = list(self.d.state.actions.values())[-1]
+            extra = ", ".join(x for x in (action.owner and f"ansvarig {action.owner}", action.due) if x)
+            self.say(f"Åtgärd {action.action_id} sparad" + (f" ({self.user(extra)})" if extra else "") + ": " + self.user(action.text))
 
     def cmd_dismiss(self, arg: str) -> None:
         s = self._pick(arg)
@@ -343,12 +425,13 @@ class LineChat:
     def cmd_summary(self, arg: str) -> None:
         from assistant import report
 
-        doc = report.build(self.d.state, self.d.row)
+        doc = report.build(self.d.state, self.d.row, generated=self.d.clock())
         self.say("Sammanfattning av dialogen")
         self.say("  Åtgärder:")
         for a in doc["actions"]:
             extra = ", ".join(x for x in (a["owner"] and f"ansvarig {a['owner']}", a["due"]) if x)
-            self.say(f"    {a['id']}. {self.user(a['text'])}" + (f" ({self.user(extra)})" if extra else "") + f" · {a['status_label']}")
+            mark = "⚠ " if a["overdue"] else ""
+            self.say(f"    {a['id']}. {self.user(a['text'])}" + (f" ({self.user(extra)})" if extra else "") + f" · {mark}{a['status_label']}")
         if not doc["actions"]:
             self.say("    (inga – /åtgärd TEXT; ansvarig NAMN; ÅÅÅÅ-MM-DD)")
         self.say("  Parkeringsplatsen:")
@@ -379,7 +462,8 @@ class LineChat:
             return True
         self.say("Dialogen är avslutad.")
         self.cmd_summary("")
-        self.phase_block("after")
+        if self.d.state.mode != "self":
+            self.phase_block("after")
         self.say(self.saved_line())
         return False
 
@@ -402,7 +486,7 @@ class LineChat:
     def banner(self, fresh: bool, prepared: bool = False) -> None:
         st = self.d.state
         flow = self.d.flow
-        mode = "självskattning" if st.mode == "self" else "uppföljningsdialog"
+        mode = "självskattning" if st.mode == "self" else flow.document.meeting.lower()
         self.say(f"Dialogstöd · {self.user(self.d.clinic)} · {flow.title}")
         self.say(f"Dialog {self.d.id[:8]} · {mode}")
         if st.roles:
@@ -410,19 +494,28 @@ class LineChat:
         for party, sections in st.focus.items():
             if sections:
                 labels = ", ".join(flow.section_label(flow.section_index[s]) for s in sections)
-                self.say(f"Fokusområden ({self.user(party)}): {labels}")
+                self.say(f"Fokusområden ({self.user(flow.party_title(party))}): {labels}")
+        if st.stage:
+            self.phase_block(st.stage)
+            if st.dialogue.get("continues_date"):
+                self.say(f"Fortsätter {flow.document.meeting.lower()} {st.dialogue['continues_date']} ({str(st.dialogue.get('continues', ''))[:8]}).")
         if fresh:
+            intro = E.flow_intro(st)
+            if intro and not prepared:
+                self.say(self.user(intro))
             self.previous_block()
             self.data_overview(show_all=False)
             if prepared:
-                self.phase_block("before")
+                if not flow.stages:
+                    self.phase_block("before")
+                self.preparation_block()
             else:
-                if st.mode != "self":  # the roles of the meeting; a team asking itself has none
+                if st.mode != "self" and not flow.stages:  # the roles of the meeting; a team asking itself has none
                     self.phase_block("during")
                 self.say("Skriv ditt svar och tryck Enter. /hjälp visar kommandona.")
         else:
             answered = len(st.answers)
-            self.say(f"Fortsätter där ni slutade ({answered} svar hittills).")
+            self.say(f"Fortsätter där dialogen slutade ({answered} svar hittills).")
 
     def phase_block(self, phase_id: str) -> None:
         """The method's own instructions for a phase (before / during / after), where the flow has them."""
@@ -432,20 +525,39 @@ class LineChat:
                 for line in phase.instructions:
                     self.say("  – " + line)
 
+    def preparation_block(self) -> None:
+        """Where a facilitator prepares: the method's trust principles and Förbättringstrappan."""
+        from assistant.method import method
+
+        m = method()
+        if m is None:
+            return
+        self.say(m.trust.title + ":")
+        for p in m.trust.principles:
+            self.say("  – " + p)
+        self.say(f"{m.staircase.title}: {m.staircase.text}")
+        self.say(
+            f"Underlaget inför mötet (data, förra dialogens åtgärder, plan): dialogstod export {self.d.id[:8]} --pack --format html"
+        )
+
     def previous_block(self) -> None:
         prev = self.previous
         if prev is None or prev.empty:
             return
-        self.say(f"Från förra dialogen ({prev.started}, {prev.flow_title}):")
+        stage = self.d.flow.phase(prev.stage) if prev.stage else None
+        where = f", {stage.title.split(':')[0]}" if stage else ""
+        self.say(f"Från förra dialogen ({prev.started}, {prev.flow_title}{where}):")
         if prev.wish:
             self.say("  Önskemål inför detta möte: " + self.user(prev.wish))
         for question, answer in prev.carried.items():
             self.say(f"  {question} " + self.user(one_line(answer, 200)))
         if prev.open_actions:
-            self.say("  Öppna åtgärder:")
-            for a in prev.open_actions:
-                extra = ", ".join(x for x in (a.get("owner"), a.get("due")) if x)
-                self.say("    ☐ " + self.user(a["text"]) + (f" ({self.user(extra)})" if extra else ""))
+            self.say("  Öppna åtgärder (/bocka N markerar klar, /ändra N ansvarig NAMN; ÅÅÅÅ-MM-DD):")
+            self.list_previous_actions()
+        if prev.parked:
+            self.say("  Kvar på parkeringsplatsen:")
+            for q in prev.parked:
+                self.say("    – " + self.user(q))
         if prev.flag_moves:
             self.say("  Data sedan dess:")
             for line in prev.flag_moves:
@@ -456,6 +568,77 @@ class LineChat:
                 self.say("  Förvalda fokusområden utifrån önskemålet: " + labels)
             else:
                 self.say("  Önskemålet nämner: " + labels)
+
+    def list_previous_actions(self) -> None:
+        from assistant.report import OVERDUE, local_today
+
+        today = local_today(self.d.clock())
+        for i, a in enumerate(self.previous.open_actions, 1):
+            extra = ", ".join(x for x in (a.get("owner") and f"ansvarig {a['owner']}", a.get("due")) if x)
+            done = a["status"] == "done"
+            mark = "☑" if done else ("⚠" if E.action_overdue(a["status"], a.get("due"), today) else "☐")
+            late = f" – {OVERDUE}" if mark == "⚠" else (" – klar" if done else "")
+            self.say(f"    {i}. {mark} " + self.user(a["text"]) + (f" ({self.user(extra)})" if extra else "") + late)
+
+    def _previous_action(self, arg: str) -> tuple[dict, str] | None:
+        prev = self.previous
+        if prev is None or not prev.open_actions:
+            self.say("! Det finns inga öppna åtgärder från förra dialogen.")
+            return None
+        number, _, rest = arg.strip().partition(" ")
+        number = number.rstrip(";")
+        if not number.isdigit() or not 1 <= int(number) <= len(prev.open_actions):
+            span = f"1–{len(prev.open_actions)}" if len(prev.open_actions) > 1 else "1"
+            self.say(f"! Ange åtgärdens nummer, {span} (se /förra).")
+            return None
+        return prev.open_actions[int(number) - 1], rest.strip().lstrip(";").strip()
+
+    def _update_previous(self, action: dict, command) -> bool:
+        from assistant.continuity import update_previous_action
+        from assistant.session import DialogueError
+
+        try:
+            owner, _ = update_previous_action(self.d.store, action, command, via=self.d.id)
+        except (E.EngineError, DialogueError) as exc:
+            self.say(f"! {exc}")
+            return False
+        updated = owner.state.actions[action["action_id"]]
+        action.update(status=updated.status, owner=updated.owner, due=updated.due)
+        return True
+
+    def cmd_previous(self, arg: str) -> None:
+        if self.previous is None or self.previous.empty:
+            self.say("Det finns ingen tidigare dialog med mottagningen att ta med sig något från.")
+            return
+        self.previous_block()
+
+    def cmd_tick(self, arg: str) -> None:
+        found = self._previous_action(arg)
+        if found is None:
+            return
+        action, _ = found
+        if action["status"] == "done":
+            self.say("Åtgärden är redan markerad som klar.")
+            return
+        if self._update_previous(action, E.UpdateAction(action["action_id"], status="done")):
+            self.say(f"Klar: {self.user(action['text'])} (sparat i dialogen {action['dialogue_id'][:8]}).")
+
+    def cmd_update(self, arg: str) -> None:
+        found = self._previous_action(arg)
+        if found is None:
+            return
+        action, rest = found
+        try:
+            _, owner, due = parse_action("x;" + rest if rest else "x")
+        except E.EngineError as exc:
+            self.say(f"! {exc}")
+            return
+        if owner is None and due is None:
+            self.say("! Skriv vad som ändras, t.ex. /ändra 1 ansvarig Anna; 2027-03-31")
+            return
+        if self._update_previous(action, E.UpdateAction(action["action_id"], owner=owner, due=due)):
+            extra = ", ".join(x for x in (action.get("owner") and f"ansvarig {action['owner']}", action.get("due")) if x)
+            self.say(f"Ändrad: {self.user(action['text'])} ({self.user(extra)}).")
 
     def data_overview(self, *, show_all: bool) -> None:
         flags = self.d.flags()
@@ -514,6 +697,8 @@ class LineChat:
             self.last_subarea = None
         if view.subarea and view.subarea != self.last_subarea:
             self.say(f"[{view.subarea}]")
+            if view.subarea_intro:
+                self.say(self.user(view.subarea_intro))
             self.last_subarea = view.subarea
         if view.via == "parked":
             self.say("(parkerad fråga)")
@@ -524,6 +709,8 @@ class LineChat:
             self.say(f"  (svara {view.scale[0]}–{view.scale[1]})")
         if view.help:
             self.say("  Hjälp: " + self.user(view.help))
+        if view.origin_note:
+            self.say("  Källa: " + self.user(view.origin_note))
         if view.previous_answer is not None:
             self.say("  Tidigare svar: " + self.user(view.previous_answer))
         new = [s for s in self.d.suggestions() if s.sid not in self.known_suggestions]

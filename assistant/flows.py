@@ -171,6 +171,9 @@ class Focus(_Strict):
     min: int = Field(default=2, ge=0, le=20)
     max: int = Field(default=3, ge=0, le=20)
     prompt: str = Field(default="Välj ut 2–3 områden som är extra viktiga att diskutera", max_length=500)
+    # The document asks each party to choose (vårdcentral: "Välj ut 2-3 områden …"): a dialogue
+    # started without focus areas asks for them before the first question.
+    ask: bool = False
 
 
 class Rule(_Strict):

@@ -143,7 +143,7 @@ def test_prepare_then_open_on_meeting_day(user_flows):
     row, _ = events_of()
     assert row["status"] == "prepared"
     code, out, _ = chat(user_flows, "Bra telefontider\n/quit\n", "--resume", row["id"][:8])
-    assert "Fokusområden (mottagningen): P4 Mönster, P2 Syfte" in out
+    assert "Fokusområden (Mottagningen): P4 Mönster, P2 Syfte" in out
     row, events = events_of()
     assert row["status"] == "in_progress"
     assert [e.qid for e in events if e.kind == "answered"] == ["p4.telefon"]
@@ -254,7 +254,7 @@ def test_killed_mid_dialogue_then_resumed(proc_env, how):
         input="/quit\n", capture_output=True, text=True, encoding="utf-8", cwd=REPO, env=proc_env, timeout=60,
     )
     assert done.returncode == 0
-    assert "Fortsätter där ni slutade (2 svar hittills)." in done.stdout
+    assert "Fortsätter där dialogen slutade (2 svar hittills)." in done.stdout
     assert "Hur ser verksamhetens egen verksamhetsidé och vision ut?" in done.stdout
 
 

@@ -55,6 +55,7 @@ def test_list_json_has_the_documented_fields(held):
             "flow_version": 1,
             "mode": "facilitator",
             "status": "finished",
+            "review": None,
             "started": rows[0]["started"],
             "updated": rows[0]["updated"],
         }
@@ -148,7 +149,7 @@ def test_bundle_round_trip_is_idempotent(held, tmp_path):
 
 def test_actions_list_and_mark_done(held):
     code, out, _ = run("actions", "--open")
-    assert f"☐ {held[:8]}:a1" in out and "ansvarig Åsa · 2027-03-31" in out
+    assert f"☐ {held[:8]}:a1" in out and "ansvarig Åsa · klart senast 2027-03-31" in out
     code, out, _ = run("actions", "--done", f"{held[:8]}:a1", "--who", "Per")
     assert code == 0 and "är nu klar" in out
     assert run("actions", "--open")[1].strip() == "Inga åtgärder."

@@ -57,7 +57,7 @@ def test_second_dialogue_opens_with_the_first_ones_wishes(user_flows):  # noqa: 
     assert code == 0
     block = out[out.index("Från förra dialogen"):]
     assert "Önskemål inför detta möte: Nästa gång vill vi fokusera på mönster och syftet" in block
-    assert "☐ Se över telefontiderna (Anna, 2027-03-31)" in block
+    assert "1. ☐ Se över telefontiderna (ansvarig Anna, 2027-03-31)" in block
     assert "Förvalda fokusområden utifrån önskemålet: P4 Mönster, P2 Syfte" in block  # as the wish names them
     assert out.index("Från förra dialogen") < out.index("Telefontillgänglighet?")  # before the first question
     row, events = events_of()

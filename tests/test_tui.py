@@ -263,7 +263,7 @@ async def test_quit_and_resume(store, clock, mini):
         assert app.screen.d.state.current.qid == "p1.miljo"
         texts = [t for _, t in chat_texts(app)]
         assert any("Fyra" in t for t in texts)
-        assert any("Fortsätter där ni slutade (1 svar hittills)." in t for t in texts)
+        assert any("Fortsätter där dialogen slutade (1 svar hittills)." in t for t in texts)
 
 
 async def test_prepared_dialogue_opens_the_meeting_from_the_start_screen(store, clock, mini):

@@ -21,15 +21,17 @@ def register(sub) -> None:
         action="append",
         default=[],
         metavar="NAMN:ROLL",
-        help="deltagare och roll, t.ex. \"Anna:presenterar data\" (kan upprepas)",
+        help="deltagare och roll, t.ex. \"Anna:verksamhetschef\" (kan upprepas)",
     )
     p.add_argument(
         "--focus",
         action="append",
         default=[],
         metavar="PART=OMRÅDEN",
-        help="en parts fokusområden, t.ex. mottagningen=P3,P5 (kan upprepas, 2–3 per part)",
+        help="en parts fokusområden, t.ex. mottagningen=P3,P5 (parterna står i flödet; kan upprepas). "
+        "Utan --focus frågar ett flöde som kräver ett val (vårdcentral: 2–3 områden) efter dem.",
     )
+    p.add_argument("--stage", metavar="DEL", help="flöden i delar (Nära vård): vilken del, t.ex. del-2 (standard: nästa)")
     p.add_argument("--prepare", action="store_true", help="förbered dialogen inför mötet och avsluta")
     p.add_argument("--resume", metavar="ID", help="fortsätt en sparad dialog (id eller början av id)")
     p.add_argument("--reopen", action="store_true", help="med --resume: öppna en avslutad dialog igen")
@@ -65,6 +67,12 @@ def parse_focus(flow, raw: list[str]) -> dict[str, tuple[str, ...]]:
         party, sep, areas = item.partition("=")
         if not sep:
             party, areas = "gemensamt", item
+        elif party.strip().casefold() != "gemensamt":
+            known = flow.party(party)
+            if known is None:
+                names = ", ".join(f"{p.id} ({p.title})" for p in flow.party_list) or "inga"
+                raise UserError(f"Okänd part {party.strip()!r} i --focus. Parterna i flödet: {names}, eller gemensamt.")
+            party = known.id
         try:
             sections = tuple(resolve_section(probe, a) for a in areas.split(",") if a.strip())
         except EngineError as exc:
@@ -84,9 +92,9 @@ def _resume_hint(args, dialogue_id: str) -> str:
 
 def cmd_chat(args) -> int:
     from assistant import engine as E
-    from assistant.chat import LineChat
+    from assistant.chat import LineChat, ask_focus
     from assistant.cli import UserError
-    from assistant.continuity import PREVIOUS_PARTY, previous_dialogue
+    from assistant.continuity import PREVIOUS_PARTY, next_stage, previous_dialogue
     from assistant.flows import get_flow
     from assistant.session import Dialogue, DialogueError, clinic_flags, open_store
     from assistant.textsafe import terminal_safe
@@ -104,6 +112,11 @@ def cmd_chat(args) -> int:
                 raise UserError(str(exc)) from None
             fresh = False
             if dialogue.state.status == "prepared":
+                flow = dialogue.flow
+                if flow.focus.ask and not any(dialogue.state.focus.values()):
+                    chosen = ask_focus(flow, dialogue.state.mode, sys.stdin, sys.stdout)
+                    for party, sections in chosen.items():
+                        dialogue.do(E.ChooseFocus(party, sections))
                 dialogue.open_meeting()
                 fresh = True
                 previous = previous_dialogue(
@@ -120,8 +133,17 @@ def cmd_chat(args) -> int:
             flow = get_flow(args.flow).flow
             focus = parse_focus(flow, args.focus)
             previous = previous_dialogue(store, args.clinic.strip(), flow, clinic_flags(store, args.clinic.strip(), latest_only=True))
-            if previous is not None and previous.focus and not focus:
-                focus = {PREVIOUS_PARTY: tuple(previous.focus[: flow.focus.max])}
+            wished = tuple(previous.focus[: flow.focus.max]) if previous is not None else ()
+            if not focus and flow.focus.ask:
+                focus = ask_focus(flow, args.mode, sys.stdin, sys.stdout, wished=wished)
+            elif previous is not None and previous.focus and not focus:
+                focus = {PREVIOUS_PARTY: wished}
+            stage = args.stage
+            if flow.stages:
+                stage = stage or next_stage(flow, previous)
+            elif stage:
+                raise UserError(f"Flödet {flow.id} har inga delar; --stage gäller flöden i delar som nara-vard.")
+            continues = previous.dialogue_id if previous is not None and flow.stages and previous.flow_id == flow.id else None
             options = E.StartOptions(
                 clinic=args.clinic,
                 mode=args.mode,
@@ -129,6 +151,9 @@ def cmd_chat(args) -> int:
                 prepared=args.prepare,
                 focus=focus,
                 mask_pii=not args.keep_identity_numbers,
+                stage=stage,
+                continues=continues,
+                continues_date=previous.started if continues else None,
             )
             try:
                 dialogue = Dialogue.start(store, args.flow, options)

@@ -250,7 +250,7 @@ def history(dialogue: Any, *, fresh: bool, recent: int | None = None) -> History
         tracker.seen.add(e.seq)
     recent_msgs = messages(state, events[split:], tracker)
     if not fresh and state.answers:
-        recent_msgs.append(Msg("system", Content(f"Fortsätter där ni slutade ({len(state.answers)} svar hittills).")))
+        recent_msgs.append(Msg("system", Content(f"Fortsätter där dialogen slutade ({len(state.answers)} svar hittills).")))
     if not split:
         return History(tracker, [welcome(state, dialogue.row)] + recent_msgs, 0)
 
