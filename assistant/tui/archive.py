@@ -67,7 +67,7 @@ class ArchiveScreen(Screen):
     def on_mount(self) -> None:
         table = self.query_one("#list", DataTable)
         for label, key in (("Start", "start"), ("Mottagning", "clinic"), ("Flöde", "flow"), ("Form", "mode"),
-                           ("Status", "status"), ("Id", "id")):
+                           ("Status", "status"), ("Granskning", "review"), ("Id", "id")):
             table.add_column(label, key=key)
         hits = self.query_one("#hits", DataTable)
         for label, key in (("Datum", "date"), ("Mottagning", "clinic"), ("Typ", "kind"), ("Utdrag", "snippet")):
@@ -102,6 +102,8 @@ class ArchiveScreen(Screen):
         self.options_loaded = True
 
     def show_rows(self, rows: list[dict], titles: dict[str, str], more: bool) -> None:
+        from assistant.report import review_label
+
         table = self.query_one("#list", DataTable)
         table.clear()
         for r in rows:
@@ -111,6 +113,7 @@ class ArchiveScreen(Screen):
                 Text(one_line(titles.get(r["flow_id"], r["flow_id"]), 36)),
                 Text("självskattning" if r.get("mode") == "self" else "dialog"),
                 Text(STATUS_SV.get(r["status"], r["status"])),
+                Text(review_label(r.get("review")) if r["status"] == "finished" or r.get("review") else "–"),
                 Text(r["id"][:8]),
                 key=r["id"],
             )
@@ -237,7 +240,7 @@ class TranscriptScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#actions", DataTable)
-        for label, key in (("", "id"), ("Åtgärd", "text"), ("Ansvarig", "owner"), ("Senast", "due"), ("Status", "status")):
+        for label, key in (("", "id"), ("Åtgärd", "text"), ("Ansvarig", "owner"), ("Klart senast", "due"), ("Status", "status")):
             table.add_column(label, key=key)
         self.load()
 
@@ -255,13 +258,17 @@ class TranscriptScreen(Screen):
         self.app.call_from_thread(self.show, d, text)
 
     def show(self, d: Any, text: str) -> None:
+        from assistant.report import OVERDUE, local_today, review_label
+
         self.d = d
         st = d.state
         status = STATUS_SV.get(st.status, st.status)
         date = local_time(st.started_at.isoformat())[:10] if st.started_at else ""
+        review = f" · granskning: {review_label(st.review_status)}" if st.finished or st.review else ""
         self.query_one(TopBar).set_title(
-            Content.assemble(("Dialogstöd · ", "bold"), plain(d.clinic + " ", "bold"), f"· {date} · {status}")
+            Content.assemble(("Dialogstöd · ", "bold"), plain(d.clinic + " ", "bold"), f"· {date} · {status}{review}")
         )
+        today = local_today(self.app.clock())
         self.query_one(TopBar).set_right(Content(d.id[:8]))
         area = self.query_one("#transcript", TextArea)
         area.load_text(text)  # TextArea shows text as it is: never markup
@@ -273,7 +280,9 @@ class TranscriptScreen(Screen):
                 Text(one_line(a.text, 70)),
                 Text(one_line(a.owner or "", 24)),
                 Text(a.due or ""),
-                Text("☑ klar" if a.status == "done" else "☐ öppen"),
+                Text("☑ klar")
+                if a.status == "done"
+                else (Text(f"⚠ öppen, {OVERDUE}", style="bold red") if a.overdue(today) else Text("☐ öppen")),
                 key=a.action_id,
             )
         table.display = bool(st.actions)
@@ -343,6 +352,58 @@ class TranscriptScreen(Screen):
         self.reload()
         table.move_cursor(row=row)
 
+    def _selected_action(self) -> Any:
+        table = self.query_one("#actions", DataTable)
+        if self.d is None or not table.row_count:
+            self.notify("Dialogen har inga åtgärder.")
+            return None
+        aid = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return self.d.state.actions.get(aid)
+
+    def action_edit_action(self) -> None:
+        from assistant.tui.modals import ActionModal
+
+        action = self._selected_action()
+        if action is None:
+            return
+
+        def save(_text: str, owner: str, due: str) -> str | None:
+            from assistant import engine as E
+
+            try:
+                self.d.do(E.UpdateAction(action.action_id, owner=owner, due=due))
+            except E.EngineError as exc:
+                return str(exc)
+            self.notify(f"Åtgärd {action.action_id} är ändrad.", timeout=3)
+            self.reload()
+            return None
+
+        modal = ActionModal(
+            save, list(self.d.state.roles), title="Ändra åtgärd", text=action.text, owner=action.owner or "",
+            due=action.due or "", edit=True,
+        )
+        self.app.push_screen(modal)
+
+    def action_review(self) -> None:
+        from assistant.tui.modals import ReviewModal
+
+        if self.d is None:
+            return
+
+        def save(status: str, who: str, note: str) -> str | None:
+            from assistant import engine as E
+            from assistant.report import review_label
+
+            try:
+                self.d.do(E.Review(status, who=who or None, note=note or None))
+            except E.EngineError as exc:
+                return str(exc)
+            self.notify(f"Granskningen: {review_label(status)}.", timeout=3)
+            self.reload()
+            return None
+
+        self.app.push_screen(ReviewModal(save, self.d.state.review_status))
+
     def action_correct(self) -> None:
         from assistant import engine as E
         from assistant.tui.modals import CorrectModal
@@ -400,17 +461,31 @@ class TranscriptScreen(Screen):
         yield "Exportera", "md, html, docx eller json (e)", self.action_export
         yield "Rätta ett svar", "Sparas som rättelse (r)", self.action_correct
         yield "Åtgärd klar/öppen", "Markera vald åtgärd (k)", self.action_toggle_action
+        yield "Ansvarig och datum", "Ändra vald åtgärd (o)", self.action_edit_action
+        yield "Granskning", "Skickad, kommenterad, godkänd (g)", self.action_review
         yield "Fortsätt dialogen", "Öppna dialogen (f)", self.action_continue
 
 
 def export_dialogue(store: Any, d: Any, fmt: str, folder: Path, generated: Any = None) -> Path:
-    """Write one export with the default name into ``folder`` (created 0700 if it is the exports dir)."""
-    from assistant import locations
-    from assistant.export import default_filename, export_bytes, write_private
+    """Write one export with the default name into ``folder`` (created 0700 if it is the exports dir).
+    ``pack-html`` / ``pack-docx`` write the pre-meeting pack instead of the documentation."""
+    from assistant.export import default_filename, export_bytes, pack_bytes, write_private
 
-    data = export_bytes(store, d.state, d.row, fmt, generated=generated)
+    pack = fmt.startswith("pack-")
+    fmt = fmt.removeprefix("pack-")
+    if pack:
+        data = pack_bytes(store, d, fmt, generated=generated)
+    else:
+        data = export_bytes(store, d.state, d.row, fmt, generated=generated)
+    return write_private(export_folder(folder) / default_filename(d.row, fmt, pack=pack), data)
+
+
+def export_folder(folder: Path) -> Path:
+    """The folder to export into (the exports dir, or a missing folder, is created 0700)."""
+    from assistant import locations
+
     folder = Path(folder)
     if folder == locations.exports_dir() or not folder.exists():
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
-    return write_private(folder / default_filename(d.row, fmt), data)
+    return folder

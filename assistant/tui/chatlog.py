@@ -297,7 +297,7 @@ def previous_content(prev: Any, flow: Any, *, preselected: bool, title: bool = T
     else:
         parts.append((f"Dialogen {prev.started} ({prev.flow_title})\n", "$text-muted"))
     if prev.empty:
-        parts.append(("Inget önskemål, inga öppna åtgärder och ingen ny data att ta med sig.", "$text-muted"))
+        parts.append(("Inget önskemål, inga öppna åtgärder, inga parkerade frågor och ingen ny data att ta med sig.", "$text-muted"))
         return Content.assemble(*parts)
     sections: list[list] = []
     if prev.wish:
@@ -305,12 +305,21 @@ def previous_content(prev: Any, flow: Any, *, preselected: bool, title: bool = T
     for question, answer in prev.carried.items():
         sections.append([plain(question, "bold"), "\n", plain(answer)])
     if prev.open_actions:
-        lines: list = [("Öppna åtgärder:", "bold")]
+        from assistant.report import OVERDUE, local_today
+
+        today = local_today()
+        lines: list = [("Öppna åtgärder", "bold"), (" (F5: markera klar, ändra ansvarig och datum):", "$text-muted")]
         for a in prev.open_actions:
+            late = E.action_overdue(a.get("status"), a.get("due"), today)
+            mark = "☑" if a.get("status") == "done" else ("⚠" if late else "☐")
             extra = ", ".join(str(x) for x in (a.get("owner"), a.get("due")) if x)
             text = str(a.get("text", "")) + (" " if extra else "")
-            lines += ["\n☐ ", plain(text), plain(f"({extra})" if extra else "", "$text-muted")]
+            lines += [f"\n{mark} ", plain(text), plain(f"({extra})" if extra else "", "$text-muted")]
+            if late:
+                lines.append((f" {OVERDUE}", "bold $text-error"))
         sections.append(lines)
+    if prev.parked:
+        sections.append([("Kvar på parkeringsplatsen:", "bold")] + [x for q in prev.parked for x in ("\n– ", plain(q))])
     if prev.flag_moves:
         sections.append([("Data sedan dess:", "bold")] + [x for line in prev.flag_moves for x in ("\n· ", plain(line))])
     labels = [flow.section_label(flow.section_index[s]) for s in prev.focus if s in flow.section_index]

@@ -143,6 +143,15 @@ class ChatView(VerticalScroll):
         else:
             self.mount(ChatMessage(msg))
 
+    def replace_previous(self, msg: chatlog.Msg) -> None:
+        """Show "Från förra dialogen" again after one of its actions changed."""
+        old = next((w for w in self.query_children(ChatMessage) if w.msg.kind == "previous"), None)
+        if old is None:
+            self.insert_after_welcome(msg)
+            return
+        self.mount(ChatMessage(msg), after=old)
+        old.remove()
+
     def fold(self) -> None:
         """Keep the number of message widgets bounded during a long meeting."""
         shown = list(self.query_children(ChatMessage))
@@ -544,10 +553,97 @@ class DialogueScreen(Screen):
     # ------------------------------------------------------------ suggestions
 
     def accept(self, sid: str) -> None:
-        before = len(self.d.state.actions)
-        if self.run(E.Accept(sid)) is not None and len(self.d.state.actions) > before:
-            self.notify("Förslaget blev en åtgärd.", timeout=3)
+        suggestion = next((s for s in self.listed if s.sid == sid), None)
+        if suggestion is not None and suggestion.action:
+            self.make_action(suggestion)
+            return
+        self.run(E.Accept(sid))
         self.query_one(AnswerBox).focus()
+
+    def make_action(self, suggestion: E.Suggestion) -> None:
+        """"Gör om till åtgärd": the action gets its owner and date before it is saved."""
+        from assistant.tui.modals import ActionModal
+
+        def save(text: str, owner: str, due: str) -> str | None:
+            try:
+                made = self.d.do(E.Accept(suggestion.sid, owner=owner or None, due=due or None, text=text))
+            except E.EngineError as exc:
+                return str(exc)
+            self.after(made)
+            self.notify("Förslaget blev en åtgärd.", timeout=3)
+            return None
+
+        modal = ActionModal(save, list(self.d.state.roles), title="Gör om till åtgärd", text=suggestion.text or "")
+        self.app.push_screen(modal, lambda _: self.query_one(AnswerBox).focus())
+
+    # ------------------------------------------------------------ the previous dialogue's actions
+
+    def action_previous_actions(self) -> None:
+        from assistant.report import local_today
+        from assistant.tui.modals import PickerModal
+
+        prev = self.previous
+        if prev is None or not prev.open_actions:
+            self.notify("Det finns inga öppna åtgärder från förra dialogen.")
+            return
+        today = local_today(self.app.clock())
+        options = []
+        for a in prev.open_actions:
+            late = E.action_overdue(a["status"], a.get("due"), today)
+            mark = "☑" if a["status"] == "done" else ("⚠" if late else "☐")
+            extra = ", ".join(str(x) for x in (a.get("owner"), a.get("due")) if x)
+            label = Content.assemble(f"{mark} ", plain_line(a["text"], 70), (f"  {extra}" if extra else "", "$text-muted"),
+                                     (" försenad" if late else "", "$text-error"))
+            options.append((label, a))
+        self.app.push_screen(
+            PickerModal("Åtgärder från förra dialogen", options, "Enter väljer åtgärden · Esc stänger"), self._previous_picked
+        )
+
+    def _previous_picked(self, action: dict | None) -> None:
+        from assistant.tui.modals import ActionModal, PickerModal
+
+        if not action:
+            self.query_one(AnswerBox).focus()
+            return
+        done = action["status"] == "done"
+        choices = [
+            (Content("Markera som öppen igen" if done else "Markera som klar"), "toggle"),
+            (Content("Ändra ansvarig och datum"), "edit"),
+        ]
+
+        def chosen(what: str | None) -> None:
+            if what == "toggle":
+                error = self._update_previous(action, E.UpdateAction(action["action_id"], status="open" if done else "done"))
+                if error:
+                    self.notify(error, severity="warning", markup=False)
+                else:
+                    self.notify("Åtgärden är " + ("öppen igen." if done else "klar."), timeout=3)
+                self.query_one(AnswerBox).focus()
+            elif what == "edit":
+                def save(_text: str, owner: str, due: str) -> str | None:
+                    return self._update_previous(action, E.UpdateAction(action["action_id"], owner=owner, due=due))
+
+                modal = ActionModal(save, title="Ändra åtgärd", text=action["text"], owner=action.get("owner") or "",
+                                    due=action.get("due") or "", edit=True)
+                self.app.push_screen(modal, lambda _: self.query_one(AnswerBox).focus())
+            else:
+                self.query_one(AnswerBox).focus()
+
+        self.app.push_screen(PickerModal(plain_line(action["text"], 60).plain, choices), chosen)
+
+    def _update_previous(self, action: dict, command: Any) -> str | None:
+        from assistant.continuity import update_previous_action
+        from assistant.session import DialogueError
+
+        try:
+            owner, _ = update_previous_action(self.app.store, action, command, via=self.d.id)
+        except (E.EngineError, DialogueError) as exc:
+            return str(exc)
+        updated = owner.state.actions[action["action_id"]]
+        action.update(status=updated.status, owner=updated.owner, due=updated.due)
+        if self.previous is not None:
+            self.query_one(ChatView).replace_previous(self.previous_message(self.previous))
+        return None
 
     def dismiss_suggestion(self, sid: str) -> None:
         if self.run(E.Dismiss(sid)) is not None:
@@ -644,6 +740,8 @@ class DialogueScreen(Screen):
         yield "Anteckning", "Skriv en anteckning (Ctrl+N)", self.action_note
         yield "Åtgärd", "Lägg till en åtgärd (Ctrl+A)", self.action_action
         yield "Förslag", "Lista förslagen (Ctrl+F)", self.action_suggestions
+        if self.previous is not None and self.previous.open_actions:
+            yield "Åtgärder från förra dialogen", "Markera klar eller ändra ansvarig och datum (F5)", self.action_previous_actions
         for i, s in enumerate(self.listed[:9], 1):
             # The palette reads names and help as markup: user text is escaped (and made terminal-safe).
             title = escape(plain_line(s.title, 60).plain)

@@ -54,6 +54,7 @@ APP_KEYS = (
 START_KEYS = (
     Key("n", "new", "Ny dialog", "starta eller förbered en ny dialog"),
     Key("t", "archive", "Tidigare", "tidigare dialoger: sök, läs, exportera, rätta"),
+    Key("r", "region", "Regionöversikt", "alla mottagningar: dialoger, granskning, åtgärder, teman och data"),
     Key("i", "import", "Importera data", "importera indikatordata (CSV eller .xlsx)"),
     Key("d", "demo", "Demodata", "importera de påhittade demodata", show=False),
     Key("enter", "", "Fortsätt", "fortsätt den markerade dialogen", show=False, bind=False),
@@ -75,6 +76,7 @@ DIALOGUE_KEYS = (
     Key("ctrl+e", "end_section", "Avsnitt klart", "avsluta avsnittet och gå vidare", show=False),
     Key("f3", "toggle_panels", "Paneler", "visa/dölj sidopanelerna (smala fönster)", show=False),
     Key("f4", "data_view", "Data", "mottagningens data med trattdiagram och serie över tid"),
+    Key("f5", "previous_actions", "Förra dialogen", "åtgärder från förra dialogen: markera klar, ändra ansvarig och datum", show=False),
     Key("f9", "finish", "Avsluta dialogen", "avsluta dialogen (bekräftas), sedan export", show=False),
 )
 
@@ -89,6 +91,8 @@ TRANSCRIPT_KEYS = (
     Key("e", "export", "Exportera", "exportera: md, html, docx eller json"),
     Key("r", "correct", "Rätta svar", "rätta ett svar (sparas som rättelse)"),
     Key("k", "toggle_action", "Åtgärd klar/öppen", "markera vald åtgärd som klar eller öppen igen"),
+    Key("o", "edit_action", "Ansvarig/datum", "ändra ansvarig och datum för vald åtgärd"),
+    Key("g", "review", "Granskning", "registrera granskningen: skickad, kommenterad, godkänd"),
     Key("f", "continue", "Fortsätt dialogen", "öppna dialogen och fortsätt"),
 )
 
@@ -103,6 +107,12 @@ NEW_KEYS = (
     Key("ctrl+o", "prepare", "Förbered", "spara som förberedd, öppnas på mötesdagen", priority=True),
 )
 
+REGION_KEYS = (
+    Key("escape", "back", "Tillbaka", "tillbaka till startsidan"),
+    Key("e", "export", "Exportera", "exportera översikten: html, docx, md eller json"),
+    Key("enter", "open", "Öppna", "öppna mottagningens senaste dialog", show=False),
+)
+
 HELP_SECTIONS = (
     ("Överallt", APP_KEYS),
     ("Startsidan", START_KEYS),
@@ -111,6 +121,7 @@ HELP_SECTIONS = (
     ("Ny dialog", NEW_KEYS),
     ("Tidigare dialoger", ARCHIVE_KEYS),
     ("En dialog i efterhand", TRANSCRIPT_KEYS),
+    ("Regionöversikt", REGION_KEYS),
 )
 
 

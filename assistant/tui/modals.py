@@ -104,33 +104,46 @@ class NoteModal(Modal):
 
 
 class ActionModal(Modal):
-    """An action with owner and due date."""
+    """An action with owner and due date: a new one, one a suggestion proposes ("gör om till
+    åtgärd": ``text`` filled in), or an existing one whose owner and date change (``edit``)."""
 
-    def __init__(self, save: Saver, names: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        save: Saver,
+        names: Sequence[str] = (),
+        *,
+        title: str = "Ny åtgärd",
+        text: str = "",
+        owner: str = "",
+        due: str = "",
+        edit: bool = False,
+    ) -> None:
         super().__init__()
         self.save = save
         self.names = list(names)
+        self.title_text, self.text, self.owner, self.due, self.edit = title, text, owner, due, edit
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(Content.styled("Ny åtgärd", "bold"), classes="dialog-title")
+            yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
             yield Label("Vad ska göras?")
-            yield Input(placeholder="t.ex. Se över telefontiderna", id="action-text")
+            yield Input(self.text, placeholder="t.ex. Se över telefontiderna", id="action-text", disabled=self.edit)
             yield Label("Ansvarig")
             yield Input(
+                self.owner,
                 placeholder="namn (valfritt)",
                 id="action-owner",
                 suggester=SuggestFromList(self.names, case_sensitive=False) if self.names else None,
             )
             yield Label("Klart senast")
-            yield Input(placeholder="ÅÅÅÅ-MM-DD (valfritt)", id="action-due", max_length=10)
+            yield Input(self.due, placeholder="ÅÅÅÅ-MM-DD (valfritt)", id="action-due", max_length=10)
             yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Spara", id="save", variant="primary")
                 yield Button("Avbryt", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#action-text", Input).focus()
+        self.query_one("#action-owner" if self.edit or self.text else "#action-text", Input).focus()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")
@@ -140,6 +153,47 @@ class ActionModal(Modal):
         due = self.query_one("#action-due", Input).value
         error = self.save(text, owner, due)
         self.saved_or_error(error)
+
+
+REVIEW_CHOICES = (
+    ("sent", "Skickad – dokumentationen skickad för granskning"),
+    ("commented", "Kommenterad – kommentarer eller rättelser kom tillbaka"),
+    ("approved", "Godkänd"),
+)
+
+
+class ReviewModal(Modal):
+    """A step of the documentation's review: status, who, and (for comments) what was said."""
+
+    def __init__(self, save: Saver, current: str | None = None) -> None:
+        super().__init__()
+        self.save = save
+        order = [k for k, _ in REVIEW_CHOICES]
+        self.start = min(order.index(current) + 1, len(order) - 1) if current in order else 0
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static(Content.styled("Granskning av dokumentationen", "bold"), classes="dialog-title")
+            with RadioSet(id="review-status"):
+                for i, (_, label) in enumerate(REVIEW_CHOICES):
+                    yield RadioButton(Content(label), value=i == self.start)
+            yield Input(placeholder="Vem? (valfritt)", id="review-who")
+            yield AnswerBox(placeholder="Kommentar eller rättelse (krävs för Kommenterad) – Enter sparar", id="review-note")
+            yield Static("", id="error", classes="error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Spara", id="save", variant="primary")
+                yield Button("Avbryt", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#review-status", RadioSet).focus()
+
+    @on(AnswerBox.Submitted)
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        index = max(self.query_one("#review-status", RadioSet).pressed_index, 0)
+        status = REVIEW_CHOICES[index][0]
+        self.saved_or_error(self.save(status, self.query_one("#review-who", Input).value, self.query_one(AnswerBox).text))
 
 
 class PickerModal(Modal):
@@ -236,22 +290,37 @@ EXPORT_FORMATS = (
     ("docx", "Word (docx) – dokumentationsmallen"),
     ("md", "Markdown – ren text"),
     ("json", "JSON – hela händelseloggen"),
+    ("pack-html", "Underlag inför mötet (HTML) – data, förra årets åtgärder, plan"),
+    ("pack-docx", "Underlag inför mötet (Word)"),
+)
+REGION_FORMATS = (
+    ("html", "HTML – att läsa och skriva ut i webbläsaren"),
+    ("docx", "Word (docx)"),
+    ("md", "Markdown – ren text"),
+    ("json", "JSON – alla mottagningar med siffror"),
 )
 
 
 class ExportModal(Modal):
     """Choose a format and a folder; returns (fmt, folder) or None."""
 
-    def __init__(self, folders: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        folders: Sequence[tuple[str, str]],
+        formats: Sequence[tuple[str, str]] = EXPORT_FORMATS,
+        title: str = "Exportera dialogen",
+    ) -> None:
         super().__init__()
         self.folders = list(folders)  # (label, path)
+        self.formats = list(formats)
+        self.title_text = title
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Static(Content.styled("Exportera dialogen", "bold"), classes="dialog-title")
+            yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
             yield Label("Format")
             with RadioSet(id="format"):
-                for i, (_, label) in enumerate(EXPORT_FORMATS):
+                for i, (_, label) in enumerate(self.formats):
                     yield RadioButton(Content(label), value=i == 0)
             yield Label("Spara i")
             with RadioSet(id="folder"):
@@ -268,7 +337,7 @@ class ExportModal(Modal):
     def _export(self) -> None:
         fmt = self.query_one("#format", RadioSet).pressed_index
         folder = self.query_one("#folder", RadioSet).pressed_index
-        self.dismiss((EXPORT_FORMATS[max(fmt, 0)][0], self.folders[max(folder, 0)][1]))
+        self.dismiss((self.formats[max(fmt, 0)][0], self.folders[max(folder, 0)][1]))
 
 
 class CorrectModal(Modal):

@@ -1,6 +1,7 @@
 """Ny dialog: clinic, flow, mode, participants and roles, the clinic's data, focus areas, and
-"Starta nu" or "Förbered". Shows "Från förra dialogen" (``assistant.continuity``) and pre-selects
-the areas the clinic wished for in the clinic's focus."""
+"Starta nu" or "Förbered". The parties (and so the focus lists) are the flow's own. Shows "Från
+förra dialogen" (``assistant.continuity``) and pre-selects the areas the clinic wished for in the
+focus of the party being followed up. A staged flow (Nära vård's Del 1–3) asks which Del."""
 
 from __future__ import annotations
 
@@ -24,13 +25,15 @@ from assistant.tui.keys import NEW_KEYS, bindings
 from assistant.tui.text import flag_mark, flag_summary, option, plain
 from assistant.tui.widgets import KeyBar, TopBar
 
-PARTIES = (("mottagningen", "Mottagningen"), ("vårdvalsenheten", "Vårdvalsenheten"))
-WISH_PARTY = "mottagningen"  # the party whose focus the previous wish pre-selects
 DEFAULT_FLOW = "fysioterapi-2023"
 
 
-def role_label(role: Any) -> str:
-    return f"{role.title} – {role.responsibility.lower()}" if role.responsibility else role.title
+def role_label(role: Any, mode: str = "facilitator") -> str:
+    """A role as chosen for a participant; a self-assessment has no meeting responsibilities
+    (no "presentera data")."""
+    if role.responsibility and mode != "self":
+        return f"{role.title} – {role.responsibility.lower()}"
+    return role.title
 
 
 class ParticipantRow(Horizontal):
@@ -110,12 +113,10 @@ class NewDialogueScreen(Screen):
                 yield Label("Deltagare och roller")
                 yield Vertical(id="participants")
                 yield Button("+ Lägg till deltagare", id="add-participant", compact=True)
+                yield Label("Del", id="stage-label", classes="hidden")
+                yield Select([], prompt="Del", id="stage", classes="hidden", compact=True)
                 yield Static("", id="focus-prompt", classes="label", markup=False)
-                with Horizontal(id="focus-row"):
-                    for key, label in PARTIES:
-                        with Vertical(classes="focus-party", id=f"party-{_css_id(key)}"):
-                            yield Label(label)
-                            yield SelectionList(id=f"focus-{_css_id(key)}", classes="focus", compact=True)
+                yield Horizontal(id="focus-row")
                 yield Static("", id="new-error", classes="error", markup=False)
                 with Horizontal(classes="buttons"):
                     yield Button("Starta nu", id="start-now", variant="primary")
@@ -128,10 +129,10 @@ class NewDialogueScreen(Screen):
                 yield Static("", id="previous", classes="hidden", markup=False)
         yield KeyBar()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         for _ in range(2):
             self.add_participant()
-        self.update_flow()
+        await self.update_flow()
         self.query_one("#clinic", Input).focus()
         self.load_clinics()
         if self.flow_problems:
@@ -164,12 +165,28 @@ class NewDialogueScreen(Screen):
 
     def role_options(self) -> list[tuple[Any, str]]:
         roles = [r for r in self.flow.roles if not (self.mode == "self" and r.facilitator_only)]
-        return [(option(f"{role_label(r)} ({r.party})"), role_label(r)) for r in roles]
+        return [
+            (option(f"{role_label(r, self.mode)} ({self.flow.party_title(r.party)})"), role_label(r, self.mode))
+            for r in roles
+        ]
+
+    @property
+    def parties(self) -> list[Any]:
+        return self.flow.parties_for(self.mode)
+
+    @property
+    def wish_party(self) -> Any:
+        """The party whose focus the previous wish pre-selects: the one being followed up."""
+        parties = self.parties
+        return next((p for p in parties if p.followed_up), parties[0] if parties else None)
+
+    def focus_list(self, party: Any) -> SelectionList:
+        return self.query_one(f"#focus-{party.id}", SelectionList)
 
     def add_participant(self) -> None:
         self.query_one("#participants", Vertical).mount(ParticipantRow(self.role_options()))
 
-    def update_flow(self) -> None:
+    async def update_flow(self) -> None:
         flow = self.flow
         focus = flow.focus
         count = f"{focus.min}–{focus.max}" if focus.min else f"högst {focus.max}"
@@ -177,27 +194,41 @@ class NewDialogueScreen(Screen):
             Content(f"Fokusområden ({count} per part): {focus.prompt}")
         )
         sections = [s for s in flow.sections if s.kind == "dialogue"]
-        for key, _ in PARTIES:
-            box = self.query_one(f"#focus-{_css_id(key)}", SelectionList)
-            box.clear_options()
-            box.add_options([Selection(plain(flow.section_label(s)), s.id) for s in sections])
-        for row in self.query(ParticipantRow):
-            row.set_roles(self.role_options())
-        self.query_one(f"#party-{_css_id('vårdvalsenheten')}").set_class(self.mode == "self", "hidden")
+        row = self.query_one("#focus-row", Horizontal)
+        await row.remove_children()
+        boxes = []
+        for party in self.parties:
+            box = SelectionList(
+                *[Selection(plain(flow.section_label(s)), s.id) for s in sections],
+                id=f"focus-{party.id}",
+                classes="focus",
+                compact=True,
+            )
+            boxes.append(Vertical(Label(party.title), box, classes="focus-party", id=f"party-{party.id}"))
+        await row.mount_all(boxes)
+        for participant in self.query(ParticipantRow):
+            participant.set_roles(self.role_options())
+        stages = flow.stages
+        stage = self.query_one("#stage", Select)
+        stage.set_options([(option(p.title), p.id) for p in stages])
+        if stages:
+            stage.value = stages[0].id
+        for widget in (stage, self.query_one("#stage-label")):
+            widget.set_class(not stages, "hidden")
         self.focus_touched = False
         self.apply_wish()
         self.show_previous()
 
     @on(Select.Changed, "#flow")
-    def _flow_changed(self, event: Select.Changed) -> None:
+    async def _flow_changed(self, event: Select.Changed) -> None:
         if event.value is not Select.NULL and event.value != self.flow_id:
             self.flow_id = str(event.value)
-            self.update_flow()
+            await self.update_flow()
             self.schedule_clinic_info()
 
     @on(RadioSet.Changed, "#mode")
-    def _mode_changed(self) -> None:
-        self.update_flow()
+    async def _mode_changed(self) -> None:
+        await self.update_flow()
 
     @on(SelectionList.SelectionToggled)
     def _focus_toggled(self, event: SelectionList.SelectionToggled) -> None:
@@ -268,6 +299,10 @@ class NewDialogueScreen(Screen):
             parts.append(("Visas för alla i dialogen när mötet börjar.", "$text-muted"))
             view.update(Content.assemble(*parts))
         self.previous = prev
+        if self.flow.stages:
+            from assistant.continuity import next_stage
+
+            self.query_one("#stage", Select).value = next_stage(self.flow, prev)
         self.apply_wish()
         self.show_previous()
 
@@ -287,7 +322,8 @@ class NewDialogueScreen(Screen):
         if prev is None:
             return
         wished = self.wished()
-        chosen = self.query_one(f"#focus-{_css_id(WISH_PARTY)}", SelectionList).selected
+        party = self.wish_party
+        chosen = self.focus_list(party).selected if party is not None and self.query(f"#focus-{party.id}") else []
         preselected = bool(wished) and set(wished) <= set(chosen)
         here = replace(prev, focus=wished_sections(self.flow, prev.wish))
         box.update(previous_content(here, self.flow, preselected=preselected, title=False))
@@ -297,9 +333,10 @@ class NewDialogueScreen(Screen):
         if self.focus_touched:
             return
         wished = self.wished()
-        if not wished:
+        party = self.wish_party
+        if not wished or party is None or not self.query(f"#focus-{party.id}"):
             return
-        box = self.query_one(f"#focus-{_css_id(WISH_PARTY)}", SelectionList)
+        box = self.focus_list(party)
         if sorted(box.selected) == sorted(wished):
             return
         box.deselect_all()  # (select/deselect do not post SelectionToggled: focus_touched stays False)
@@ -313,14 +350,25 @@ class NewDialogueScreen(Screen):
     def options(self, prepared: bool) -> E.StartOptions:
         participants = tuple(p for row in self.query(ParticipantRow) if (p := row.value) is not None)
         focus: dict[str, tuple[str, ...]] = {}
-        for key, _ in PARTIES:
-            if key == "vårdvalsenheten" and self.mode == "self":
+        for party in self.parties:
+            if not self.query(f"#focus-{party.id}"):
                 continue
-            selected = self.query_one(f"#focus-{_css_id(key)}", SelectionList).selected
+            selected = self.focus_list(party).selected
             if selected:
                 order = [s.id for s in self.flow.sections]
-                focus[key] = tuple(sorted(selected, key=order.index))
+                focus[party.id] = tuple(sorted(selected, key=order.index))
+        stage = None
+        continues = None
+        if self.flow.stages:
+            value = self.query_one("#stage", Select).value
+            stage = None if value is Select.NULL else str(value)
+            prev = self.previous
+            if prev is not None and prev.flow_id == self.flow.id:
+                continues = prev.dialogue_id
         return E.StartOptions(
+            stage=stage,
+            continues=continues,
+            continues_date=self.previous.started if continues else None,
             clinic=self.query_one("#clinic", Input).value,
             mode=self.mode,
             participants=participants,
@@ -393,6 +441,3 @@ class NewDialogueScreen(Screen):
         self.app.switch_screen(DialogueScreen(dialogue, fresh=True, find_previous=True))
         self.app.release_keys()  # begin()'s hold; the switch holds keys until the screen has mounted
 
-
-def _css_id(key: str) -> str:
-    return key.replace("å", "a").replace("ä", "a").replace("ö", "o")

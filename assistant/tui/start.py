@@ -95,6 +95,7 @@ class StartScreen(Screen):
             with Horizontal(id="menu"):
                 yield Button("Ny dialog", id="new", variant="primary")
                 yield Button("Tidigare dialoger", id="archive")
+                yield Button("Regionöversikt", id="region")
                 yield Button("Importera data", id="import")
                 yield Button("Prova demodata", id="demo")
             yield Input(
@@ -213,6 +214,15 @@ class StartScreen(Screen):
 
         self.app.push_screen(ArchiveScreen())
 
+    def action_region(self) -> None:
+        from assistant.tui.region import RegionScreen
+
+        self.app.push_screen(RegionScreen())
+
+    @on(Button.Pressed, "#region")
+    def _region(self) -> None:
+        self.action_region()
+
     def action_import(self) -> None:
         box = self.query_one("#import-path", Input)
         box.remove_class("hidden")
@@ -326,6 +336,7 @@ def warm_imports() -> None:
     import assistant.tui.archive  # noqa: F401
     import assistant.tui.dialogue  # noqa: F401
     import assistant.tui.newdialogue  # noqa: F401
+    import assistant.tui.region  # noqa: F401
 
     if not _warmed:
         import gc
