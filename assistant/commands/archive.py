@@ -208,6 +208,8 @@ def cmd_export(args) -> int:
     path = Path(args.output) if args.output else Path(name)
     write_private(path, data, mode=0o644 if args.world_readable else 0o600)
     print(f"Skrev {path} ({len(data):,} byte).".replace(",", "\u00a0"))
+    if d.state.status == "prepared" and not args.pack:
+        print(f"Dialogen är förberedd men inte hållen: underlaget inför mötet får du med `dialogstod export {d.id[:8]} --pack`.")
     return 0
 
 

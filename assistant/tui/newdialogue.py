@@ -94,7 +94,7 @@ class NewDialogueScreen(Screen):
         yield TopBar("Dialogstöd · Ny dialog", "")
         with Horizontal(id="new-body"):
             with VerticalScroll(id="new-form"):
-                yield Label("Mottagning")
+                yield Label("Mottagning", id="unit-label")
                 with Horizontal(classes="row"):
                     yield Input(placeholder="Mottagningens namn – skriv eller välj en tidigare", id="clinic", compact=True)
                     yield Select([], prompt="Tidigare mottagningar", id="earlier", classes="hidden", compact=True)
@@ -108,8 +108,8 @@ class NewDialogueScreen(Screen):
                 )
                 yield Label("Form")
                 with RadioSet(id="mode", compact=True):
-                    yield RadioButton("Uppföljningsdialog – utvecklingsledaren leder och dokumenterar", value=True)
-                    yield RadioButton("Självskattning – mottagningens team går igenom frågorna själva")
+                    yield RadioButton("Uppföljningsdialog – den som leder dialogen dokumenterar", value=True, id="mode-meeting")
+                    yield RadioButton("Självskattning – teamet går igenom frågorna själva")
                 yield Label("Deltagare och roller")
                 yield Vertical(id="participants")
                 yield Button("+ Lägg till deltagare", id="add-participant", compact=True)
@@ -194,6 +194,8 @@ class NewDialogueScreen(Screen):
             Content(f"Fokusområden ({count} per part): {focus.prompt}")
         )
         sections = [s for s in flow.sections if s.kind == "dialogue"]
+        self.query_one("#unit-label", Label).update(flow.document.unit)
+        self.query_one("#mode-meeting", RadioButton).label = f"{flow.document.meeting} – den som leder dialogen dokumenterar"
         row = self.query_one("#focus-row", Horizontal)
         await row.remove_children()
         boxes = []
