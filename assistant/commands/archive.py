@@ -338,7 +338,7 @@ def cmd_review(args) -> int:
         steps = [
             {"status": r.status, "who": r.who, "note": r.note, "at": r.at.isoformat()} for r in st.review
         ]
-        print(json.dumps({"id": d.id, "review": st.review_status, "steps": steps}, ensure_ascii=False, indent=2))
+        print(json_text({"id": d.id, "review": st.review_status, "steps": steps}, indent=2))
         return 0
     if args.status:
         print(f"Granskningen av dialog {terminal_safe(d.id[:8])} är nu: {review_label(st.review_status)}.")
