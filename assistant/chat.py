@@ -157,6 +157,7 @@ class LineChat:
         self.resume_hint = resume_hint or f"dialogstod chat --resume {dialogue.id[:8]}"
         self.last_section: str | None = None
         self.last_subarea: str | None = None
+        self.last_origin: str | None = None  # a question's source is said once while it stays the same
         self.shown_warnings: set[str] = set()
         self.listed: list[E.Suggestion] = []
         st = dialogue.state
@@ -695,6 +696,7 @@ class LineChat:
                 self.say(self.user(view.section_intro))
             self.last_section = view.section
             self.last_subarea = None
+            self.last_origin = None
         if view.subarea and view.subarea != self.last_subarea:
             self.say(f"[{view.subarea}]")
             if view.subarea_intro:
@@ -709,8 +711,9 @@ class LineChat:
             self.say(f"  (svara {view.scale[0]}–{view.scale[1]})")
         if view.help:
             self.say("  Hjälp: " + self.user(view.help))
-        if view.origin_note:
+        if view.origin_note and view.origin_note != self.last_origin:
             self.say("  Källa: " + self.user(view.origin_note))
+        self.last_origin = view.origin_note
         if view.previous_answer is not None:
             self.say("  Tidigare svar: " + self.user(view.previous_answer))
         new = [s for s in self.d.suggestions() if s.sid not in self.known_suggestions]

@@ -70,6 +70,11 @@ class Source(_Strict):
     note: str | None = Field(default=None, max_length=1000)
 
     @property
+    def short(self) -> str:
+        """The title without its subtitle ("Uppföljningsdialog 2023 – Vårdval fysioterapi")."""
+        return self.title.split(". ")[0]
+
+    @property
     def citation(self) -> str:
         """"Title (publisher, year)" – the way a document names it."""
         year = f", {self.year}" if self.year else ""
@@ -369,7 +374,7 @@ def origin_text(origin: str, source: Source | None) -> str | None:
     if origin == "added":
         return "Tillägg i Dialogstöd (inte ur metoddokumenten)"
     lead = "Lånad ur" if origin == "borrowed" else "Anpassad från"
-    return f"{lead} {source.citation}" if source else lead.split()[0]
+    return f"{lead} {source.short} ({source.year or source.publisher})" if source else lead.split()[0]
 
 
 def _slug(text: str) -> str:

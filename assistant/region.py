@@ -32,7 +32,8 @@ STOPWORDS = frozenset(
     någon många sina sitt sin deras vårt våra vår oss vi ni man när där här hur vad vilka vilken vilket
     bara redan andra annat annan både samt genom mellan kring utan sedan idag fortsatt fortsätta
     arbeta arbetar jobba jobbar vidare bättre bra behöver finns fler färre gärna helt lite ganska
-    sätt därför dock medan också eftersom samma varje hela stor stora större liten små mindre
+    sätt därför dock medan eftersom samma varje hela stor stora större liten små mindre
+    tidigare senare oftare alltid aldrig ofta igen nästa gång gånger just inga ingen
     verksamheten verksamhet mottagningen mottagning vårdcentralen vårdcentral region regionen
     """.split()
 )

@@ -174,10 +174,10 @@ class ReviewModal(Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Static(Content.styled("Granskning av dokumentationen", "bold"), classes="dialog-title")
-            with RadioSet(id="review-status"):
+            with RadioSet(id="review-status", compact=True):
                 for i, (_, label) in enumerate(REVIEW_CHOICES):
                     yield RadioButton(Content(label), value=i == self.start)
-            yield Input(placeholder="Vem? (valfritt)", id="review-who")
+            yield Input(placeholder="Vem? (valfritt)", id="review-who", compact=True)
             yield AnswerBox(placeholder="Kommentar eller rättelse (krävs för Kommenterad) – Enter sparar", id="review-note")
             yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
