@@ -222,6 +222,9 @@ P5_SUBAREAS = ["Besöksmönster", "Arbete och system för prioriteringar i verks
 
 # ---------------------------------------------------------------- document 001 (SOURCES['001'])
 
+# The document's choice of focus areas, verbatim (the vårdcentral flow asks for it).
+DOC_001_FOCUS = "Välj ut 2-3 områden som är extra viktiga att diskutera"
+
 # (area, section title, the guiding question, verbatim)
 DOC_001_AREAS = [
     ("P1", "Syfte", "Varför finns vår verksamhet?"),

@@ -27,6 +27,7 @@ from tests.method_questions import (
     DOC_000_BANK,
     DOC_000_QUESTIONS,
     DOC_001_AREAS,
+    DOC_001_FOCUS,
     DOC_002_AREAS,
     DOC_002_PARTS,
     DOC_002_QUESTIONS,
@@ -150,6 +151,8 @@ def test_the_question_lists_are_the_method_documents_words():
         else:
             pos = at + len(norm(q))
     text, pos = doc("001"), 0
+    if norm(DOC_001_FOCUS) not in text:
+        misses.append(f"001: {DOC_001_FOCUS!r}")
     for area, title, guiding in DOC_001_AREAS:
         at = text.find(f"{area}: {title} {guiding}", pos)
         if at < 0:
@@ -171,6 +174,18 @@ def test_the_question_lists_are_the_method_documents_words():
             misses.append(f"002: Del {number} as written")
         else:
             pos = at
+    # flows/metod.toml: the method's support for preparing is the documents' words too
+    from assistant.method import load_method
+
+    method = load_method(FLOWS / "metod.toml")
+    quoted = [(method.trust.source, p) for p in method.trust.principles]
+    quoted += [(method.staircase.source, method.staircase.text)]
+    quoted += [(method.data.source, t) for t in (method.data.intro, method.data.small_numbers, method.data.registration)]
+    keys = {"fysioterapi-2023": "000", "skr-vardcentral": "001"}
+    for source, words in quoted:
+        for sentence in re.split(r"(?<=[.])\s+", norm(words)):
+            if norm(sentence.rstrip(".")) not in doc(keys[source]):
+                misses.append(f"metod.toml ({source}): {sentence!r}")
     assert not misses, "not in the method documents:\n" + "\n".join(misses)
 
 
@@ -322,7 +337,7 @@ def test_vardcentral_areas_and_guiding_questions(vardcentral):
 
 def test_vardcentral_focus_and_provenance(vardcentral):
     assert vardcentral.focus.prompt == "Välj ut 2-3 områden som är extra viktiga att diskutera"
-    assert norm(vardcentral.focus.prompt) in doc_text(DOC_001)
+    assert vardcentral.focus.prompt == DOC_001_FOCUS and vardcentral.focus.ask
     assert (vardcentral.focus.min, vardcentral.focus.max) == (2, 3)
     assert "anpassade från frågebanken i Uppföljningsdialog 2023 – Vårdval fysioterapi" in norm(
         vardcentral.provenance
@@ -331,11 +346,11 @@ def test_vardcentral_focus_and_provenance(vardcentral):
 
 
 def test_vardcentral_marks_everything_borrowed_from_the_physio_bank(vardcentral, fysio):
-    doc = doc_text(DOC_001)
+    guiding = {norm(g) for _, _, g in DOC_001_AREAS}
     for q in vardcentral.questions:
         origin, source = vardcentral.origin_of(q.id)
         if origin == "document":
-            assert norm(q.text) in doc, f"{q.id} is marked as the document's own but is not in it"
+            assert norm(q.text) in guiding, f"{q.id} is marked as the document's own but is not in it"
             continue
         assert origin in ("borrowed", "adapted"), q.id
         assert source is not None and source.id == "fysioterapi-2023", q.id
