@@ -95,7 +95,6 @@ class StartScreen(Screen):
             with Horizontal(id="menu"):
                 yield Button("Ny dialog", id="new", variant="primary")
                 yield Button("Tidigare dialoger", id="archive")
-                yield Button("Regionöversikt", id="region")
                 yield Button("Importera data", id="import")
                 yield Button("Prova demodata", id="demo")
             yield Input(
@@ -219,9 +218,8 @@ class StartScreen(Screen):
 
         self.app.push_screen(RegionScreen())
 
-    @on(Button.Pressed, "#region")
-    def _region(self) -> None:
-        self.action_region()
+    def palette_commands(self):
+        yield "Regionöversikt", "Alla mottagningar: dialoger, granskning, åtgärder, teman och data (r)", self.action_region
 
     def action_import(self) -> None:
         box = self.query_one("#import-path", Input)
