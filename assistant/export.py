@@ -448,12 +448,14 @@ def region_docx(ctx: dict[str, Any]) -> bytes:
             doc.add_paragraph("Jobba vidare med: " + c["work_on"], style=bullet)
         if c["next_meeting_wish"]:
             doc.add_paragraph("Önskemål till nästa möte: " + c["next_meeting_wish"], style=bullet)
-        for a in c["actions"]:
+        for a in c["actions"][: c["actions_shown"]]:
             mark = "☑" if a["status"] == "done" else ("⚠" if a["overdue"] else "☐")
             extra = "".join((f" · ansvarig {a['owner']}" if a.get("owner") else "", f" · {a['due']}" if a.get("due") else ""))
             p = doc.add_paragraph(f"{mark} {a['text']}{extra}" + (" · försenad" if a["overdue"] else ""), style=bullet)
             if a["overdue"]:
                 p.runs[0].bold = True
+        if len(c["actions"]) > c["actions_shown"]:
+            muted(f"… och {len(c['actions']) - c['actions_shown']} öppna åtgärder till.")
     heading("Återkoppling till regionen, samlad", 1)
     for f in ctx["feedback"]:
         heading(f"{f['section']}: {f['question']}", 2)

@@ -20,6 +20,7 @@ from assistant import engine as E
 from assistant.report import STATUS_LABELS, local_today, review_label
 
 WISH_QUESTION = "aterkoppling.kommande_mote"
+SHOWN_ACTIONS = 10  # per clinic in the documents; the JSON form and `dialogstod actions` have them all
 WORK_ON_QUESTION = "sammanfattning.jobba_vidare"
 
 # ---------------------------------------------------------------- recurring themes
@@ -136,7 +137,8 @@ class ClinicRow:
     open_actions: int = 0
     overdue_actions: int = 0
     done_actions: int = 0
-    actions: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)  # the open ones, overdue first
+    actions_shown: int = 0  # how many of them the documents list (the rest: `dialogstod actions`)
     problem: str | None = None
 
 
@@ -178,12 +180,14 @@ def build_region(
         mine = [a for a in all_actions if a["clinic"].casefold() == key and (year is None and flow is None or a["dialogue_id"] in in_scope)]
         for a in mine:
             overdue = E.action_overdue(a["status"], a.get("due"), today)
-            row.actions.append({**a, "overdue": overdue})
             if a["status"] == "done":
                 row.done_actions += 1
             else:
+                row.actions.append({**a, "overdue": overdue})
                 row.open_actions += 1
                 row.overdue_actions += overdue
+        row.actions.sort(key=lambda a: (not a["overdue"], a.get("due") or "9999"))
+        row.actions_shown = min(len(row.actions), SHOWN_ACTIONS)
         clinics.append(row)
         if not ds:
             continue

@@ -340,3 +340,20 @@ def test_replay_of_new_events_is_exact():
     stream = io.StringIO()
     json.dump([e.to_dict() for e in events], stream)
     assert [E.Event.from_dict(x) for x in json.loads(stream.getvalue())] == events
+
+
+def test_region_lists_open_actions_overdue_first_and_at_most_ten_per_clinic(user_flows):  # noqa: F811
+    with open_store() as store:
+        d = Dialogue.start(store, "fysioterapi-2023", E.StartOptions(clinic="Fysio Åby"))
+        for i in range(11):
+            d.do(E.AddAction(f"Åtgärd {i}", due="2099-01-01"))
+        d.do(E.AddAction("Den försenade", due="2020-01-01"))
+        d.do(E.AddAction("Den klara"))
+        d.do(E.UpdateAction("a13", status="done"))
+    clinic = json.loads(run("region", "--format", "json")[1])["clinics"][0]
+    assert (clinic["open_actions"], clinic["overdue_actions"], clinic["done_actions"]) == (12, 1, 1)
+    assert [a["text"] for a in clinic["actions"]][:2] == ["Den försenade", "Åtgärd 0"]
+    assert len(clinic["actions"]) == 12 and clinic["actions_shown"] == 10
+    md = run("region")[1]
+    assert "⚠ Den försenade" in md and "Åtgärd 8" in md and "Åtgärd 9" not in md
+    assert "… och 2 öppna åtgärder till" in md and "Den klara" not in md

@@ -47,10 +47,12 @@ def overview_text(ctx: dict[str, Any]) -> str:
             lines.append(f"  Jobba vidare med: {one_line(c['work_on'], 200)}")
         if c["next_meeting_wish"]:
             lines.append(f"  Önskemål till nästa möte: {one_line(c['next_meeting_wish'], 200)}")
-        for a in c["actions"]:
+        for a in c["actions"][: c["actions_shown"]]:
             mark = "☑" if a["status"] == "done" else ("⚠" if a["overdue"] else "☐")
             extra = "".join((f" · {a['owner']}" if a.get("owner") else "", f" · {a['due']}" if a.get("due") else ""))
             lines.append(f"  {mark} {one_line(a['text'], 120)}{extra}" + (" · FÖRSENAD" if a["overdue"] else ""))
+        if len(c["actions"]) > c["actions_shown"]:
+            lines.append(f"  … och {len(c['actions']) - c['actions_shown']} öppna åtgärder till.")
     head("Återkoppling till regionen, samlad")
     for f in ctx["feedback"]:
         lines.append(f"  {f['section']}: {f['question']}")
