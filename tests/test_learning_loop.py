@@ -164,6 +164,9 @@ def test_prepared_dialogue_exports_a_pack_with_data_last_year_and_the_method(use
     held_dialogue(clinic, wish="Nästa gång vill vi titta på mönster", park=True)
     code, out, _ = chat(user_flows, "", "--flow", "fysioterapi-2023", "--clinic", clinic, "--prepare")
     assert code == 0
+    # where the facilitator prepares: the trust principles and Förbättringstrappan
+    assert "Tillit – sju grundprinciper:\n  – Tillitsfulla relationer" in out
+    assert "Förbättringstrappan: Förbättringstrappan är en lärmodell" in out and "--pack --format html" in out
     prepared = next(r for r in json.loads(run("list", "--json")[1]) if r["status"] == "prepared")
     md = run("export", prepared["id"][:8], "--pack", "--format", "md", "-o", "-")[1]
     assert md.startswith("# Underlag inför uppföljningsdialogen")
