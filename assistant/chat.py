@@ -368,6 +368,8 @@ class LineChat:
         if s is None:
             return
         if not s.action:
+            if ";" in arg:
+                self.say("! Förslaget är en fråga, ingen åtgärd: ansvarig och datum används inte.")
             self._navigate(E.Accept(s.sid))
             return
         # "Gör om till åtgärd": an action gets an owner and a date (given after the number, or asked).
