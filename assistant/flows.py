@@ -757,11 +757,6 @@ def check_references(
     if flow.focus.min > flow.focus.max:
         problems.append("focus: min får inte vara större än max")
     problems += _check_sources_and_parties(flow, question_ids)
-    for ri, r in enumerate(flow.rules):
-        check_template(f"rules[{ri}].self_reason", r.self_reason)
-        check_template(f"rules[{ri}].self_text", r.self_text)
-        if r.self_text and not r.text:
-            problems.append(f"rules[{ri}].self_text: vi-formen av en följdfråga kräver en följdfråga (text)")
     check_template("self_intro", flow.self_intro)
     return problems
 

@@ -287,8 +287,11 @@ def test_vardcentral_asks_for_two_to_three_focus_areas_without_focus(user_flows)
     assert "Välj 2–3 fokusområden (1 valda)" in out  # a single area is refused and asked again
     assert "Fokusområden (Vårdcentralen): P1 Syfte, P4 Processer" in out
     assert "Fokusområden för Regionen" in out and "Mottagningen" not in out and "Vårdvalsenheten" not in out
-    code, out, err = chat(user_flows, "", "--flow", "vardcentral", "--clinic", "VC", "--prepare", "--focus", "vårdvalsenheten=P1,P2")
-    assert code == 2 and "Okänd part" in err and "regionen (Regionen)" in err
+    code, out, err = chat(user_flows, "", "--flow", "vardcentral", "--clinic", "VC", "--prepare", "--focus", "VÅRDCENTRALEN=P1,P2")
+    assert code == 0 and "Fokusområden (Vårdcentralen): P1 Syfte, P2 Patienter" in out  # the flow's party, by its id
+    with open_store() as store:
+        row = next(r for r in store.list_dialogues() if r["clinic"] == "VC")
+        assert [e.payload["party"] for e in store.load_events(row["id"]) if e.kind == "focus_chosen"] == ["vardcentralen"]
 
 
 def test_nara_vard_dialogues_belong_to_a_del_and_the_next_continues_it(user_flows):  # noqa: F811

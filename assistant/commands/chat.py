@@ -67,12 +67,10 @@ def parse_focus(flow, raw: list[str]) -> dict[str, tuple[str, ...]]:
         party, sep, areas = item.partition("=")
         if not sep:
             party, areas = "gemensamt", item
-        elif party.strip().casefold() != "gemensamt":
-            known = flow.party(party)
-            if known is None:
-                names = ", ".join(f"{p.id} ({p.title})" for p in flow.party_list) or "inga"
-                raise UserError(f"Okänd part {party.strip()!r} i --focus. Parterna i flödet: {names}, eller gemensamt.")
-            party = known.id
+        else:
+            known = flow.party(party)  # a party the flow names is stored by its id; another as written
+            if known is not None:
+                party = known.id
         try:
             sections = tuple(resolve_section(probe, a) for a in areas.split(",") if a.strip())
         except EngineError as exc:

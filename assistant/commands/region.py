@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -31,7 +30,9 @@ def region_bytes(store, fmt: str, *, year=None, flow=None, generated=None) -> by
 
     ctx = build_region(store, year=year, flow=flow, generated=generated)
     if fmt == "json":
-        return (json.dumps(region_json(ctx), ensure_ascii=False, indent=2, default=str) + "\n").encode("utf-8")
+        from assistant.textsafe import json_text
+
+        return (json_text(region_json(ctx), indent=2, default=str) + "\n").encode("utf-8")
     ctx = _terminal(ctx)
     if fmt == "md":
         return render.render_prompt("region.md.j2", **ctx).encode("utf-8")
