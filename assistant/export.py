@@ -70,9 +70,12 @@ def default_filename(row: dict[str, Any], fmt: str, *, pack: bool = False) -> st
 
 def pack_bytes(store, d, fmt: str, *, generated: datetime | None = None) -> bytes:
     """"Underlag inför uppföljningsdialogen" for a (prepared) dialogue: md, html or docx."""
+    from assistant.figures import with_pictures
     from assistant.pack import build_pack
 
     context = _terminal(build_pack(store, d, generated=generated))
+    for i in context["indicators"]["stands_out"]:  # pictures where they matter: what stands out
+        with_pictures(i["figure"], fmt)
     if fmt == "md":
         return render.render_prompt("pack.md.j2", **context).encode("utf-8")
     if fmt == "html":
@@ -333,8 +336,8 @@ def _pack_docx(ctx: dict[str, Any]) -> bytes:
             heading(f"{i['marker']} {i['label']} {i['period']}", 3)
             doc.add_paragraph(i["text"])
             figure = i["figure"]
-            if figure.get("png"):
-                doc.add_picture(io.BytesIO(figure["png"]), width=Cm(15))
+            for png in figure.get("pngs") or []:
+                doc.add_picture(io.BytesIO(png), width=Cm(14))
             for line in figure["lines"]:
                 doc.add_paragraph(line, style=bullet)
             if i["questions"]:
@@ -481,12 +484,12 @@ def region_docx(ctx: dict[str, Any]) -> bytes:
         muted("Inga ord återkommer hos flera mottagningar.")
     heading("Indikatorerna, alla mottagningar", 1)
     for i in ctx["indicators"]:
-        heading(f"{i['label']} {i['period']}", 2)
-        figure = i["figure"]
-        if figure.get("png"):
-            doc.add_picture(io.BytesIO(figure["png"]), width=Cm(15))
-        for line in figure["lines"]:
-            doc.add_paragraph(line, style=bullet)
+        for figure in i["figures"]:
+            heading(figure["title"], 2)
+            for png in figure.get("pngs") or []:
+                doc.add_picture(io.BytesIO(png), width=Cm(14))
+            for line in figure["lines"]:
+                doc.add_paragraph(line, style=bullet)
     if not ctx["indicators"]:
         muted("Ingen indikatordata importerad.")
     foot = doc.add_paragraph(f"{ctx['title']} · skapad {ctx['generated']}.")

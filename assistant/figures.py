@@ -2,10 +2,11 @@
 
 The pre-meeting pack shows, per indicator, the clinic among its peers (a funnel plot) and its
 series over the periods (a run chart); the region overview shows each indicator's funnel of all
-clinics. Every document asks ``clinic_figure`` / ``region_figure`` and gets a ``Figure``: always a
-compact text form (a sparkline, the position among the peers, a table of clinics), plus an SVG
-(for HTML) and PNG (for docx) where a plotting module provides them. Templates put ``figure.svg``
-in the page only through ``svg_markup`` (an SVG this module vouches for, never text a person wrote).
+clinics in a peer group. Every document asks ``clinic_figure`` / ``region_figures`` and gets
+``Figure``s: always a compact text form (the values over time, the position among the peers, a
+table of clinics) and the ``chart`` data that ``assistant.data.charts`` draws. ``with_pictures``
+renders them for a format: SVG for HTML (inline, drawn by matplotlib, no scripts, text escaped),
+PNG for docx; Markdown keeps the text form.
 """
 
 from __future__ import annotations
@@ -24,9 +25,25 @@ class Figure:
     title: str
     lines: list[str] = field(default_factory=list)  # the text form, always there
     rows: list[dict[str, Any]] = field(default_factory=list)  # a table behind the text form
-    svg: str | None = None
-    png: bytes | None = None
+    chart: dict[str, Any] | None = None  # what assistant.data.charts draws (None: text only)
+    svgs: list[str] = field(default_factory=list)  # filled for HTML by with_pictures
+    pngs: list[bytes] = field(default_factory=list)  # filled for docx by with_pictures
     alt: str = ""
+
+
+def with_pictures(figure: dict[str, Any], fmt: str, which: tuple[str, ...] | None = None) -> None:
+    """Draw a figure's pictures (a ``Figure`` as a dict, as the documents carry it) for ``fmt``."""
+    from assistant.data import charts
+
+    chart = figure.get("chart")
+    kinds = which or (charts.FUNNEL, charts.RUN)
+    drawable = [w for w in kinds if charts.available(chart, w)]
+    if fmt == "html":
+        from markupsafe import Markup
+
+        figure["svgs"] = [Markup(charts.svg(chart, w)) for w in drawable]
+    elif fmt == "docx":
+        figure["pngs"] = [charts.png(chart, w) for w in drawable]
 
 
 def sparkline(values: Iterable[float | None]) -> str:
@@ -70,6 +87,8 @@ def position_text(flag: Any) -> str:
 def clinic_figure(flag: Any, series: list[Any]) -> Figure:
     """One clinic's indicator: its series over the periods (``series``: its FlagRows, oldest first)
     and its place among the peers in the newest period (``flag``)."""
+    from assistant.data import charts
+
     title = f"{flag.label}"
     values = [s.value for s in series]
     spark = sparkline(values)
@@ -78,26 +97,50 @@ def clinic_figure(flag: Any, series: list[Any]) -> Figure:
     lines.append(f"Bland jämförbara enheter ({flag.period}): {fmt_value(flag, flag.value)}, {position_text(flag)}.")
     if flag.target is not None:
         lines.append(f"Mål: {fmt_value(flag, flag.target)}.")
+    chart = charts.chart_data(flag)
+    strip = charts.position_strip(chart) if chart else None
+    if strip:
+        lines.append(f"Läge: {strip}  ({charts.STRIP_LEGEND})")
     alt = f"{flag.label}: " + points
-    return Figure(title=title, lines=lines, alt=alt, rows=[{"period": s.period, "value": s.value, "n": s.n} for s in series])
+    rows = [{"period": s.period, "value": s.value, "n": s.n} for s in series]
+    return Figure(title=title, lines=lines, alt=alt, rows=rows, chart=chart)
 
 
-def region_figure(label: str, period: str, flags: Mapping[str, Any]) -> Figure:
-    """An indicator's funnel of all clinics for one period: ``flags`` maps clinic -> its FlagRow."""
-    rows = []
+def region_figures(label: str, period: str, flags: Mapping[str, Any]) -> list[Figure]:
+    """An indicator's funnel of all clinics for one period, one figure per peer group (a clinic is
+    compared only with its peers): ``flags`` maps clinic -> its FlagRow."""
+    from assistant.data import charts
+
+    groups: dict[str, dict[str, Any]] = {}
     for clinic, f in flags.items():
-        rows.append(
-            {
-                "clinic": clinic,
-                "value": f.value,
-                "value_text": fmt_value(f, f.value),
-                "n": f.n,
-                "position": _short_position(f),
-            }
-        )
-    rows.sort(key=lambda r: (r["value"] is None, -(r["value"] or 0.0)))
-    lines = [f"{r['clinic']}: {r['value_text']} (n = {tal(r['n']) if r['n'] else '–'}) – {r['position']}" for r in rows]
-    return Figure(title=f"{label} {period}", lines=lines, rows=rows, alt=f"{label} {period}: {len(rows)} enheter")
+        groups.setdefault(getattr(f, "group", None) or "", {})[clinic] = f
+    out = []
+    for group, members in groups.items():
+        rows = []
+        for clinic, f in members.items():
+            rows.append(
+                {
+                    "clinic": clinic,
+                    "value": f.value,
+                    "value_text": fmt_value(f, f.value),
+                    "n": f.n,
+                    "position": _short_position(f),
+                }
+            )
+        rows.sort(key=lambda r: (r["value"] is None, -(r["value"] or 0.0)))
+        lines = [f"{r['clinic']}: {r['value_text']} (n = {tal(r['n']) if r['n'] else '–'}) – {r['position']}" for r in rows]
+        chart = None
+        base = next((charts.chart_data(f) for f in members.values() if charts.chart_data(f)), None)
+        points = []
+        if base is not None and base.get("funnel"):
+            points = [[round(f.n), round(f.value, 6)] for f in members.values()
+                      if f.n and f.value is not None and "insufficient_data" not in f.states]
+        if points:
+            chart = {**base, "value": None, "n": None, "history": None,
+                     "funnel": {**base["funnel"], "points": points}}
+        title = f"{label} {period}" + (f" – {group}" if group and len(groups) > 1 else "")
+        out.append(Figure(title=title, lines=lines, rows=rows, chart=chart, alt=f"{title}: {len(rows)} enheter"))
+    return out
 
 
 def _short_position(flag: Any) -> str:

@@ -237,11 +237,17 @@ def build_region(
         if texts:
             theme_texts[row.clinic] = texts
 
-    from assistant.figures import region_figure
+    from assistant.figures import region_figures
+    from assistant.session import flow_kinds
 
     indicators = [
-        {"indicator": ind, "label": label, "period": period, "figure": asdict(region_figure(label, period, flags))}
-        for ind, label, period, flags in _indicator_flags(data_rows)
+        {
+            "indicator": ind,
+            "label": label,
+            "period": period,
+            "figures": [asdict(f) for f in region_figures(label, period, flags)],
+        }
+        for ind, label, period, flags in _indicator_flags(data_rows, flow_kinds(store) if data_rows else {})
     ]
     return {
         "title": "Regionöversikt",
@@ -284,36 +290,35 @@ def _scope(year: int | None, flow: str | None) -> str:
     return ", ".join(parts)
 
 
-def _indicator_flags(data_rows: list[dict[str, Any]]):
-    """Per indicator, its newest period and every clinic's flag for it (the funnel of all clinics)."""
+def _indicator_flags(data_rows: list[dict[str, Any]], kinds: dict[str, str]):
+    """Per indicator, its newest period and every clinic's flag for it (each compared with its own
+    peer group), from one analysis of the data."""
     if not data_rows:
         return []
     from assistant.data import stats
-    from assistant.data.flags import compute_flags
+    from assistant.data.flags import Analysis
     from assistant.flows import default_catalogue
 
     catalogue = default_catalogue()
     if catalogue is None:
         return []
+    analysis = Analysis(data_rows, catalogue, kinds)
     newest: dict[str, str] = {}
     for r in data_rows:
         p = newest.get(r["indicator"])
         if p is None or stats.period_key(r["period"]) > stats.period_key(p):
             newest[r["indicator"]] = r["period"]
+    by_indicator: dict[str, dict[str, Any]] = {}
+    clinics = sorted({r["clinic"] for r in data_rows}, key=str.casefold)
+    for clinic in clinics:
+        for f in analysis.flags(clinic):
+            if newest.get(f.indicator) == str(f.period):
+                by_indicator.setdefault(f.indicator, {})[clinic] = f
     order = {ind.id: i for i, ind in enumerate(catalogue.indicators)}
     out = []
-    for ind in sorted(newest, key=lambda i: (order.get(i, len(order)), i)):
-        period = newest[ind]
-        clinics = sorted({r["clinic"] for r in data_rows if r["indicator"] == ind and r["period"] == period}, key=str.casefold)
-        flags: dict[str, Any] = {}
-        subset = [r for r in data_rows if r["indicator"] == ind]
-        for clinic in clinics:
-            found = [f for f in compute_flags(subset, catalogue, clinic, period=period) if f.indicator == ind]
-            if found:
-                flags[clinic] = found[0]
-        if flags:
-            label = next(iter(flags.values())).label
-            out.append((ind, label, period, flags))
+    for ind in sorted(by_indicator, key=lambda i: (order.get(i, len(order)), i)):
+        flags = by_indicator[ind]
+        out.append((ind, next(iter(flags.values())).label, newest[ind], flags))
     return out
 
 
@@ -321,7 +326,12 @@ def region_json(ctx: dict[str, Any]) -> dict[str, Any]:
     """The JSON form: every clinic with its figures, and what was found across them."""
     out = dict(ctx)
     out["indicators"] = [
-        {"indicator": i["indicator"], "label": i["label"], "period": i["period"], "clinics": i["figure"]["rows"]}
+        {
+            "indicator": i["indicator"],
+            "label": i["label"],
+            "period": i["period"],
+            "clinics": [r for f in i["figures"] for r in f["rows"]],
+        }
         for i in ctx["indicators"]
     ]
     return out

@@ -485,7 +485,7 @@ def test_self_mode_texts_are_in_vi_form(name):
         seen.append((section.id, section.self_intro or section.intro or ""))
         for sub in section.subareas:
             seen.append((sub.id, sub.self_intro or sub.intro or ""))
-    ctx = {"flag": SimpleNamespace(value=0.5, n=100, target=0.8, period="2025", ci_low=0.4, ci_high=0.6),
+    ctx = {"flag": SimpleNamespace(value=0.5, n=100, target=0.8, period="2025", ci_low=0.4, ci_high=0.6, label="Telefontillgänglighet"),
            "match": SimpleNamespace(word="stress", question="x")}
     for rule in flow.rules:
         for raw in (rule.self_reason or rule.reason, rule.self_text or rule.text):

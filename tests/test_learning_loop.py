@@ -128,11 +128,12 @@ def test_action_overdue_is_a_calendar_question():
 
 
 def test_accepting_gor_om_till_atgard_asks_for_owner_and_date_in_the_line_mode(user_flows):  # noqa: F811
-    script = "/avsnitt sammanfattning\nBra\nTelefontiderna\n/förslag\n/ta 1\nAnna\n2027-13-40\n2027-03-31\n/avsluta\n"
+    script = "/avsnitt sammanfattning\nBra\nUppdatera hemsidan\n/förslag\n/ta 1\nAnna\n2027-13-40\n2027-03-31\n/avsluta\n"
     code, out, _ = chat(user_flows, script, "--flow", "fysioterapi-2023", "--clinic", "X")
     assert code == 0
     assert "Ansvarig (Enter hoppar över): Anna" in out and "inget giltigt datum" in out
-    assert "Åtgärd a1 sparad (ansvarig Anna, 2027-03-31): Telefontiderna" in out
+    assert "1. Gör om det ni ska jobba vidare med till åtgärder" in out
+    assert "Åtgärd a1 sparad (ansvarig Anna, 2027-03-31): Uppdatera hemsidan" in out
     with open_store() as store:
         row = store.list_dialogues()[0]
         added = [e for e in store.load_events(row["id"]) if e.kind == "action_added"]
@@ -179,9 +180,10 @@ def test_prepared_dialogue_exports_a_pack_with_data_last_year_and_the_method(use
         "| Utbilda i avvikelser |  |  | klar |",
         "**Kvar på parkeringsplatsen:**",
         "#### ▼ Telefontillgänglighet 2025",
-        "Över tid: 2024 87\u00a0% · 2025 78\u00a0%",
+        "Över tid: 2022 88\u00a0% · 2023 88\u00a0% · 2024 89\u00a0% · 2025 77\u00a0%",
+        "Läge: ●",
         "## Stämmer siffrorna?",
-        "Stämmer siffrorna för Telefontillgänglighet (2025: 78\u00a0%)? Hur registreras det hos er?",
+        "Stämmer siffrorna för Telefontillgänglighet (2025: 77\u00a0%)? Hur registreras det hos er?",
         "### Tillit – sju grundprinciper",
         "7. Öppenhet – att värna om öppenhet vad gäller information, oliktänkande och kritik.",
         "### Förbättringstrappan",
@@ -191,10 +193,15 @@ def test_prepared_dialogue_exports_a_pack_with_data_last_year_and_the_method(use
     assert run("export", prepared["id"][:8], "--pack", "--format", "docx", "-o", str(target))[0] == 0
     from docx import Document
 
-    text = "\n".join(p.text for p in Document(str(target)).paragraphs)
+    document = Document(str(target))
+    text = "\n".join(p.text for p in document.paragraphs)
     assert "Underlag inför uppföljningsdialogen" in text and "Tillit – sju grundprinciper" in text
+    assert len(document.inline_shapes) >= 2  # the pictures, as images
     html = run("export", prepared["id"][:8], "--pack", "--format", "html", "-o", "-")[1]
     assert "<h1>Underlag inför uppföljningsdialogen</h1>" in html
+    # the pictures of what stands out: funnel plot and run chart
+    assert "<title>Trattdiagram: Telefontillgänglighet 2025</title>" in html
+    assert "<title>Serie över tid: Telefontillgänglighet 2025</title>" in html
     code, _, err = run("export", prepared["id"][:8], "--pack", "--format", "json")
     assert code == 2 and "html, md eller docx" in err
 
@@ -205,7 +212,7 @@ def test_pack_says_why_small_numbers_are_not_flagged(user_flows):  # noqa: F811
     did = json.loads(run("list", "--json")[1])[0]["id"]
     md = run("export", did[:8], "--pack", "--format", "md", "-o", "-")[1]
     small = md.split("### För få observationer – flaggas inte", 1)[1]
-    assert "Telefontillgänglighet** 2025: 44\u00a0% (n = 25, minst 30 behövs)\n" in small
+    assert "Telefontillgänglighet** 2025: 100\u00a0% (n = 18, minst 30 behövs)\n" in small
     assert "Varför: Slumpvariation beror på slumpmässiga förhållanden" in small
 
 
@@ -241,11 +248,15 @@ def test_region_in_every_format(user_flows, tmp_path):  # noqa: F811
     run("data", "demo")
     held_dialogue("Fysio Norr (påhittad)", feedback="<script>alert(1)</script> [b]fet[/b]")
     md = run("region")[1]
-    assert md.startswith("# Regionöversikt") and "### Telefontillgänglighet 2025" in md
-    assert "Fysio Norr (påhittad): 78\u00a0% (n = 1\u00a0204) – långt under gränserna" in md
+    assert md.startswith("# Regionöversikt")
+    # each indicator across all clinics, a clinic compared with its peers only (kinds of clinic)
+    tele = md.split("### Telefontillgänglighet 2025 – fysioterapimottagningar", 1)[1].split("###", 1)[0]
+    assert "Fysio Norr (påhittad): 77\u00a0% (n = 1\u00a0204) – långt under gränserna" in tele
+    assert "Vårdcentralen" not in tele and "### Telefontillgänglighet 2025 – vårdcentraler" in md
     assert "\\<script\\>" in md
     html = run("region", "--format", "html")[1]
     assert "&lt;script&gt;" in html and "<script>" not in html
+    assert html.count("<svg") >= 2 and "<title>Trattdiagram: Telefontillgänglighet 2025</title>" in html
     target = tmp_path / "region.docx"
     assert run("region", "--format", "docx", "-o", str(target))[0] == 0
     from docx import Document

@@ -32,7 +32,7 @@ from assistant.data.flags import compute_flags
 from assistant.flows import load_catalogue, load_flow
 
 ROOT = Path(__file__).resolve().parents[1]
-FLOWS = sorted(p.stem for p in (ROOT / "flows").glob("*.toml") if p.name not in ("indicators.toml", "topics.toml"))
+FLOWS = sorted(p.stem for p in (ROOT / "flows").glob("*.toml") if p.name not in ("indicators.toml", "topics.toml", "metod.toml"))
 CATALOGUE = load_catalogue(ROOT / "flows" / "indicators.toml")
 T0 = datetime(2025, 3, 12, 8, 0, tzinfo=UTC)
 YEARS = ("2022", "2023", "2024", "2025")

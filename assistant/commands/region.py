@@ -34,6 +34,13 @@ def region_bytes(store, fmt: str, *, year=None, flow=None, generated=None) -> by
 
         return (json_text(region_json(ctx), indent=2, default=str) + "\n").encode("utf-8")
     ctx = _terminal(ctx)
+    if fmt in ("html", "docx"):
+        from assistant.data import charts
+        from assistant.figures import with_pictures
+
+        for i in ctx["indicators"]:
+            for figure in i["figures"]:
+                with_pictures(figure, fmt, (charts.FUNNEL,))
     if fmt == "md":
         return render.render_prompt("region.md.j2", **ctx).encode("utf-8")
     if fmt == "html":

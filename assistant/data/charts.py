@@ -216,7 +216,8 @@ def _figure(data: dict[str, Any], which: str):
             ax.axhline(target, color=TARGET, linewidth=1, linestyle=":", label="mål")
         if f["points"]:
             ax.scatter([n for n, _ in f["points"]], [p for _, p in f["points"]], s=14, color=PEER, label="andra enheter", zorder=3)
-        ax.scatter([data["n"]], [data["value"]], s=46, color=OWN, edgecolor="white", linewidth=0.8, label="enheten", zorder=4)
+        if data.get("n") and data.get("value") is not None:  # a region's funnel of all its clinics has no "own" unit
+            ax.scatter([data["n"]], [data["value"]], s=46, color=OWN, edgecolor="white", linewidth=0.8, label="enheten", zorder=4)
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
         ax.xaxis.set_major_formatter(FuncFormatter(_count))

@@ -286,7 +286,7 @@ def block(msgs: Iterable[Msg], width: int = 80) -> Content:
     return Content("\n\n").join(parts)
 
 
-def previous_content(prev: Any, flow: Any, *, preselected: bool, title: bool = True) -> Content:
+def previous_content(prev: Any, flow: Any, *, preselected: bool, title: bool = True, today: Any = None) -> Content:
     """"Från förra dialogen" (``assistant.continuity.Previous``): what the line mode shows before
     the first question – the wish, carried answers, open actions, how the data moved since, and
     the areas the wish names (``preselected``: they are the focus areas chosen for this dialogue)."""
@@ -307,7 +307,7 @@ def previous_content(prev: Any, flow: Any, *, preselected: bool, title: bool = T
     if prev.open_actions:
         from assistant.report import OVERDUE, local_today
 
-        today = local_today()
+        today = today or local_today()  # the app passes its clock's date
         lines: list = [("Öppna åtgärder", "bold"), (" (F5: markera klar, ändra ansvarig och datum):", "$text-muted")]
         for a in prev.open_actions:
             late = E.action_overdue(a.get("status"), a.get("due"), today)

@@ -312,7 +312,10 @@ class DialogueScreen(Screen):
         wished = previous.focus[: flow.focus.max]
         chosen = {s for sections in self.d.state.focus.values() for s in sections}
         preselected = bool(wished) and set(wished) <= chosen
-        return chatlog.Msg("previous", chatlog.previous_content(previous, flow, preselected=preselected))
+        from assistant.report import local_today
+
+        today = local_today(self.app.clock())
+        return chatlog.Msg("previous", chatlog.previous_content(previous, flow, preselected=preselected, today=today))
 
     def tick(self) -> None:
         self.query_one(TopBar).set_right(self.clock_content())

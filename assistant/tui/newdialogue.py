@@ -328,7 +328,10 @@ class NewDialogueScreen(Screen):
         chosen = self.focus_list(party).selected if party is not None and self.query(f"#focus-{party.id}") else []
         preselected = bool(wished) and set(wished) <= set(chosen)
         here = replace(prev, focus=wished_sections(self.flow, prev.wish))
-        box.update(previous_content(here, self.flow, preselected=preselected, title=False))
+        from assistant.report import local_today
+
+        today = local_today(self.app.clock())
+        box.update(previous_content(here, self.flow, preselected=preselected, title=False, today=today))
 
     def apply_wish(self) -> None:
         """Pre-select the focus areas the clinic wished for last time (until the user changes them)."""

@@ -74,8 +74,9 @@ def overview_text(ctx: dict[str, Any]) -> str:
         lines.append("  Inga ord återkommer hos flera mottagningar.")
     head("Indikatorerna, alla mottagningar")
     for i in ctx["indicators"]:
-        lines.append(f"  {i['label']} {i['period']}")
-        lines.extend(f"    {line}" for line in i["figure"]["lines"])
+        for figure in i["figures"]:
+            lines.append(f"  {figure['title']}")
+            lines.extend(f"    {line}" for line in figure["lines"])
     if not ctx["indicators"]:
         lines.append("  Ingen indikatordata importerad.")
     return "\n".join(lines).lstrip("\n") + "\n"
