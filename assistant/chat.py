@@ -19,8 +19,8 @@ from assistant import engine as E
 from assistant import lexicon
 from assistant.continuity import PREVIOUS_PARTY
 from assistant.engine.step import parse_due
-from assistant.session import Dialogue, flag_marker, flagged
-from assistant.textsafe import one_line, terminal_safe
+from assistant.session import Dialogue, DialogueError, NotStored, Unsaved, flag_marker, flagged
+from assistant.textsafe import one_line, repair_undecodable, terminal_safe
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ COMMANDS = (
     Command("sammanfattning", "summary", "", "åtgärder, parkeringsplatsen, diskuterad data och täckning"),
     Command("klar", "finish", "", "avsluta dialogen (den kan fortfarande rättas och exporteras)"),
     Command("avsluta", "quit", "", "lämna nu; dialogen sparas och kan återupptas"),
+    Command("igen", "retry", "", "försök spara det som inte kunde sparas (efter ett fel)"),
     Command("hjälp", "help", "", "visa den här hjälpen"),
 )
 _BY_NAME = {name: c for c in COMMANDS for name in (c.sv, c.en)}
@@ -163,6 +164,8 @@ class LineChat:
         st = dialogue.state
         self.known_suggestions: set[str] = set(st.offered) | st.accepted | st.dismissed
         self.previous = previous  # continuity.Previous: "Från förra dialogen"
+        self.unsaved: NotStored | None = None  # the last command the database did not take (/igen)
+        dialogue.on_wait = self.waiting
 
     # ------------------------------------------------------------ output
 
@@ -176,6 +179,11 @@ class LineChat:
 
     def flush(self) -> None:
         self.out.flush()
+
+    def waiting(self, message: str) -> None:
+        """The database is busy: say so while ``Dialogue.do`` waits (Ctrl-C keeps the text in the recovery file)."""
+        self.say(f"… {message}")
+        self.flush()
 
     # ------------------------------------------------------------ the loop
 
@@ -217,6 +225,10 @@ class LineChat:
             if line == "":
                 return "\n".join(parts) if parts else None
             line = line.rstrip("\n").rstrip("\r")
+            repaired = repair_undecodable(line)
+            if repaired != line:
+                line = repaired
+                self.say(f"(Raden var inte UTF-8 och lästes som Windows-1252: {terminal_safe(one_line(line, 60))})")
             if not self.interactive:
                 self.say(("> " if not parts else "… ") + terminal_safe(line))
             if line.endswith("\\"):
@@ -245,12 +257,34 @@ class LineChat:
             self.show_prompt()
         return True
 
-    def run_engine(self, command) -> list[E.Event] | None:
+    def run_engine(self, command, asked=None) -> list[E.Event] | None:
+        """``Dialogue.do``, with what it has to say shown; None if nothing was stored. A command the
+        database did not take is kept for /igen (its text is in the recovery file too)."""
+        extra = {} if asked is None else {"asked": asked}
         try:
-            return self.d.do(command)
+            made = self.d.do(command, **extra)
         except E.EngineError as exc:
             self.say(f"! {exc}")
+            if self.d.caught_up:
+                self.show_prompt()
             return None
+        except NotStored as exc:
+            self.unsaved = exc
+            self.say(f"! {exc}")
+            again = "Skriv /igen för att spara det när felet är åtgärdat"
+            if isinstance(exc, Unsaved) and exc.recovery is not None:
+                again += f", eller klistra in texten från {exc.recovery}"
+            self.say(f"  Dialogen fortsätter. {again}.")
+            return None
+        except DialogueError as exc:
+            self.say(f"! {exc}")
+            return None
+        for notice in self.d.notices:
+            self.say(f"! {notice}")
+        if self.d.caught_up:
+            n = len(self.d.caught_up)
+            self.say(f"(Dialogen ändrades samtidigt i ett annat fönster; {n} {'händelse' if n == 1 else 'händelser'} därifrån är inlästa.)")
+        return made
 
     def after_events(self, made: list[E.Event]) -> None:
         for e in made:
@@ -469,6 +503,20 @@ class LineChat:
             self.phase_block("after")
         self.say(self.saved_line())
         return False
+
+    def cmd_retry(self, arg: str) -> None:
+        if self.unsaved is None:
+            self.say("Det finns inget osparat att spara igen.")
+            return
+        pending, self.unsaved = self.unsaved, None
+        before = self.d.state.current
+        made = self.run_engine(pending.command, asked=pending.asked)
+        if made is None:
+            return
+        self.after_events(made)
+        self.say("Sparat.")
+        if self.d.state.current != before:
+            self.show_prompt()
 
     def cmd_quit(self, arg: str) -> bool:
         self.say(self.saved_line())

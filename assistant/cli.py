@@ -78,9 +78,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Arguments that name files: kept as the bytes the system gave (Python's surrogateescape), so a
+# file whose name is not UTF-8 can still be opened. Every other argument is text to store or match.
+PATH_ARGUMENTS = frozenset({"db", "file", "output", "paths"})
+
+
+def _repair_text_arguments(args: argparse.Namespace) -> None:
+    """Text arguments that were not UTF-8 (``--clinic $'V\\xe5rd'``) read as Windows-1252."""
+    from assistant.textsafe import repair_undecodable
+
+    for name, value in vars(args).items():
+        if name in PATH_ARGUMENTS:
+            continue
+        if isinstance(value, str):
+            setattr(args, name, repair_undecodable(value))
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            setattr(args, name, [repair_undecodable(v) for v in value])
+
+
+def _tolerant_streams() -> None:
+    """Bytes on stdin that are not UTF-8 reach the line mode (which repairs them) instead of
+    raising; output that cannot be encoded (a path with such bytes) is escaped, never a traceback."""
+    for name in ("stdin", "stdout", "stderr"):
+        stream = getattr(sys, name, None)
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        wanted = "surrogateescape" if name == "stdin" else "backslashreplace"
+        try:
+            if stream.errors == "strict" or (name != "stdin" and stream.errors == "surrogateescape"):
+                reconfigure(errors=wanted)
+        except (ValueError, OSError):  # a closed or detached stream
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    _tolerant_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
+    _repair_text_arguments(args)
     if args.db:
         os.environ["DIALOGSTOD_DB"] = args.db
     func = getattr(args, "func", None)
@@ -114,12 +150,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def user_error_lines(exc: BaseException) -> list[str] | None:
     """The lines to show for an error a user can act on, or None for a bug."""
+    from assistant.fileio import FileProblem
     from assistant.flows import FlowError
+    from assistant.session import DialogueError
 
     if isinstance(exc, UserError):
         return exc.lines
     if isinstance(exc, FlowError):
         return exc.problems
+    if isinstance(exc, FileProblem | DialogueError):
+        return [str(exc)]
     try:
         from storage import StorageError
     except ImportError:  # pragma: no cover - storage always ships

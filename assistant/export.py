@@ -1,17 +1,14 @@
 """Exports of one dialogue: md, html, docx (the method's documentation document) and json (the log).
 
-Files are written atomically (a temporary file, then a rename) with mode 0600 unless asked
-otherwise, so a failed export leaves nothing half-written.
+Files are written by ``assistant.fileio.write_regular``: atomically (a temporary file, then a
+rename), mode 0600 unless asked otherwise, and never over anything that is not a regular file.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from assistant import engine as E
@@ -83,27 +80,6 @@ def pack_bytes(store, d, fmt: str, *, generated: datetime | None = None) -> byte
     if fmt == "docx":
         return _pack_docx(context)
     raise ValueError(f"unknown format {fmt!r}")
-
-
-def write_private(path: Path, data: bytes, *, mode: int = 0o600) -> Path:
-    """Write ``data`` to ``path`` atomically with the given permissions."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=".dialogstod-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
 
 
 def export_bytes(store, state: E.State, row: dict[str, Any], fmt: str, *, generated: datetime | None = None) -> bytes:

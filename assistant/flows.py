@@ -508,10 +508,13 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The file, read once and bounded (a pipe or a device such as /dev/zero ends at the limit)."""
+    from assistant.fileio import FileProblem, read_limited
+
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise FlowError([f"{path}: kan inte läsas: {exc.strerror or exc}"]) from None
+        return read_limited(path, MAX_FLOW_BYTES)
+    except FileProblem as exc:
+        raise FlowError([f"{path}: {exc}"]) from None
 
 
 def parse_toml(name: str, raw: bytes) -> dict[str, Any]:

@@ -1,15 +1,30 @@
-"""A dialogue bound to storage: the one path both doors (line mode, TUI) take.
+"""A dialogue bound to storage: the one path both doors (line mode, TUI) and the CLI take.
 
 ``Dialogue.do(command)`` asks the engine for the events, commits them to the database, and only
 then moves the state on. The state is always ``replay(flow, events)``; nothing here keeps
 dialogue state of its own.
+
+A typed text is never lost on the way to the database:
+
+- another process wrote to the same dialogue meanwhile (a ``correct``, a second window): the
+  new events are read and folded in, the command is checked against the new state with
+  ``engine.step`` and appended after them. An answer to a question that is no longer the one
+  being asked is kept as a note to that question, and the door says so;
+- the database is busy (a large data import holds the write lock for seconds): ``do`` waits,
+  telling the door once through ``on_wait``, for up to ``patience`` seconds;
+- the database cannot be written (read-only file, full disk, I/O error, or still busy after
+  ``patience``): the text is appended to a recovery file next to the database (0600) and
+  ``Unsaved`` says where and how to enter it again; the dialogue goes on.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from assistant import engine as E
@@ -18,9 +33,54 @@ from assistant.flows import FlowError, LoadedFlow, flow_from_source, get_flow
 Clock = Callable[[], datetime]
 _UNSET = object()
 
+# How long a door waits for a busy database before the text goes to the recovery file.
+PATIENCE_S = 120.0
+MAX_CATCH_UPS = 50  # other processes writing to the same dialogue in a tight loop: give up after this
+
+WAITING = (
+    "Databasen är upptagen av ett annat program (till exempel en stor dataimport). "
+    "Väntar – det sparas så snart databasen är ledig."
+)
+
 
 class DialogueError(Exception):
-    """A dialogue that cannot be opened: the message is for the user."""
+    """A dialogue that cannot be opened, or a command that could not be stored: the message is for the user."""
+
+
+class NotStored(DialogueError):
+    """A command that was not stored. ``command`` and ``asked`` (the question on screen when it
+    was given) let the door try again: ``dialogue.do(exc.command, asked=exc.asked)``."""
+
+    def __init__(self, message: str, *, command: Any, asked: str | None):
+        super().__init__(message)
+        self.command = command
+        self.asked = asked
+
+
+class Busy(NotStored):
+    """The database stayed busy and the caller asked not to wait (``patience=0``): nothing was
+    written and nothing was put in the recovery file; the caller tries again later."""
+
+
+class Unsaved(NotStored):
+    """A command whose events could not be stored. ``text`` is what the person wrote (None for a
+    command without text) and ``recovery`` the file it was saved in (None if none could be written)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        command: Any,
+        asked: str | None,
+        text: str | None = None,
+        recovery: Path | None = None,
+    ):
+        super().__init__(message, command=command, asked=asked)
+        self.text = text
+        self.recovery = recovery
+
+
+CURRENT = object()  # Dialogue.do(asked=...): the question on screen now
 
 
 def open_store(path=None):
@@ -45,6 +105,11 @@ class Dialogue:
             ) from None
         self._flags: list[Any] | None = None
         self._topics: Any = _UNSET
+        self.patience = PATIENCE_S
+        self.on_wait: Callable[[str], None] | None = None  # the door shows that a write is waiting
+        self.notices: list[str] = []  # what the last ``do`` has to tell the user
+        self.caught_up: list[E.Event] = []  # events from elsewhere folded in by the last ``do``
+        self._doing = threading.RLock()  # one ``do`` at a time (a door may retry in a worker thread)
 
     # ------------------------------------------------------------ opening
 
@@ -104,8 +169,14 @@ class Dialogue:
         return self.state.dialogue.get("clinic") or self.row.get("clinic", "")
 
     def open_meeting(self) -> list[E.Event]:
-        """A prepared dialogue's meeting begins: open it and record the data shown."""
-        made = self.do(E.Open())
+        """A prepared dialogue's meeting begins: open it and record the data shown (unless another
+        window opened it just before)."""
+        try:
+            made = self.do(E.Open())
+        except E.EngineError:
+            if self.state.status == "prepared":
+                raise
+            return []
         return made + self.record_flags()
 
     def record_flags(self) -> list[E.Event]:
@@ -114,14 +185,156 @@ class Dialogue:
             return []
         return self.do(E.ShowFlags(tuple(flag_snapshot(f) for f in shown)))
 
-    def do(self, command: Any) -> list[E.Event]:
-        """Run a command: its events are on disk before the new state (and next prompt) exists."""
+    def do(
+        self,
+        command: Any,
+        *,
+        asked: str | None | object = CURRENT,
+        patience: float | None = None,
+        busy_timeout_ms: int | None = None,
+    ) -> list[E.Event]:
+        """Run a command: its events are on disk before the new state (and next prompt) exists.
+
+        ``asked``: the question on screen when the command was given, if not the current one (a
+        door trying again after ``Unsaved``/``Busy`` passes the exception's ``asked``).
+        ``EngineError``: the command does not fit the state (nothing written). ``Busy``: the
+        database was busy and ``patience`` is 0. ``Unsaved``: it could not be written (see the
+        module docstring). ``notices`` and ``caught_up`` tell the door what else happened."""
+        with self._doing:
+            return self._do(command, asked, patience, busy_timeout_ms)
+
+    def _do(self, command: Any, asked: Any, patience: float | None, busy_timeout_ms: int | None) -> list[E.Event]:
+        self.notices = []
+        self.caught_up = []
+        current = self.state.current.qid if self.state.current else None
+        if asked is CURRENT:
+            asked = current
+        elif asked != current:
+            command = self._still_meant(command, asked)
+            asked = current
         made = E.step(self.state, command, self.clock())
-        if made:
-            self.store.append_events(self.id, made)
-            self.events = self.events + made
-            self.state = E.advance(self.state, made)
+        if not made:
+            return made
+        patience = self.patience if patience is None else patience
+        waiting_since: float | None = None
+        moves = 0
+        from storage.errors import DialogueMoved, StorageBusy, StorageError
+
+        while True:
+            try:
+                self.store.append_events(self.id, made, busy_timeout_ms=busy_timeout_ms)
+                break
+            except DialogueMoved:
+                moves += 1
+                theirs = self._catch_up()
+                if theirs[: len(made)] == made:  # our own write landed after all (reported as failed)
+                    self.caught_up = self.caught_up[: len(self.caught_up) - len(theirs)] + theirs[len(made) :]
+                    return made
+                if moves > MAX_CATCH_UPS:
+                    self._rescue(command, asked, "dialogen ändrades hela tiden i ett annat fönster")
+                command = self._still_meant(command, asked)
+                asked = self.state.current.qid if self.state.current else None
+                made = E.step(self.state, command, self.clock())
+                if not made:
+                    return made
+            except StorageBusy as exc:
+                if patience <= 0:
+                    raise Busy(str(exc), command=command, asked=asked) from None
+                now = time.monotonic()
+                if waiting_since is None:
+                    waiting_since = now
+                    if self.on_wait is not None:
+                        self.on_wait(WAITING)
+                elif now - waiting_since >= patience:
+                    self._rescue(command, asked, f"databasen var upptagen i mer än {int(patience)} sekunder")
+            except StorageError as exc:
+                self._rescue(command, asked, _reason(exc))
+            except KeyboardInterrupt:
+                if waiting_since is not None:  # interrupted while waiting: keep the text, then stop
+                    try:
+                        self._rescue(command, asked, "avbrutet medan databasen var upptagen")
+                    except Unsaved:
+                        pass
+                raise
+        if waiting_since is not None:
+            self.notices.append("Databasen är ledig igen; det är sparat.")
+        self.events = self.events + made
+        self.state = E.advance(self.state, made)
         return made
+
+    def _catch_up(self) -> list[E.Event]:
+        """Fold in the events other processes appended since ours; returns them."""
+        theirs = self.store.load_events(self.id, after=self.state.last_seq)
+        if theirs:
+            try:
+                self.state = E.advance(self.state, theirs)
+            except E.ReplayError as exc:
+                raise DialogueError(
+                    f"Dialogen {self.id[:8]} ändrades i ett annat fönster på ett sätt som inte går att läsa: {exc}"
+                ) from None
+            self.events = self.events + theirs
+            self.caught_up = self.caught_up + theirs
+        return theirs
+
+    def _still_meant(self, command: Any, asked: str | None) -> Any:
+        """``command`` as it should go on after others' events: unchanged if it still means the
+        same; an answer to a question no longer asked becomes a note to it (told in ``notices``);
+        a move relative to the question on screen is refused (it has nothing typed to lose)."""
+        current = self.state.current.qid if self.state.current else None
+        if current == asked:
+            return command
+        if isinstance(command, E.Answer) and asked is not None:
+            question = E.prompt_text(self.state, asked)
+            self.notices.append(
+                f"Dialogen ändrades i ett annat fönster medan du skrev, och frågan ”{question}” var inte längre "
+                "den aktuella. Ditt svar är sparat som en anteckning till den frågan; gör det till svaret med "
+                f"dialogstod correct {self.id[:8]} {asked} \"TEXT\" om det behövs."
+            )
+            return E.AddNote(command.text, qid=asked)
+        if isinstance(command, E.Skip | E.Park | E.EndSection | E.Back):
+            raise E.EngineError(
+                "Dialogen ändrades i ett annat fönster, så frågan på skärmen är en annan nu. Inget ändrades; försök igen."
+            )
+        return command
+
+    def keep(self, command: Any, asked: str | None, why: str) -> Path | None:
+        """Append what was typed in ``command`` to the recovery file; where it went (None if it
+        has no text, or no place could be written)."""
+        from assistant.fileio import FileProblem, append_private
+
+        text, _ = _typed(command)
+        if text is None:
+            return None
+        entry = recovery_entry(self, command, asked, text, why)
+        for path in recovery_paths(self.store.path):
+            try:
+                return append_private(path, entry)
+            except FileProblem:
+                continue
+        return None
+
+    def _rescue(self, command: Any, asked: str | None, why: str) -> None:
+        """Keep what was typed in the recovery file, and raise ``Unsaved`` saying where."""
+        text, what = _typed(command)
+        if text is None:
+            raise Unsaved(
+                f"Det gick inte att spara i databasen: {why}. Försök igen när felet är åtgärdat.",
+                command=command,
+                asked=asked,
+            )
+        where = self.keep(command, asked, why)
+        kept = (
+            f"Texten är sparad i {where}."
+            if where is not None
+            else "Texten kunde inte heller sparas i en fil; kopiera den från skärmen."
+        )
+        raise Unsaved(
+            f"{what} kunde inte sparas i databasen: {why}. {kept}",
+            command=command,
+            asked=asked,
+            text=text,
+            recovery=where,
+        )
 
     # ------------------------------------------------------------ data and suggestions
 
@@ -145,10 +358,14 @@ class Dialogue:
         return E.suggestions(self.state, self.flags(), self.clock(), topics=self.topics())
 
     def offer(self) -> list[E.Suggestion]:
-        """The open suggestions, recorded as offered."""
+        """The open suggestions, recorded as offered (none while the database cannot be written:
+        a suggestion is only offered once it is on record)."""
         found = self.suggestions()
         if found:
-            self.do(E.Offer(tuple(found)))
+            try:
+                self.do(E.Offer(tuple(found)), patience=0, busy_timeout_ms=250)
+            except DialogueError:
+                return [s for s in found if s.sid in self.state.offered]
         return found
 
     def coverage(self) -> list[E.AreaCoverage]:
@@ -161,9 +378,66 @@ class Dialogue:
         return self.state.elapsed_seconds(self.clock())
 
 
-def flow_for(store, row: dict) -> LoadedFlow:
+def _reason(exc: Exception) -> str:
+    """A storage error's message as a clause ("Databasen … är skrivskyddad. Kontrollera …" -> lower-case start, no final period)."""
+    text = str(exc).strip().rstrip(".")
+    return text[:1].lower() + text[1:] if text[:1].isupper() and not text[1:2].isupper() else text
+
+
+def _typed(command: Any) -> tuple[str | None, str]:
+    """The text a person wrote in ``command`` (None if none) and what it is, in Swedish."""
+    match command:
+        case E.Answer(text=text):
+            return text, "Svaret"
+        case E.AddNote(text=text):
+            return text, "Anteckningen"
+        case E.AddAction(text=text, owner=owner, due=due):
+            extra = "; ".join(x for x in (owner and f"ansvarig {owner}", due) if x)
+            return text + (f"; {extra}" if extra else ""), "Åtgärden"
+        case E.Correct(text=text):
+            return text, "Rättelsen"
+    return None, "Ändringen"
+
+
+def recovery_paths(db_path: Path) -> list[Path]:
+    """Where a text that could not be stored is kept: next to the database, else in the user data
+    directory, else in the temporary directory."""
+    import os
+    import tempfile
+
+    from assistant import locations
+
+    db_path = Path(db_path)
+    name = "dialogstod-osparat.txt"
+    out = [db_path.with_name(db_path.name + ".osparat.txt"), locations.data_dir() / name]
+    out.append(Path(tempfile.gettempdir()) / f"dialogstod-osparat-{os.getuid() if hasattr(os, 'getuid') else 0}.txt")
+    return list(dict.fromkeys(out))
+
+
+def recovery_entry(d: Dialogue, command: Any, asked: str | None, text: str, why: str) -> str:
+    """One entry of the recovery file: when, which dialogue and question, the text, and how to enter it again."""
+    from datetime import UTC
+
+    now = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    _, what = _typed(command)
+    about = ""
+    if isinstance(command, E.Answer | E.Correct) and (asked or getattr(command, "qid", None)):
+        qid = getattr(command, "qid", None) or asked
+        about = f" på frågan ”{E.prompt_text(d.state, qid)}” ({qid})"
+    return (
+        f"── {now} · dialog {d.id[:8]} · {d.clinic}\n"
+        f"{what}{about}, som inte kunde sparas ({why}):\n"
+        f"{text}\n"
+        f"Skriv in det igen när felet är åtgärdat: dialogstod --db {d.store.path} chat --resume {d.id[:8]} "
+        "(eller öppna dialogen i appen).\n\n"
+    )
+
+
+def flow_for(store, row: dict, carried: dict[str, dict[str, Any]] | None = None) -> LoadedFlow:
     """The flow a dialogue was held on: today's file if it is unchanged, else the exact text
-    stored when the dialogue started (so editing a flow never locks out old dialogues)."""
+    stored when the dialogue started (so editing a flow never locks out old dialogues), or – for
+    a dialogue being imported – carried in the file (``carried``: sha256 -> {source, …}, each
+    already checked against its hash)."""
     problems: list[str] = []
     try:
         current = get_flow(row["flow_id"])
@@ -172,7 +446,10 @@ def flow_for(store, row: dict) -> LoadedFlow:
     except FlowError as exc:
         current = None
         problems = exc.problems
-    stored = store.flow_source(row["flow_sha256"]) if row.get("flow_sha256") else None
+    stored = None
+    if row.get("flow_sha256"):
+        in_file = (carried or {}).get(row["flow_sha256"])
+        stored = in_file["source"] if in_file is not None else store.flow_source(row["flow_sha256"])
     if stored is not None:
         try:
             return flow_from_source(stored, row["flow_sha256"])
@@ -181,6 +458,43 @@ def flow_for(store, row: dict) -> LoadedFlow:
     if current is not None:
         return current  # an older dialogue from before flows were kept: try today's version
     raise DialogueError(f"Dialogens flöde {row['flow_id']!r} kan inte läsas: {'; '.join(problems)}")
+
+
+def import_bundle(store, path) -> dict[str, int]:
+    """Import a bundle or a JSON export, checked like live input: every dialogue must replay
+    against its flow (shipped, stored here, or carried in the file and hash-checked) before
+    anything is written; one that does not refuses the whole file, with the reason."""
+    from pathlib import Path
+
+    from assistant.textsafe import one_line
+    from storage import StorageError
+    from storage.bundles import Entry
+
+    source = Path(path).expanduser()
+
+    def verify(entry: Entry, carried: dict[str, dict[str, Any]]) -> Entry:
+        row = entry.dialogue
+        which = f"dialog {row['id'][:8]} ({one_line(row['clinic'], 40)})"
+
+        def refuse(why: str) -> StorageError:
+            return StorageError(f"Filen {source} kan inte importeras: {which} {why}. Inget har importerats.")
+
+        try:
+            loaded = flow_for(store, row, carried)
+        except (DialogueError, FlowError) as exc:
+            detail = "; ".join(exc.problems) if isinstance(exc, FlowError) else str(exc)
+            raise refuse(f"hölls med flödet {row['flow_id']!r}, som inte finns här och inte följer med i filen ({detail})") from None
+        if loaded.flow.id != row["flow_id"]:
+            raise refuse(f"anger flödet {row['flow_id']!r} men flödet i filen är {loaded.flow.id!r}")
+        try:
+            state = E.replay(loaded.flow, entry.events)
+        except E.ReplayError as exc:
+            raise refuse(f"stämmer inte med sitt flöde {loaded.flow.id} (version {loaded.flow.version}): {exc}") from None
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
+            raise refuse(f"har händelser med fel form ({type(exc).__name__}: {exc})") from None
+        return Entry(dict(row, status=state.status, mode=state.mode), entry.events)
+
+    return store.import_bundle(source, verify=verify)
 
 
 def canonical_clinic(store, name: str) -> str:

@@ -13,9 +13,19 @@ same characters are written as ``\\uXXXX`` escapes (still the same JSON, lossles
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from typing import Any
+
+MAX_TEXT = 2_000_000  # characters in one stored text (an answer, a note …); a 1 MB paste fits
+MAX_SHORT = 2_000  # names, owners, dates
+
+
+def normalise_typed(text: str) -> str:
+    """Line breaks as LF and no NUL: what every stored text a person typed looks like."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -55,3 +65,39 @@ def json_text(value: Any, **kwargs: Any) -> str:
 def one_line(text: str, width: int = 80) -> str:
     flat = " ".join(terminal_safe(text).split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+# ---------------------------------------------------------------- bytes that were not UTF-8
+
+# cp1252 leaves five bytes undefined; Latin-1 reads them as the C1 controls they are there.
+_CP1252 = {b: bytes([b]).decode("cp1252", "strict") if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else chr(b)
+           for b in range(0x80, 0x100)}
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    return "".join(_CP1252[b] for b in bad), exc.end
+
+
+codecs.register_error("dialogstod-cp1252", _cp1252_fallback)
+
+
+def repair_undecodable(text: str) -> str:
+    """Text that arrived as bytes that were not UTF-8, read as Windows-1252 instead.
+
+    Python keeps such bytes (in arguments, and on stdin with ``errors="surrogateescape"``) as lone
+    surrogates U+DC80–U+DCFF, which cannot be stored or printed. Here the original bytes are
+    recovered and decoded again: valid UTF-8 stays as it was, every other byte is read as cp1252 –
+    the realistic case for Swedish text from Windows or an old terminal (``V\\xe5rdcentralen`` is
+    "Vårdcentralen"). Any other lone surrogate becomes U+FFFD. Text without surrogates is returned
+    unchanged (and cheaply)."""
+    if not _SURROGATE.search(text):
+        return text
+    raw = _SURROGATE_OTHER.sub("\ufffd", text).encode("utf-8", "surrogateescape")
+    return raw.decode("utf-8", "dialogstod-cp1252")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_OTHER = re.compile("[\ud800-\udc7f\udd00-\udfff]")  # not from surrogateescape

@@ -11,8 +11,13 @@ A bundle is UTF-8 JSON::
 UTF-8. A single-dialogue export is ``{"format": "dialogstod-dialogue", "version": 1,
 "dialogue": {...}, "events": [...]}`` (no checksum; it is meant to be read by people too).
 
-Parsing here is pure (no database): ``parse`` validates everything and returns ``Entry`` objects,
-so the Store only ever sees well-formed dialogues.
+Parsing here is pure (no database): ``read`` reads the file (at most ``MAX_BUNDLE_BYTES``, so
+a pipe or ``/dev/zero`` ends there), ``parse`` validates everything and returns the ``Entry``
+objects and the flows the file carries, so the Store only ever sees well-formed dialogues. Every
+text in a file passes through ``clean_incoming_text`` on the way in – the same cleaning and size
+limits as text typed in the line mode. Whether each dialogue replays against its flow is checked
+above storage, by the ``verify`` that ``Store.import_bundle`` requires (see
+``assistant.session.import_bundle``), before anything is written.
 """
 
 from __future__ import annotations
@@ -27,8 +32,17 @@ from typing import Any
 from assistant import privacy
 from assistant.engine.events import Event
 from assistant.ids import ID_PATTERN
+from assistant.textsafe import MAX_SHORT, MAX_TEXT, normalise_typed
 
 from .errors import StorageError
+
+# A bundle is read whole into memory and parsed: 100 MB is some thousands of dialogues. A larger
+# archive moves in several bundles (bundle export takes any set of ids).
+MAX_BUNDLE_BYTES = 100_000_000
+MAX_PAYLOAD_DEPTH = 12
+
+# The kinds whose text a person typed (answers, notes, actions, corrections).
+TYPED_KINDS = frozenset({"answered", "noted", "action_added", "action_updated", "corrected"})
 
 BUNDLE_FORMAT = "dialogstod-bundle"
 DIALOGUE_FORMAT = "dialogstod-dialogue"
@@ -69,6 +83,58 @@ class Entry:
     events: list[Event]
 
 
+@dataclass(frozen=True)
+class Parsed:
+    entries: list[Entry]
+    flows: dict[str, dict[str, Any]]  # sha256 -> {flow_id, version, source}, each checked against its key
+
+
+class _BadText(ValueError):
+    pass
+
+
+def clean_incoming_text(text: Any, *, typed: bool, limit: int = MAX_TEXT) -> str:
+    """The one gate for every text a bundle or JSON import brings in (event texts, payload
+    strings, clinic and participant names): it must be text, valid Unicode (no lone
+    surrogates), at most ``limit`` characters; NUL becomes U+FFFD and, in text a person typed
+    (``typed``), line breaks become LF – as in the line mode. Texts exported by Dialogstöd pass
+    unchanged, so importing a bundle twice still finds the same events.
+
+    Personal identity numbers are masked after this, for the whole dialogue at once, by
+    ``masked_entry`` (the same masking typed text gets)."""
+    if not isinstance(text, str):
+        raise _BadText("är inte text")
+    if len(text) > limit:
+        raise _BadText(f"är för lång ({len(text):,} tecken, högst {limit:,})".replace(",", "\u00a0"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _BadText("innehåller tecken som inte är giltig Unicode") from None
+    return normalise_typed(text) if typed else text.replace("\x00", "\ufffd")
+
+
+def _clean_payload(value: Any, depth: int = 0) -> Any:
+    if depth > MAX_PAYLOAD_DEPTH:
+        raise _BadText("är för djupt nästlat")
+    if isinstance(value, str):
+        return clean_incoming_text(value, typed=False)
+    if isinstance(value, dict):
+        return {clean_incoming_text(k, typed=False, limit=MAX_SHORT): _clean_payload(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_payload(v, depth + 1) for v in value]
+    return value
+
+
+def read(path: Path) -> bytes:
+    """The file's bytes, at most ``MAX_BUNDLE_BYTES``; a StorageError names the file and the reason."""
+    from assistant.fileio import FileProblem, read_limited
+
+    try:
+        return read_limited(path, MAX_BUNDLE_BYTES)
+    except FileProblem as exc:
+        raise StorageError(f"Filen {path} kan inte importeras: {exc}. Inget har importerats.") from None
+
+
 def canonical(value: Any) -> bytes:
     return json.dumps(
         value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
@@ -98,10 +164,9 @@ def make_dialogue_export(entry: dict[str, Any], flows: dict[str, dict[str, Any]]
     return doc
 
 
-def parse_flow_sources(path: Path, data: bytes) -> dict[str, dict[str, Any]]:
+def _flow_sources(path: Path, doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The optional ``flows`` of a bundle or export: {sha256: {flow_id, version, source}}. Each
-    source must hash to its key; anything else is a damaged file. (Call after ``parse``.)"""
-    doc = json.loads(data.decode("utf-8"))
+    source must hash to its key; anything else is a damaged file."""
     raw = doc.get("flows", {})
     if not isinstance(raw, dict):
         raise _damaged(path, "flödena i filen har fel form")
@@ -135,7 +200,7 @@ def _damaged(path: Path, why: str) -> StorageError:
     return StorageError(f"Filen {path} kan inte importeras: {why}. Inget har importerats.")
 
 
-def parse(path: Path, data: bytes) -> list[Entry]:
+def parse(path: Path, data: bytes) -> Parsed:
     """Validate a bundle or single-dialogue export; every problem is a StorageError."""
     try:
         doc = json.loads(data.decode("utf-8"))
@@ -184,7 +249,7 @@ def parse(path: Path, data: bytes) -> list[Entry]:
             raise _damaged(path, f"dialog {did} förekommer två gånger")
         seen.add(did)
         entries.append(entry)
-    return entries
+    return Parsed(entries, _flow_sources(path, doc))
 
 
 def _parse_entry(path: Path, i: int, item: Any) -> Entry:
@@ -202,6 +267,10 @@ def _parse_entry(path: Path, i: int, item: Any) -> Entry:
     for key in ("clinic", "flow_id", "flow_sha256", "mode"):
         if not isinstance(row.get(key), str):
             raise _damaged(path, f"{where} saknar fältet {key}")
+    try:
+        row = dict(row, clinic=clean_incoming_text(row["clinic"], typed=True, limit=MAX_SHORT))
+    except _BadText as exc:
+        raise _damaged(path, f"{where}: mottagningens namn {exc}") from None
     if not row["clinic"].strip():
         raise _damaged(path, f"{where} saknar mottagning")
     if not is_id(row["flow_id"]):
@@ -215,6 +284,10 @@ def _parse_entry(path: Path, i: int, item: Any) -> Entry:
     participants = row.get("participants", [])
     if not isinstance(participants, list) or not all(isinstance(p, dict) for p in participants):
         raise _damaged(path, f"{where} har en ogiltig deltagarlista")
+    try:
+        participants = _clean_payload(participants)
+    except _BadText as exc:
+        raise _damaged(path, f"{where}: deltagarlistan {exc}") from None
     if row.get("status") not in STATUSES:
         raise _damaged(path, f"{where} har en okänd status {row.get('status')!r}")
 
@@ -240,6 +313,17 @@ def _parse_entry(path: Path, i: int, item: Any) -> Entry:
         for field in ("qid", "text"):
             if getattr(event, field) is not None and not isinstance(getattr(event, field), str):
                 raise _damaged(path, f"{where}: händelse {n} har ett ogiltigt {field}-fält")
+        try:
+            event = Event(
+                seq=event.seq,
+                kind=event.kind,
+                at=event.at,
+                qid=None if event.qid is None else clean_incoming_text(event.qid, typed=False, limit=MAX_SHORT),
+                text=None if event.text is None else clean_incoming_text(event.text, typed=event.kind in TYPED_KINDS),
+                payload=_clean_payload(event.payload),
+            )
+        except _BadText as exc:
+            raise _damaged(path, f"{where}: texten i händelse {n} {exc}") from None
         bad = _bad_id(event)
         if bad is not None:
             raise _damaged(path, f"{where}: händelse {n} har ett ogiltigt id i fältet {bad}")

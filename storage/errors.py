@@ -15,6 +15,21 @@ class StorageError(Exception):
     """A storage problem, described for the user (in Swedish)."""
 
 
+class StorageBusy(StorageError):
+    """Another process held the write lock for longer than the busy timeout: worth waiting for."""
+
+
+class DialogueMoved(StorageError):
+    """Events were appended to the dialogue by someone else since the caller read it.
+
+    ``last_seq`` is the dialogue's last event number now; the caller catches up and tries again."""
+
+    def __init__(self, message: str, dialogue_id: str, last_seq: int):
+        super().__init__(message)
+        self.dialogue_id = dialogue_id
+        self.last_seq = last_seq
+
+
 # Primary SQLite result codes (https://www.sqlite.org/rescode.html).
 _BUSY, _LOCKED, _NOMEM, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = (
     5,
@@ -66,7 +81,7 @@ def from_sqlite(path: Path, exc: sqlite3.Error) -> StorageError:
     if primary in (_CORRUPT, _NOTADB) or "malformed" in text or "not a database" in text:
         return corrupt(path, text)
     if primary in (_BUSY, _LOCKED) or "locked" in text:
-        return StorageError(
+        return StorageBusy(
             f"Databasen {path} är upptagen av ett annat Dialogstöd-fönster eller program. Försök igen om en stund."
         )
     if primary == _FULL:

@@ -30,11 +30,12 @@ from typing import Any, ParamSpec, TypeVar
 import sqlite_utils
 
 from assistant.engine.events import EVENT_KINDS, Event
+from assistant.fileio import kind_of, make_private_dirs
 from assistant.privacy import mask_identity_numbers
 from assistant.textsafe import json_text
 
 from . import bundles
-from .errors import StorageError, corrupt, foreign, from_sqlite, newer, not_sqlite
+from .errors import DialogueMoved, StorageError, corrupt, foreign, from_sqlite, newer, not_sqlite
 from .migrations import APPLICATION_ID, META_TABLE, SCHEMA_VERSION, migrate, user_version
 
 STATUSES = bundles.STATUSES
@@ -57,8 +58,6 @@ SYNCHRONOUS = "FULL"
 # and counts as passed if it found no problem by then; damage found later (on any read) is still a
 # StorageError, via _guarded. Archives up to a few thousand dialogues are checked in full.
 QUICK_CHECK_BUDGET_S = 0.1
-
-_MAGIC = b"SQLite format 3\x00"
 
 _DIALOGUE_SELECT = """
 SELECT d.id, d.clinic_id, d.flow_id, d.flow_version, d.flow_sha256, d.mode, d.participants,
@@ -200,39 +199,6 @@ def _kind(value: Any, where: str) -> str | None:
     return text or None
 
 
-def _mkdirs_private(directory: Path) -> None:
-    """Create ``directory`` and any missing parents, each we create with mode 0700."""
-    missing: list[Path] = []
-    p = directory
-    while not p.exists():
-        missing.append(p)
-        if p.parent == p:
-            break
-        p = p.parent
-    for d in reversed(missing):
-        try:
-            d.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        os.chmod(d, 0o700)  # mkdir's mode is filtered by the umask
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, the file with mode 0600."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.chmod(tmp, 0o600)  # os.open's mode is filtered by the umask
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 # --- opening --------------------------------------------------------------------------------------
 
 
@@ -290,8 +256,12 @@ def _quick_check(conn: sqlite3.Connection, budget_s: float) -> list[str]:
 def _inspect(path: Path) -> str:
     """Look at an existing file without changing it: 'missing', 'empty' or 'ours'.
 
-    Refusals are StorageErrors. The header is read with plain file I/O; SQLite only opens a file
-    with the right magic, and then with ``immutable=1`` (no locks, no -wal/-shm files created), or
+    Refusals are StorageErrors. Only ever called before this process has a connection to the file
+    (``Store.open`` finds an open one in ``_OPEN`` first), and the file is never opened with
+    Python's own I/O: closing *any* descriptor of a file drops all of the process's POSIX locks
+    on it, SQLite's included, and another process closing the database would then delete the
+    -wal file still in use here ("How To Corrupt An SQLite Database File", section 2.2). SQLite
+    itself reads the header: with ``immutable=1`` (no locks, no -wal/-shm files created), or
     read-only when a -wal file already exists (another process has the database open, and its
     newest data may be only in the WAL).
     """
@@ -307,17 +277,16 @@ def _inspect(path: Path) -> str:
         raise StorageError(
             f"{path} är en katalog, inte en databasfil. Ange en fil med --db eller $DIALOGSTOD_DB."
         )
-    try:
-        with open(path, "rb") as f:
-            header = f.read(100)
-    except OSError as exc:
+    if not stat.S_ISREG(st.st_mode):
         raise StorageError(
-            f"Databasen {path} kan inte läsas ({exc.strerror}). Kontrollera behörigheterna."
-        ) from None
-    if not header:
+            f"{path} är {kind_of(st.st_mode)}, inte en databasfil. Ange en fil med --db eller $DIALOGSTOD_DB."
+        )
+    if st.st_size == 0:
         return "empty"
-    if len(header) < 100 or not header.startswith(_MAGIC):
-        raise not_sqlite(path)
+    if not os.access(path, os.R_OK):
+        raise StorageError(
+            f"Databasen {path} kan inte läsas (åtkomst nekas). Kontrollera behörigheterna."
+        )
     in_use = Path(f"{path}-wal").exists()
     uri = path.resolve().as_uri() + ("?mode=ro" if in_use else "?immutable=1")
     try:
@@ -326,11 +295,16 @@ def _inspect(path: Path) -> str:
         raise from_sqlite(path, exc) from exc
     try:
         version = _verdict(conn, path, quick_check=True)
-    except sqlite3.Error as exc:
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorcode", None) == _NOTADB or "not a database" in str(exc):
+            raise not_sqlite(path) from None
         raise from_sqlite(path, exc) from exc
     finally:
         conn.close()
     return "empty" if version is None else "ours"
+
+
+_NOTADB = 26
 
 
 def _create_file(path: Path) -> None:
@@ -345,7 +319,7 @@ def _create_file(path: Path) -> None:
             )
         path = real
     else:
-        _mkdirs_private(path.parent)
+        make_private_dirs(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except FileExistsError:
@@ -366,79 +340,158 @@ def _set_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.02)
 
 
+def _connect(target: Path, *, create: bool) -> sqlite3.Connection:
+    """The process's first connection to ``target``: inspected, created or migrated as needed."""
+    state = _inspect(target)
+    if state == "missing":
+        if not create:
+            raise StorageError(
+                f"Databasen {target} finns inte. Ange rätt fil med --db eller $DIALOGSTOD_DB."
+            )
+        try:
+            _create_file(target)
+        except OSError as exc:
+            raise StorageError(
+                f"Databasen {target} kan inte skapas ({exc.strerror}). Kontrollera katalogen och behörigheterna."
+            ) from None
+    elif state == "empty" and not create:
+        raise StorageError(f"Databasen {target} är tom. Ange rätt fil med --db eller $DIALOGSTOD_DB.")
+    try:
+        conn = sqlite3.connect(
+            str(target), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        raise from_sqlite(target, exc) from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        # Check again through this connection (another process may have changed the file
+        # since _inspect), before anything is written.
+        version = _verdict(conn, target, quick_check=False)
+        _set_wal(conn)
+        conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        migrate(conn, single_transaction=not version)
+        after = user_version(conn)
+        if after > SCHEMA_VERSION:
+            raise newer(target, after, SCHEMA_VERSION)
+        return conn
+    except sqlite3.Error as exc:
+        conn.close()
+        raise from_sqlite(target, exc) from exc
+    except BaseException:
+        conn.close()
+        raise
+
+
+class _Shared:
+    """This process's one connection to one database file, shared by every ``Store`` opened on
+    it: ``Store.open`` hands out handles, and the connection closes with the last handle."""
+
+    def __init__(self, key: tuple[int, int], path: Path, conn: sqlite3.Connection):
+        self.key = key
+        self.path = path  # resolved, as opened
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.lock = threading.RLock()
+        self.handles = 0
+        self.pid = os.getpid()
+
+
+# (st_dev, st_ino) -> the open connection. Keyed by the file itself, so a relative path, a
+# symbolic link or a hard link to an open database finds the same connection.
+_OPEN: dict[tuple[int, int], _Shared] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def _file_key(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _registered(path: Path) -> _Shared | None:
+    key = _file_key(path)
+    if key is None:
+        return None
+    shared = _OPEN.get(key)
+    if shared is None:
+        return None
+    if shared.pid != os.getpid() or _file_key(shared.path) != key:
+        # Inherited across fork() (that connection is the parent's), or the file it was opened on
+        # is gone and the inode number was reused: not ours to share (nor to close).
+        del _OPEN[key]
+        return None
+    return shared
+
+
+def open_count() -> int:
+    """How many database files this process has open (tests check that nothing is left open)."""
+    with _OPEN_LOCK:
+        return sum(1 for s in _OPEN.values() if s.pid == os.getpid())
+
+
 class Store:
     """One open Dialogstöd database. Use ``Store.open(path)``; close it (or use ``with``)."""
 
     path: Path
     db: sqlite_utils.Database
 
-    def __init__(self, path: Path, conn: sqlite3.Connection):
+    def __init__(self, path: Path, shared: _Shared):
         self.path = path
-        self._conn: sqlite3.Connection | None = conn
-        self.db = sqlite_utils.Database(conn)
-        self._lock = threading.RLock()
+        self._shared = shared
+        self._conn: sqlite3.Connection | None = shared.conn
+        self.db = shared.db
+        self._lock = shared.lock
 
     # --- lifecycle --------------------------------------------------------------------------------
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:
+        """The database at ``path`` (default: ``assistant.locations.db_path()``), created if missing.
+
+        One connection per database file per process: opening a file this process already has
+        open returns a new handle on the same connection, without touching the file (see
+        ``_inspect``). Each handle is closed on its own; the connection closes with the last."""
         if path is None:
             from assistant.locations import db_path
 
             target = db_path()
         else:
             target = Path(path).expanduser()
-        state = _inspect(target)
-        if state == "missing":
-            if not create:
-                raise StorageError(
-                    f"Databasen {target} finns inte. Ange rätt fil med --db eller $DIALOGSTOD_DB."
-                )
-            try:
-                _create_file(target)
-            except OSError as exc:
-                raise StorageError(
-                    f"Databasen {target} kan inte skapas ({exc.strerror}). Kontrollera katalogen och behörigheterna."
-                ) from None
-        elif state == "empty" and not create:
-            raise StorageError(f"Databasen {target} är tom. Ange rätt fil med --db eller $DIALOGSTOD_DB.")
-        try:
-            conn = sqlite3.connect(
-                str(target), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise from_sqlite(target, exc) from exc
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            # Check again through this connection (another process may have changed the file
-            # since _inspect), before anything is written.
-            version = _verdict(conn, target, quick_check=False)
-            _set_wal(conn)
-            conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
-            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-            migrate(conn, single_transaction=not version)
-            after = user_version(conn)
-            if after > SCHEMA_VERSION:
-                raise newer(target, after, SCHEMA_VERSION)
-            return cls(target, conn)
-        except sqlite3.Error as exc:
-            conn.close()
-            raise from_sqlite(target, exc) from exc
-        except BaseException:
-            conn.close()
-            raise
+        with _OPEN_LOCK:
+            shared = _registered(target)
+            if shared is None:
+                conn = _connect(target, create=create)
+                key = _file_key(target)
+                if key is None:  # the file vanished under us (moved away by another program)
+                    conn.close()
+                    raise StorageError(f"Databasen {target} försvann medan den öppnades. Försök igen.")
+                shared = _Shared(key, target.resolve(), conn)
+                _OPEN[key] = shared
+            shared.handles += 1
+        return cls(target, shared)
 
     def close(self) -> None:
         with self._lock:
-            conn, self._conn = self._conn, None
-            if conn is None:
+            if self._conn is None:
                 return
+            self._conn = None
+        shared = self._shared
+        with _OPEN_LOCK:
+            shared.handles -= 1
+            if shared.handles > 0:
+                return
+            if _OPEN.get(shared.key) is shared:
+                del _OPEN[shared.key]
+        with shared.lock:
             try:
-                conn.execute("PRAGMA optimize")
+                shared.conn.execute("PRAGMA optimize")
             except sqlite3.Error:
                 pass
-            conn.close()
+            shared.conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -461,11 +514,19 @@ class Store:
         return self._conn
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, busy_timeout_ms: int | None = None) -> Iterator[sqlite3.Connection]:
         """One short write transaction. BEGIN IMMEDIATE takes the write lock up front (waiting up to
-        the busy timeout), so a transaction never fails half-way on a lock upgrade."""
+        the busy timeout, or ``busy_timeout_ms`` for this one), so a transaction never fails
+        half-way on a lock upgrade; a lock held too long is a ``StorageBusy``."""
         conn = self._connection
-        conn.execute("BEGIN IMMEDIATE")
+        if busy_timeout_ms is None:
+            conn.execute("BEGIN IMMEDIATE")
+        else:
+            conn.execute(f"PRAGMA busy_timeout = {max(0, int(busy_timeout_ms))}")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         try:
             yield conn
             conn.execute("COMMIT")
@@ -653,27 +714,42 @@ class Store:
         return int(row[0] or 0)
 
     @_guarded
-    def append_events(self, dialogue_id: str, events: list[Event]) -> None:
-        """Append events that continue the dialogue's numbering exactly; durable when this returns."""
+    def append_events(
+        self, dialogue_id: str, events: list[Event], *, busy_timeout_ms: int | None = None
+    ) -> None:
+        """Append events that continue the dialogue's numbering exactly; durable when this returns.
+
+        ``DialogueMoved`` if someone else has appended since the caller read the dialogue (the
+        caller catches up and tries again), ``StorageBusy`` if the write lock stayed taken for the
+        busy timeout (``busy_timeout_ms``, default ``BUSY_TIMEOUT_MS``)."""
         events = list(events)
         if not events:
             return
-        with self._write() as conn:
+        with self._write(busy_timeout_ms) as conn:
             last = self._last_seq(conn, dialogue_id)
+            first = events[0].seq if isinstance(events[0], Event) else None
+            if isinstance(first, int) and first <= last:
+                raise DialogueMoved(
+                    f"Händelserna för dialog {dialogue_id} kan inte sparas: nästa händelse ska ha nummer "
+                    f"{last + 1} men har {first}. Dialogen har ändrats i ett annat fönster; öppna den igen.",
+                    dialogue_id,
+                    last,
+                )
             _check_events(dialogue_id, events, last + 1)
             self._insert_events(conn, _event_rows(dialogue_id, events))
 
-    def _load_events(self, dialogue_id: str) -> list[Event]:
+    def _load_events(self, dialogue_id: str, after: int = 0) -> list[Event]:
         cursor = self._connection.execute(
-            "SELECT seq, kind, at, qid, text, payload FROM events WHERE dialogue_id = ? ORDER BY seq",
-            (dialogue_id,),
+            "SELECT seq, kind, at, qid, text, payload FROM events WHERE dialogue_id = ? AND seq > ? ORDER BY seq",
+            (dialogue_id, after),
         )
         return [_event(row) for row in cursor]
 
     @_guarded
-    def load_events(self, dialogue_id: str) -> list[Event]:
-        """The dialogue's events in order (StorageError if there is no such dialogue)."""
-        events = self._load_events(dialogue_id)
+    def load_events(self, dialogue_id: str, *, after: int = 0) -> list[Event]:
+        """The dialogue's events in order, those numbered above ``after`` only if given
+        (StorageError if there is no such dialogue)."""
+        events = self._load_events(dialogue_id, after)
         if not events and not self._exists(dialogue_id):
             raise StorageError(f"Dialog {dialogue_id} finns inte i databasen {self.path}.")
         return events
@@ -983,8 +1059,9 @@ class Store:
         return json_text(doc, indent=2) + "\n"
 
     @_guarded
-    def export_bundle(self, dialogue_ids: list[str], path: str | os.PathLike[str]) -> int:
-        """Write the dialogues to a bundle file (mode 0600, replaced atomically); returns how many."""
+    def export_bundle(self, dialogue_ids: list[str], path: str | os.PathLike[str], *, parents: bool = False) -> int:
+        """Write the dialogues to a bundle file (mode 0600, replaced atomically, never over
+        anything but a regular file; ``parents``: create missing directories); returns how many."""
         target = Path(path).expanduser()
         entries: list[dict[str, Any]] = []
         seen: set[str] = set()
@@ -995,31 +1072,35 @@ class Store:
                 entries.append(entry)
         flows = self._flow_sources_for([e["dialogue"] for e in entries])
         data = json_text(bundles.make_bundle(entries, flows), indent=1).encode("utf-8")
+        from assistant.fileio import FileProblem, write_regular
+
         try:
-            _write_private(target, data)
-        except OSError as exc:
-            raise StorageError(
-                f"Paketet {target} kan inte skrivas ({exc.strerror}). Kontrollera katalogen."
-            ) from None
+            write_regular(target, data, parents=parents)
+        except FileProblem as exc:
+            raise StorageError(f"Paketet kunde inte skrivas: {exc}") from None
         return len(entries)
 
     @_guarded
-    def import_bundle(self, path: str | os.PathLike[str]) -> dict[str, int]:
+    def import_bundle(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        verify: Callable[[bundles.Entry, dict[str, dict[str, Any]]], bundles.Entry],
+    ) -> dict[str, int]:
         """Import a bundle (or a single-dialogue export): all or nothing.
 
-        Returns ``{"imported": n, "already_present": n, "extended": n}``: ``imported`` counts the
-        dialogues that changed here (new ones and ones extended with more events), ``extended``
-        those of them that existed and got new events, ``already_present`` those with nothing new.
+        ``verify(entry, carried_flows)`` is called for every dialogue before anything is written;
+        it returns the entry to store or raises StorageError, which refuses the whole file (the
+        product passes the one in ``assistant.session.import_bundle``: each dialogue must replay against its
+        flow). Returns ``{"imported": n, "already_present": n, "extended": n}``: ``imported``
+        counts the dialogues that changed here (new ones and ones extended with more events),
+        ``extended`` those of them that existed and got new events, ``already_present`` those
+        with nothing new.
         """
         source = Path(path).expanduser()
-        try:
-            data = source.read_bytes()
-        except FileNotFoundError:
-            raise StorageError(f"Filen {source} finns inte.") from None
-        except OSError as exc:
-            raise StorageError(f"Filen {source} kan inte läsas ({exc.strerror}).") from None
-        entries = bundles.parse(source, data)
-        flows = bundles.parse_flow_sources(source, data)
+        parsed = bundles.parse(source, bundles.read(source))
+        flows = parsed.flows
+        entries = [verify(entry, flows) for entry in parsed.entries]
         counts = {"imported": 0, "already_present": 0, "extended": 0}
         with self._write() as conn:
             for sha, flow in flows.items():

@@ -46,6 +46,7 @@ def register(sub) -> None:
     )
     p.add_argument("-o", "--output", metavar="FIL", help="filnamn (standard: ett namn i aktuell katalog; - för stdout)")
     p.add_argument("--world-readable", action="store_true", help="skriv filen läsbar för alla (0644) i stället för 0600")
+    p.add_argument("--parents", action="store_true", help="skapa kataloger som saknas i sökvägen")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("bundle", help="flytta dialoger mellan datorer")
@@ -53,6 +54,7 @@ def register(sub) -> None:
     be = bs.add_parser("export", help="packa dialoger i en fil")
     be.add_argument("ids", nargs="+", metavar="ID")
     be.add_argument("-o", "--output", required=True, metavar="FIL")
+    be.add_argument("--parents", action="store_true", help="skapa kataloger som saknas i sökvägen")
     be.set_defaults(func=cmd_bundle_export)
     bi = bs.add_parser("import", help="läs in dialoger från en fil (samma fil två gånger lägger inte till något)")
     bi.add_argument("file", metavar="FIL")
@@ -184,7 +186,8 @@ def cmd_search(args) -> int:
 def cmd_export(args) -> int:
     from assistant.cli import UserError
     from assistant.engine import utcnow
-    from assistant.export import default_filename, export_bytes, pack_bytes, write_private
+    from assistant.export import default_filename, export_bytes, pack_bytes
+    from assistant.fileio import write_regular
 
     if args.pack and args.format == "json":
         raise UserError("Underlaget inför mötet finns som html, md eller docx (--format).")
@@ -206,7 +209,7 @@ def cmd_export(args) -> int:
         return 0
     name = default_filename(d.row, args.format, pack=args.pack)
     path = Path(args.output) if args.output else Path(name)
-    write_private(path, data, mode=0o644 if args.world_readable else 0o600)
+    write_regular(path, data, mode=0o644 if args.world_readable else 0o600, parents=args.parents)
     print(f"Skrev {path} ({len(data):,} byte).".replace(",", "\u00a0"))
     if d.state.status == "prepared" and not args.pack:
         print(f"Dialogen är förberedd men inte hållen: underlaget inför mötet får du med `dialogstod export {d.id[:8]} --pack`.")
@@ -223,14 +226,16 @@ def cmd_bundle_export(args) -> int:
             if row is None:
                 raise UserError(f"Det finns ingen dialog {ref!r}.")
             ids.append(row["id"])
-        count = store.export_bundle(ids, args.output)
+        count = store.export_bundle(ids, args.output, parents=args.parents)
     print(f"Packade {count} {'dialog' if count == 1 else 'dialoger'} i {args.output}.")
     return 0
 
 
 def cmd_bundle_import(args) -> int:
+    from assistant.session import import_bundle
+
     with _store() as store:
-        result = store.import_bundle(args.file)
+        result = import_bundle(store, args.file)
     extended = result.get("extended", 0)
     new = result["imported"] - extended
     parts = [f"{new} {'ny dialog' if new == 1 else 'nya dialoger'}"]

@@ -88,8 +88,10 @@ def _open_store():
     return Store.open()
 
 
-def import_file(path: str | Path, source: str | None = None) -> tuple[int, dict[str, int]]:
-    """Parse and store a file (all or nothing). Returns (rows, counts). Raises UserError."""
+def import_file(path: str | Path, source: str | None = None, *, store=None) -> tuple[int, dict[str, int]]:
+    """Parse and store a file (all or nothing). Returns (rows, counts). Raises UserError.
+
+    ``store``: the caller's open store (the app passes its own: one store per database per process)."""
     from assistant.data.importer import parse_indicator_file
 
     path = Path(path)
@@ -99,12 +101,10 @@ def import_file(path: str | Path, source: str | None = None) -> tuple[int, dict[
         lines = [f"{path}: {msg}" if row == 0 else f"rad {row}: {msg}" for row, msg in result.errors]
         lines.append(f"Inget importerades ({len(result.errors)} fel i {path.name}).")
         raise UserError(*lines)
-    store = _open_store()
-    try:
-        counts = store.replace_indicator_values(result.rows, source=source or path.name)
-    finally:
-        store.close()
-    return len(result.rows), counts
+    if store is not None:
+        return len(result.rows), store.replace_indicator_values(result.rows, source=source or path.name)
+    with _open_store() as own:
+        return len(result.rows), own.replace_indicator_values(result.rows, source=source or path.name)
 
 
 def _summary(n: int, counts: dict[str, int], shown: str) -> str:

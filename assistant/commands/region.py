@@ -20,6 +20,7 @@ def register(sub) -> None:
     p.add_argument("--format", "-f", choices=("md", "html", "json", "docx"), default="md")
     p.add_argument("-o", "--output", metavar="FIL", help="skriv till en fil (standard: skärmen; docx kräver en fil)")
     p.add_argument("--world-readable", action="store_true", help="skriv filen läsbar för alla (0644) i stället för 0600")
+    p.add_argument("--parents", action="store_true", help="skapa kataloger som saknas i sökvägen")
     p.set_defaults(func=cmd_region)
 
 
@@ -55,7 +56,7 @@ def region_bytes(store, fmt: str, *, year=None, flow=None, generated=None) -> by
 def cmd_region(args) -> int:
     from assistant.cli import UserError
     from assistant.engine import utcnow
-    from assistant.export import write_private
+    from assistant.fileio import write_regular
     from assistant.session import open_store
 
     if args.year is not None and not 1900 <= args.year <= 2200:
@@ -79,6 +80,6 @@ def cmd_region(args) -> int:
             sys.stdout.write(data.decode("utf-8", "replace"))
         return 0
     path = Path(args.output)
-    write_private(path, data, mode=0o644 if args.world_readable else 0o600)
+    write_regular(path, data, mode=0o644 if args.world_readable else 0o600, parents=args.parents)
     print(f"Skrev {path} ({len(data):,} byte).".replace(",", "\u00a0"))
     return 0

@@ -51,8 +51,13 @@ from typing import Any
 
 from assistant.indicators import Catalogue, Indicator
 
-MAX_FILE_BYTES = 50_000_000
+MAX_FILE_BYTES = 50_000_000  # read at most this much, whatever the file is (a pipe, /dev/zero)
 MAX_ROWS = 500_000
+# An .xlsx is a zip of XML: bounded by what it unpacks to (checked in the zip directory before
+# parsing; zipfile stops at the sizes declared there) and by the cells read (a row padded out to
+# column XFD is 16 384 cells).
+MAX_XLSX_UNPACKED = 100_000_000
+MAX_CELLS = 2_000_000
 MAX_TEXT = 200
 SHOW_ERRORS = 200  # stop collecting row errors after this many (the file is rejected anyway)
 
@@ -321,28 +326,51 @@ def _read_text(raw: bytes) -> Iterable[tuple[int, list[Any]]]:
     return rows
 
 
-def _read_xlsx(path: Path) -> Iterable[tuple[int, list[Any]]]:
+def _check_xlsx_size(raw: bytes) -> None:
+    """Refuse a workbook that unpacks to more than ``MAX_XLSX_UNPACKED`` before openpyxl reads it."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _FileProblem(0, f"kan inte läsa Excel-filen ({exc})") from None
+    if len(infos) > 10_000:
+        raise _FileProblem(0, f"Excel-filen har för många delar ({len(infos)})")
+    unpacked = sum(max(0, i.file_size) for i in infos)
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise _FileProblem(
+            0,
+            f"Excel-filen packas upp till {unpacked // 1_000_000} MB (högst {MAX_XLSX_UNPACKED // 1_000_000} MB); "
+            "spara den som CSV eller dela upp den",
+        )
+
+
+def _read_xlsx(raw: bytes) -> Iterable[tuple[int, list[Any]]]:
     try:
         from openpyxl import load_workbook
     except ImportError:  # pragma: no cover - openpyxl is a dependency
         raise _FileProblem(0, "openpyxl saknas; kan inte läsa .xlsx") from None
-    with path.open("rb") as fh:
-        head = fh.read(100)
-        if b"opendocument" in head:
-            raise _FileProblem(0, "filen är i OpenDocument-format (.ods); spara den som .xlsx eller CSV")
-        fh.seek(0)
-        try:
-            # A file object, not the path: openpyxl would refuse a misnamed workbook by its suffix.
-            wb = load_workbook(io.BytesIO(fh.read()), read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - any failure of a corrupt workbook is the file's fault
-            raise _FileProblem(0, f"kan inte läsa Excel-filen ({type(exc).__name__}: {exc})") from None
+    if b"opendocument" in raw[:100]:
+        raise _FileProblem(0, "filen är i OpenDocument-format (.ods); spara den som .xlsx eller CSV")
+    _check_xlsx_size(raw)
+    try:
+        # A file object, not the path: openpyxl would refuse a misnamed workbook by its suffix.
+        wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure of a corrupt workbook is the file's fault
+        raise _FileProblem(0, f"kan inte läsa Excel-filen ({type(exc).__name__}: {exc})") from None
     try:
         ws = wb.worksheets[0] if wb.worksheets else None
         if ws is None:
             raise _FileProblem(0, "Excel-filen har inget blad")
+        ws.reset_dimensions()  # the sheet's own claim of its size may be a lie: read what is there
         rows = []
+        cells_read = 0
         try:
             for i, cells in enumerate(ws.iter_rows(), start=1):
+                cells_read += len(cells)
+                if cells_read > MAX_CELLS:
+                    raise _FileProblem(i, f"bladet har fler än {MAX_CELLS:,} celler".replace(",", "\u00a0"))
                 values = []
                 for c in cells:
                     v = getattr(c, "value", None)
@@ -374,26 +402,18 @@ def _is_blank(cells: list[Any]) -> bool:
 
 def parse_indicator_file(path: str | Path, catalogue: Catalogue) -> ImportResult:
     """Read an indicator file. Never raises for bad content; see the module docstring."""
+    from assistant.fileio import FileProblem, read_limited
+
     result = ImportResult()
     path = Path(path)
     try:
         try:
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                raise _FileProblem(0, f"filen är för stor ({size} byte, högst {MAX_FILE_BYTES})")
-            with path.open("rb") as fh:
-                head = fh.read(8)
-        except IsADirectoryError:
-            raise _FileProblem(0, "det är en katalog, inte en fil") from None
-        except OSError as exc:
-            raise _FileProblem(0, f"kan inte läsa filen: {exc.strerror or exc}") from None
-        if head.startswith(b"PK\x03\x04"):
-            raw_rows = _read_xlsx(path)
+            raw = read_limited(path, MAX_FILE_BYTES)  # once, bounded: a pipe or a device works too
+        except FileProblem as exc:
+            raise _FileProblem(0, str(exc)) from None
+        if raw.startswith(b"PK\x03\x04"):
+            raw_rows = _read_xlsx(raw)
         else:
-            try:
-                raw = path.read_bytes()
-            except OSError as exc:
-                raise _FileProblem(0, f"kan inte läsa filen: {exc.strerror or exc}") from None
             raw_rows = _read_text(raw)
         _parse_rows(list(raw_rows), catalogue, result)
     except _FileProblem as problem:

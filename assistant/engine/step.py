@@ -16,9 +16,7 @@ from assistant import privacy, render
 from assistant.engine.events import Event
 from assistant.engine.state import FOLLOWUP_PREFIX, State, advance
 from assistant.flows import Flow, Question
-
-MAX_TEXT = 2_000_000  # characters; a 1 MB paste fits
-MAX_SHORT = 2_000  # names, owners, dates
+from assistant.textsafe import MAX_SHORT, MAX_TEXT, normalise_typed
 
 
 class EngineError(Exception):
@@ -66,6 +64,7 @@ class EndSection:
 @dataclass(frozen=True)
 class AddNote:
     text: str
+    qid: str | None = None  # the question it belongs to (default: the one on screen)
 
 
 @dataclass(frozen=True)
@@ -195,8 +194,7 @@ def clean_text(text: str, *, limit: int = MAX_TEXT, what: str = "Svaret") -> str
     """Normalise what a person typed: newlines, no NULs, no trailing blanks. Markup stays as typed."""
     if len(text) > limit:
         raise EngineError(f"{what} är för långt ({len(text):,} tecken, högst {limit:,}).".replace(",", "\u00a0"))
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
-    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+    return "\n".join(line.rstrip() for line in normalise_typed(text).split("\n")).strip("\n")
 
 
 def seal_text(text: str, mask: bool) -> str:
@@ -365,11 +363,13 @@ def _step(state: State, command: Any, now: datetime) -> list[Event]:
             current = _need_current(state)
             ev("section_ended", section=current.section)
             return made + _prompt_next(advance(state, made), now)
-        case AddNote(text=raw):
+        case AddNote(text=raw, qid=about):
             text = clean_text(raw, what="Anteckningen")
             if not text.strip():
                 raise EngineError("Anteckningen är tom.")
-            ev("noted", state.current.qid if state.current else None, text)
+            if about is not None and about not in state.flow.question_index and about not in state.followups:
+                raise EngineError(f"Okänd fråga: {about}")
+            ev("noted", about or (state.current.qid if state.current else None), text)
             return made
         case AddAction(text=raw, owner=owner, due=due):
             text = clean_text(raw, what="Åtgärden")

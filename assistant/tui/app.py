@@ -300,6 +300,14 @@ class DialogstodApp(App[None]):
                 f"Dialogen med {one_line(dialogue.clinic, 60)} är sparad ({dialogue.id[:8]}). "
                 "Starta dialogstod igen och välj den på startsidan för att fortsätta."
             )
+            pending = getattr(self.screen, "pending", None)
+            if pending is not None:  # still waiting for a busy database: keep the text before leaving
+                kept = dialogue.keep(pending.command, pending.asked, "appen stängdes medan databasen var upptagen")
+                where = f"; texten finns i {kept}" if kept is not None else ""
+                self.exit_message = (
+                    f"Det senaste du skrev hann inte sparas i dialogen med {one_line(dialogue.clinic, 60)} "
+                    f"({dialogue.id[:8]}){where}. Allt före det är sparat."
+                )
         self.exit()
 
     def notify(

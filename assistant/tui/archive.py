@@ -7,7 +7,6 @@ find the others. A table of every dialogue in a large archive costs seconds and 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,8 @@ from assistant.tui.text import option, plain
 from assistant.tui.widgets import KeyBar, TopBar
 
 LIST_LIMIT = 200
+BUSY_MS = 1000  # a correction or an action waits this long for a busy database, then asks to try again
+BUSY_TEXT = "Databasen är upptagen av ett annat program just nu; inget är sparat än. Texten finns kvar – försök igen om en stund."
 FIRST_YEAR = 2000  # the year filter looks this far back
 
 KIND_SV = {
@@ -320,10 +321,12 @@ class TranscriptScreen(Screen):
 
     @work(thread=True, group="export")
     def export(self, fmt: str, folder: str) -> None:
+        from assistant.fileio import FileProblem
+
         try:
             path = export_dialogue(self.app.store, self.d, fmt, Path(folder), self.app.clock())
-        except OSError as exc:
-            message = f"Kunde inte skriva exporten i {folder}: {exc.strerror or exc}"
+        except FileProblem as exc:
+            message = f"Kunde inte skriva exporten: {exc}"
             self.app.call_from_thread(self.app.notify, message, severity="error", markup=False)
             return
         self.app.call_from_thread(self.app.notify, f"Skrev {path}", title="Exporterad", markup=False, timeout=12)
@@ -342,9 +345,11 @@ class TranscriptScreen(Screen):
         if action is None:
             return
         status = "open" if action.status == "done" else "done"
+        from assistant.session import DialogueError
+
         try:
-            self.d.do(E.UpdateAction(aid, status=status))
-        except E.EngineError as exc:
+            self.d.do(E.UpdateAction(aid, status=status), patience=0, busy_timeout_ms=BUSY_MS)
+        except (E.EngineError, DialogueError) as exc:
             self.notify(str(exc), severity="warning", markup=False)
             return
         self.notify(f"Åtgärd {aid} är {'klar' if status == 'done' else 'öppen igen'}.", timeout=3)
@@ -419,11 +424,16 @@ class TranscriptScreen(Screen):
 
     def _save_correction(self, qid: str, text: str, who: str) -> str | None:
         from assistant import engine as E
+        from assistant.session import Busy, DialogueError
 
         try:
-            made = self.d.do(E.Correct(qid, text, who=who or None))
+            made = self.d.do(E.Correct(qid, text, who=who or None), patience=0, busy_timeout_ms=BUSY_MS)
+        except Busy:
+            return BUSY_TEXT
         except E.EngineError as exc:
             return str(exc)
+        except DialogueError as exc:
+            return f"{exc} Texten finns kvar här."
         if any(e.kind == "pii_masked" for e in made):
             self.notify("Ett personnummer upptäcktes och maskerades innan rättelsen sparades.", severity="warning")
         self.notify("Rättelsen är sparad; texten visar nu den rättade versionen.", timeout=4)
@@ -446,12 +456,13 @@ class TranscriptScreen(Screen):
 
     def _reopen(self, yes: bool | None) -> None:
         from assistant import engine as E
+        from assistant.session import DialogueError
 
         if not yes:
             return
         try:
-            self.d.do(E.Reopen())
-        except E.EngineError as exc:
+            self.d.do(E.Reopen(), patience=0, busy_timeout_ms=BUSY_MS)
+        except (E.EngineError, DialogueError) as exc:
             self.notify(str(exc), severity="warning", markup=False)
             return
         self.app.pop_screen()
@@ -467,9 +478,10 @@ class TranscriptScreen(Screen):
 
 
 def export_dialogue(store: Any, d: Any, fmt: str, folder: Path, generated: Any = None) -> Path:
-    """Write one export with the default name into ``folder`` (created 0700 if it is the exports dir).
+    """Write one export with the default name into ``folder`` (created 0700 if missing).
     ``pack-html`` / ``pack-docx`` write the pre-meeting pack instead of the documentation."""
-    from assistant.export import default_filename, export_bytes, pack_bytes, write_private
+    from assistant.export import default_filename, export_bytes, pack_bytes
+    from assistant.fileio import write_regular
 
     pack = fmt.startswith("pack-")
     fmt = fmt.removeprefix("pack-")
@@ -477,15 +489,4 @@ def export_dialogue(store: Any, d: Any, fmt: str, folder: Path, generated: Any =
         data = pack_bytes(store, d, fmt, generated=generated)
     else:
         data = export_bytes(store, d.state, d.row, fmt, generated=generated)
-    return write_private(export_folder(folder) / default_filename(d.row, fmt, pack=pack), data)
-
-
-def export_folder(folder: Path) -> Path:
-    """The folder to export into (the exports dir, or a missing folder, is created 0700)."""
-    from assistant import locations
-
-    folder = Path(folder)
-    if folder == locations.exports_dir() or not folder.exists():
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
-    return folder
+    return write_regular(Path(folder) / default_filename(d.row, fmt, pack=pack), data, parents=True)

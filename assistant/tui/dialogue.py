@@ -1,7 +1,13 @@
 """The dialogue screen: the conversation, the answer box, coverage and time, data and suggestions.
 
 The screen holds a ``Dialogue`` and nothing else of the dialogue: after every ``dialogue.do(...)``
-(which commits the events before it returns) it re-reads ``dialogue.state`` and lays it out.
+(which commits the events before it returns) it re-reads ``dialogue.state`` and lays it out,
+with whatever other windows wrote to the same dialogue meanwhile (``dialogue.caught_up``).
+
+Nothing typed is lost on the way to the database: if it is busy (another program holds the
+write lock), the answer stays in the box (read-only) while a worker waits for it, with a line
+saying so; if it cannot be written at all, the answer stays in the box and in the recovery file
+(``assistant.session``), and Enter sends it again once the problem is fixed.
 
 A long conversation stays cheap: only the newest messages are widgets of their own; older ones
 are laid out as one block of text per few hundred messages, when asked for ("Visa tidigare"),
@@ -27,7 +33,7 @@ from textual.widgets import Button, Static
 
 from assistant import engine as E
 from assistant import lexicon
-from assistant.session import Dialogue, flagged
+from assistant.session import Busy, Dialogue, DialogueError, NotStored, Unsaved, flagged
 from assistant.tui import chatlog
 from assistant.tui.keys import DIALOGUE_KEYS, bindings
 from assistant.tui.text import clock_text, flag_mark, flag_summary, plain, plain_line
@@ -38,6 +44,9 @@ FOLD = 60
 BLOCK = 200  # older messages shown per "Visa tidigare"
 
 PII_NOTICE = "Ett personnummer upptäcktes och maskerades innan det sparades."
+WAITING_LINE = "Databasen är upptagen av ett annat program. Det du skrev sparas så snart den är ledig."
+FIRST_TRY_MS = 300  # how long a write may wait for the lock on the UI thread before a worker takes over
+STILL_WAITING = "Väntar fortfarande på databasen – det du skrev finns kvar. Försök igen om en stund."
 
 
 def title_key(title: str) -> str:
@@ -240,6 +249,7 @@ class DialogueScreen(Screen):
         self.previous: Any = None
         self.shown_warnings: set[str] = set()
         self.listed: list[E.Suggestion] = []
+        self.pending: NotStored | None = None  # a command a worker is waiting to store
 
     # ------------------------------------------------------------ layout
 
@@ -324,20 +334,76 @@ class DialogueScreen(Screen):
     # ------------------------------------------------------------ running commands
 
     def run(self, command: Any) -> list[E.Event] | None:
-        """Commit a command (dialogue.do writes the events before returning), then lay out the new state."""
+        """Commit a command (dialogue.do writes the events before returning), then lay out the new
+        state. None if nothing was stored (yet): a busy database hands the command to a worker."""
+        if self.pending is not None:
+            self.notify(STILL_WAITING, severity="warning", markup=False)
+            return None
         try:
-            made = self.d.do(command)
+            made = self.d.do(command, patience=0, busy_timeout_ms=FIRST_TRY_MS)
         except E.EngineError as exc:
             self.notify(str(exc), severity="warning", markup=False)
+            if self.d.caught_up:
+                self.after([])
+            return None
+        except Busy as exc:
+            self.wait_for_database(exc)
+            return None
+        except DialogueError as exc:
+            self.not_stored(exc)
             return None
         self.after(made)
         return made
 
+    def wait_for_database(self, busy: NotStored) -> None:
+        """The database is busy: keep what was typed on screen and store it from a worker."""
+        self.pending = busy
+        self.query_one(AnswerBox).read_only = True
+        self.query_one("#status-line", Static).update(Content.styled("⏳ " + WAITING_LINE, "bold $text-warning"))
+        self.notify(WAITING_LINE, title="Databasen är upptagen", severity="warning", markup=False, timeout=8)
+        self.store_later(busy.command, busy.asked)
+
+    @work(thread=True, exclusive=True, group="store-later")
+    def store_later(self, command: Any, asked: str | None) -> None:
+        try:
+            made = self.d.do(command, asked=asked)
+        except E.EngineError as exc:
+            self.app.call_from_thread(self.stored_later, command, None, str(exc))
+        except DialogueError as exc:
+            self.app.call_from_thread(self.stored_later, command, None, exc)
+        else:
+            self.app.call_from_thread(self.stored_later, command, made, None)
+
+    def stored_later(self, command: Any, made: list[E.Event] | None, problem: Any) -> None:
+        self.pending = None
+        box = self.query_one(AnswerBox)
+        box.read_only = False
+        if made is None:
+            if isinstance(problem, DialogueError):
+                self.not_stored(problem)
+            else:
+                self.notify(str(problem), severity="warning", markup=False)
+            self.refresh_panels()
+            return
+        if isinstance(command, E.Answer) and box.text == command.text:
+            box.clear()
+        self.after(made)
+        self.notify("Databasen är ledig igen; det är sparat.", timeout=4)
+
+    def not_stored(self, exc: DialogueError) -> None:
+        """The database did not take it: say why and where the text is kept; the box keeps it too."""
+        again = "Det du skrev finns kvar på skärmen; försök igen när felet är åtgärdat."
+        if isinstance(exc, Unsaved) and exc.recovery is not None:
+            again = f"Det du skrev finns kvar på skärmen och i {exc.recovery}; försök igen när felet är åtgärdat."
+        self.notify(f"{exc} {again}", title="Inte sparat", severity="error", markup=False, timeout=30)
+
     def after(self, made: list[E.Event]) -> None:
+        for notice in self.d.notices:
+            self.notify(notice, title="Ändrat i ett annat fönster", severity="warning", markup=False, timeout=20)
         if any(e.kind == "pii_masked" for e in made):
             self.notify(PII_NOTICE, title="Personnummer", severity="warning", markup=False, timeout=10)
         chat = self.query_one(ChatView)
-        new = chatlog.messages(self.d.state, made, self.tracker)
+        new = chatlog.messages(self.d.state, self.d.caught_up + made, self.tracker)
         if made and self.d.state.current is None and not self.d.state.finished:
             new.append(chatlog.Msg("system", Content(self.nothing_to_answer())))
         chat.add(new)
@@ -426,7 +492,10 @@ class DialogueScreen(Screen):
         if not self.words_ready:
             self.query_one("#suggestions-empty", Static).update(Content("Förslagen läses in …"))
             return
-        found = self.d.offer() if not self.d.state.finished else []
+        if self.d.state.finished:
+            found = []
+        else:  # while a write waits for a busy database, the list stands as it is
+            found = self.d.offer() if self.pending is None else self.listed
         if [s.sid for s in found] != [s.sid for s in self.listed] or not self.query("#suggestions > SuggestionItem"):
             self.listed = found
             box = self.query_one("#suggestions", Vertical)
@@ -528,14 +597,30 @@ class DialogueScreen(Screen):
 
         self.app.push_screen(NoteModal(self._save_note), lambda _: self.query_one(AnswerBox).focus())
 
-    def _save_note(self, text: str) -> str | None:
+    def save_from_modal(self, command: Any) -> tuple[list[E.Event] | None, str | None]:
+        """Store a note or an action typed in a modal: (events, None), or (None, the error to show
+        in the modal, which stays open with the text). A busy database is waited for in a worker
+        (the modal closes; the text is safe there and in the recovery file if it never frees up)."""
+        if self.pending is not None:
+            return None, STILL_WAITING
         try:
-            made = self.d.do(E.AddNote(text))
+            made = self.d.do(command, patience=0, busy_timeout_ms=FIRST_TRY_MS)
         except E.EngineError as exc:
-            return str(exc)
+            return None, str(exc)
+        except Busy as exc:
+            self.wait_for_database(exc)
+            return None, None
+        except DialogueError as exc:
+            where = f" Texten finns också i {exc.recovery}." if isinstance(exc, Unsaved) and exc.recovery else ""
+            return None, f"{exc}{where}"
         self.after(made)
-        self.notify("Anteckningen är sparad.", timeout=3)
-        return None
+        return made, None
+
+    def _save_note(self, text: str) -> str | None:
+        made, error = self.save_from_modal(E.AddNote(text))
+        if made is not None:
+            self.notify("Anteckningen är sparad.", timeout=3)
+        return error
 
     def action_action(self) -> None:
         from assistant.tui.modals import ActionModal
@@ -544,14 +629,11 @@ class DialogueScreen(Screen):
         self.app.push_screen(ActionModal(self._save_action, names), lambda _: self.query_one(AnswerBox).focus())
 
     def _save_action(self, text: str, owner: str, due: str) -> str | None:
-        try:
-            made = self.d.do(E.AddAction(text, owner or None, due or None))
-        except E.EngineError as exc:
-            return str(exc)
-        self.after(made)
-        action = list(self.d.state.actions.values())[-1]
-        self.notify(f"Åtgärd {action.action_id} är sparad.", timeout=3)
-        return None
+        made, error = self.save_from_modal(E.AddAction(text, owner or None, due or None))
+        if made is not None:
+            action = list(self.d.state.actions.values())[-1]
+            self.notify(f"Åtgärd {action.action_id} är sparad.", timeout=3)
+        return error
 
     # ------------------------------------------------------------ suggestions
 

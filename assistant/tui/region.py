@@ -209,15 +209,14 @@ class RegionScreen(Screen):
     @work(thread=True, group="region-export")
     def export(self, fmt: str, folder: str) -> None:
         from assistant.commands.region import region_bytes
-        from assistant.export import write_private
-        from assistant.tui.archive import export_folder
+        from assistant.fileio import FileProblem, write_regular
 
         try:
             data = region_bytes(self.app.store, fmt, year=self.year, flow=self.flow, generated=self.app.clock())
             name = "regionoversikt" + (f"-{self.year}" if self.year else "") + (f"-{self.flow}" if self.flow else "")
-            path = write_private(export_folder(Path(folder)) / f"{name}.{fmt}", data)
-        except OSError as exc:
-            message = f"Kunde inte skriva exporten i {folder}: {exc.strerror or exc}"
+            path = write_regular(Path(folder) / f"{name}.{fmt}", data, parents=True)
+        except FileProblem as exc:
+            message = f"Kunde inte skriva exporten: {exc}"
             self.app.call_from_thread(self.app.notify, message, severity="error", markup=False)
             return
         self.app.call_from_thread(self.app.notify, f"Skrev {path}", title="Exporterad", markup=False, timeout=12)

@@ -58,11 +58,12 @@ def flow_titles() -> dict[str, str]:
     return out
 
 
-def import_indicator_file(path: str | Path, source: str | None = None) -> str:
-    """Import a file the way `dialogstod data import` does; returns a summary, raises on errors."""
+def import_indicator_file(store: Any, path: str | Path, source: str | None = None) -> str:
+    """Import a file the way `dialogstod data import` does, into the app's ``store``; returns a
+    summary, raises on errors."""
     from assistant.commands.data import import_file
 
-    n, counts = import_file(path, source=source)
+    n, counts = import_file(path, source=source, store=store)
     return (
         f"Importerade {n} rader ({counts.get('inserted', 0)} nya, {counts.get('updated', 0)} ändrade, "
         f"{counts.get('unchanged', 0)} oförändrade) från {Path(path).name}."
@@ -292,7 +293,7 @@ class StartScreen(Screen):
         app = self.app
         app.call_from_thread(app.notify, "Importerar …", timeout=2)
         try:
-            summary = import_indicator_file(path, source)
+            summary = import_indicator_file(app.store, path, source)
         except Exception as exc:  # noqa: BLE001
             from assistant.cli import user_error_lines
 
