@@ -161,7 +161,7 @@ def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = N
         "review_status": review_label(state.review_status),
         "sources": [s.citation for s in flow.sources],
         "dialogue_id": row.get("id", ""),
-        "clinic": state.dialogue.get("clinic", row.get("clinic", "")),
+        "clinic": state.dialogue.get("clinic") or row.get("clinic", ""),
         "flow": {
             "id": flow.id,
             "title": flow.title,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +119,8 @@ def _clean_payload(value: Any, depth: int = 0) -> Any:
         raise _BadText("är för djupt nästlat")
     if isinstance(value, str):
         return clean_incoming_text(value, typed=False)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _BadText("innehåller ett ogiltigt tal (NaN eller oändligt)")
     if isinstance(value, dict):
         return {clean_incoming_text(k, typed=False, limit=MAX_SHORT): _clean_payload(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
@@ -233,6 +236,8 @@ def parse(path: Path, data: bytes) -> Parsed:
             raise _damaged(path, "kontrollsumman saknas")
         try:
             actual = checksum(raw)
+        except UnicodeEncodeError:
+            raise _damaged(path, "den innehåller tecken som inte är giltig Unicode") from None
         except ValueError:
             raise _damaged(path, "den innehåller ogiltiga tal") from None
         if actual != expected.lower():

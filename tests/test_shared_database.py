@@ -188,6 +188,13 @@ def events(env, did: str):
         return store.load_events(did)
 
 
+def type_line(proc, line: str, until: str) -> str:
+    """Type ``line`` into a chat and read its output up to ``until``."""
+    proc.stdin.write(line + "\n")
+    proc.stdin.flush()
+    return read_until(proc, until)
+
+
 def finish(proc) -> str:
     proc.stdin.write("/quit\n")
     proc.stdin.flush()
@@ -200,15 +207,12 @@ def finish(proc) -> str:
 def test_a_chat_survives_a_concurrent_correct_and_stores_its_next_answer(proc_env):  # noqa: F811
     chat = spawn(proc_env, "--flow", "mini", "--clinic", "Fysio Rätt")
     read_until(chat, "Vilka arbetar här?")
-    chat.stdin.write("Tre fysioterapeuter\n")
-    chat.stdin.flush()
-    read_until(chat, "Hur är arbetsmiljön?")
+    type_line(chat, "Tre fysioterapeuter", "Hur är arbetsmiljön?")
     did = dialogue_id(proc_env)
     fixed = cli(proc_env, "correct", did[:8], "p1.vilka", "Fyra fysioterapeuter", "--who", "Anna")
     assert fixed.returncode == 0, fixed.stderr
-    chat.stdin.write("God men trång\n")  # the chat's log is one event behind now
-    chat.stdin.flush()
-    seen = read_until(chat, "Hur ser verksamhetens egen verksamhetsidé och vision ut?")
+    # the chat's log is one event behind now
+    seen = type_line(chat, "God men trång", "Hur ser verksamhetens egen verksamhetsidé och vision ut?")
     assert "ändrades samtidigt i ett annat fönster" in seen
     finish(chat)
     stored = [(e.kind, e.qid, e.text) for e in events(proc_env, did)]
@@ -225,16 +229,11 @@ def test_an_answer_overtaken_by_another_window_is_kept_as_a_note(proc_env):  # n
     did = dialogue_id(proc_env)
     second = spawn(proc_env, "--resume", did[:8])
     read_until(second, "Vilka arbetar här?")
-    second.stdin.write("Svar från andra fönstret\n")
-    second.stdin.flush()
-    read_until(second, "Hur är arbetsmiljön?")
-    first.stdin.write("Svar från första fönstret\n")  # to a question already answered elsewhere
-    first.stdin.flush()
-    seen = read_until(first, "Hur är arbetsmiljön?")
+    type_line(second, "Svar från andra fönstret", "Hur är arbetsmiljön?")
+    # to a question already answered in the other window
+    seen = type_line(first, "Svar från första fönstret", "Hur är arbetsmiljön?")
     assert "sparat som en anteckning" in seen
-    first.stdin.write("God\n")  # and the chat goes on, on the question now asked
-    first.stdin.flush()
-    read_until(first, "verksamhetsidé")
+    type_line(first, "God", "verksamhetsidé")  # and the chat goes on, on the question now asked
     finish(first)
     finish(second)
     stored = [(e.kind, e.qid, e.text) for e in events(proc_env, did)]
@@ -248,14 +247,10 @@ def test_an_answer_overtaken_by_another_window_is_kept_as_a_note(proc_env):  # n
 def test_an_action_marked_done_elsewhere_does_not_stop_the_chat(proc_env):  # noqa: F811
     chat = spawn(proc_env, "--flow", "mini", "--clinic", "Fysio Åtgärd")
     read_until(chat, "Vilka arbetar här?")
-    chat.stdin.write("/åtgärd Ring regionen; ansvarig Bo\n")
-    chat.stdin.flush()
-    read_until(chat, "Åtgärd a1 sparad")
+    type_line(chat, "/åtgärd Ring regionen; ansvarig Bo", "Åtgärd a1 sparad")
     did = dialogue_id(proc_env)
     assert cli(proc_env, "actions", "--done", f"{did[:8]}:a1").returncode == 0
-    chat.stdin.write("Tre\n")
-    chat.stdin.flush()
-    read_until(chat, "Hur är arbetsmiljön?")
+    type_line(chat, "Tre", "Hur är arbetsmiljön?")
     finish(chat)
     kinds = [(e.kind, e.qid) for e in events(proc_env, did)]
     assert ("action_updated", None) in kinds and ("answered", "p1.vilka") in kinds

@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -216,6 +217,18 @@ async def open_in_app(pilot, d):
     return pilot.app.screen
 
 
+@asynccontextmanager
+async def dialogue_in_app(store, clock):
+    """A new dialogue, open in the app: (pilot, screen, dialogue)."""
+    from assistant.tui.app import DialogstodApp
+
+    d = start(store)
+    app = DialogstodApp(store=store, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        yield pilot, await open_in_app(pilot, d), d
+
+
 async def send(pilot, text: str) -> None:
     from assistant.tui.widgets import AnswerBox
 
@@ -227,14 +240,10 @@ async def send(pilot, text: str) -> None:
 
 
 async def test_app_unwritable_database_keeps_the_answer_in_the_box(store, clock):
-    from assistant.tui.app import DialogstodApp
     from assistant.tui.widgets import AnswerBox
 
-    d = start(store)
-    app = DialogstodApp(store=store, clock=clock)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        screen = await open_in_app(pilot, d)
+    async with dialogue_in_app(store, clock) as (pilot, screen, d):
+        app = pilot.app
         store.db.execute("PRAGMA query_only = ON")
         await send(pilot, "Tre fysioterapeuter")
         box = screen.query_one("#answer", AnswerBox)
@@ -253,14 +262,10 @@ async def test_app_unwritable_database_keeps_the_answer_in_the_box(store, clock)
 
 
 async def test_app_waits_for_a_busy_database_without_freezing(short_busy_timeout, store, clock):
-    from assistant.tui.app import DialogstodApp
     from assistant.tui.widgets import AnswerBox
 
-    d = start(store)
-    app = DialogstodApp(store=store, clock=clock)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        screen = await open_in_app(pilot, d)
+    async with dialogue_in_app(store, clock) as (pilot, screen, d):
+        app = pilot.app
         holder = LockHolder(store.path, 1.5)
         await send(pilot, "Tre fysioterapeuter")
         box = screen.query_one("#answer", AnswerBox)
@@ -281,14 +286,10 @@ async def test_app_waits_for_a_busy_database_without_freezing(short_busy_timeout
 async def test_app_answer_overtaken_by_another_window_is_kept_and_shown(store, clock):
     from assistant import engine as E
     from assistant.session import Dialogue
-    from assistant.tui.app import DialogstodApp
     from assistant.tui.dialogue import ChatMessage
 
-    d = start(store)
-    app = DialogstodApp(store=store, clock=clock)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        screen = await open_in_app(pilot, d)
+    async with dialogue_in_app(store, clock) as (pilot, screen, d):
+        app = pilot.app
         elsewhere = Dialogue.resume(store, d.id)  # another window on the same dialogue
         elsewhere.do(E.Answer("Svar från andra fönstret"))
         await send(pilot, "Svar från appen")

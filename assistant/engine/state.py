@@ -319,6 +319,64 @@ def _tick(state: State, at: datetime) -> None:
     state.last_at = at
 
 
+# ---------------------------------------------------------------- payload shapes
+# A log from a file (a bundle) is checked as strictly as one the engine wrote: a payload value of
+# the wrong shape is a ReplayError, never a state that breaks a reader later (show, export, chat).
+
+
+def _bad(e: Event, what: str) -> ReplayError:
+    return ReplayError(f"event {e.seq} ({e.kind}): {what}")
+
+
+def _opt_text(e: Event, key: str) -> str | None:
+    value = e.payload.get(key)
+    if value is not None and not isinstance(value, str):
+        raise _bad(e, f"{key} is not text")
+    return value
+
+
+def _text_list(e: Event, key: str) -> list[str]:
+    value = e.payload.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _bad(e, f"{key} is not a list of texts")
+    return value
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _answer_value(e: Event) -> Any:
+    """An answer's value as parse_answer makes it: a choice id, a list of them, or a number."""
+    value = e.payload["value"]
+    if isinstance(value, str) or _number(value):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise _bad(e, "value is neither a choice, a list of choices nor a number")
+
+
+_FLAG_TEXTS = ("indicator", "label", "period", "text", "marker")
+_FLAG_NUMBERS = ("value", "n", "target")
+
+
+def _flag(e: Event, flag: Any) -> dict[str, Any]:
+    if not isinstance(flag, dict):
+        raise _bad(e, "a flag is not an object")
+    for key in _FLAG_TEXTS:
+        if key in flag and flag[key] is not None and not isinstance(flag[key], str):
+            raise _bad(e, f"a flag's {key} is not text")
+    for key in _FLAG_NUMBERS:
+        if key in flag and flag[key] is not None and not _number(flag[key]):
+            raise _bad(e, f"a flag's {key} is not a number")
+    states = flag.get("states", [])
+    if not isinstance(states, list) or not all(isinstance(x, str) for x in states):
+        raise _bad(e, "a flag's states are not a list of texts")
+    return dict(flag)
+
+
 def _need_qid(state: State, e: Event) -> str:
     if not e.qid:
         raise ReplayError(f"event {e.seq} ({e.kind}) names no question")
@@ -333,13 +391,23 @@ def _started(state: State, e: Event) -> None:
     p = e.payload
     if p.get("flow_id") not in (None, state.flow.id):
         raise ReplayError(f"the dialogue was held on flow {p.get('flow_id')!r}, not {state.flow.id!r}")
+    if p.get("mode", "facilitator") not in ("facilitator", "self"):
+        raise _bad(e, f"unknown mode {p.get('mode')!r}")
+    if "clinic" in p and not (isinstance(p["clinic"], str) and p["clinic"].strip()):
+        raise _bad(e, "the clinic is not a name")
+    participants = p.get("participants") or []
+    if not isinstance(participants, list) or not all(
+        isinstance(part, dict) and isinstance(part.get("name", ""), str) and isinstance(part.get("role") or "", str)
+        for part in participants
+    ):
+        raise _bad(e, "participants are not a list of names and roles")
     state.dialogue = dict(p)
     state.mode = p.get("mode", "facilitator")
     state.mask_pii = bool(p.get("mask_pii", True))
     state.started_at = e.at
     state.status = "in_progress"
-    for part in p.get("participants", []) or []:
-        if isinstance(part, dict) and part.get("name"):
+    for part in participants:
+        if part.get("name"):
             state.roles[part["name"]] = part.get("role") or ""
 
 
@@ -352,30 +420,30 @@ def _opened(state: State, e: Event) -> None:
 
 
 def _focus_chosen(state: State, e: Event) -> None:
-    party = str(e.payload.get("party") or "gemensamt")
-    sections = [s for s in e.payload.get("sections", []) if s in state.flow.section_index]
+    party = _opt_text(e, "party") or "gemensamt"
+    sections = [s for s in _text_list(e, "sections") if s in state.flow.section_index]
     state.focus[party] = sections
 
 
 def _role_assigned(state: State, e: Event) -> None:
-    name = str(e.payload.get("name") or "").strip()
+    name = (_opt_text(e, "name") or "").strip()
     if name:
-        state.roles[name] = str(e.payload.get("role") or "")
+        state.roles[name] = _opt_text(e, "role") or ""
 
 
 def _prompted(state: State, e: Event) -> None:
     qid = e.qid
     if not qid:
         raise ReplayError(f"event {e.seq} (prompted) names no question")
-    followup = e.payload.get("followup")
+    followup = _opt_text(e, "followup")
     if followup:
-        section = str(e.payload.get("section") or "")
+        section = _opt_text(e, "section") or ""
         if section not in state.flow.section_index:
             raise ReplayError(f"event {e.seq}: follow-up names unknown section {section!r}")
         state.followups[qid] = Followup(qid=qid, rule=str(followup), text=e.text or "", section=section)
     elif qid not in state.flow.question_index:
         raise ReplayError(f"event {e.seq} (prompted) names unknown question {qid!r}")
-    via = str(e.payload.get("via") or "next")
+    via = _opt_text(e, "via") or "next"
     if via in ("suggestion", "parked") and state.current is not None and state.current.qid != qid:
         state.resume_at = state.resume_at or state.current.qid
     elif via in ("jump", "back") or qid == state.resume_at:
@@ -392,7 +460,7 @@ def _answered(state: State, e: Event) -> None:
     qid = _need_qid(state, e)
     state.answers[qid] = e.text or ""
     if "value" in e.payload:
-        state.values[qid] = e.payload["value"]
+        state.values[qid] = _answer_value(e)
     else:
         state.values.pop(qid, None)
     state.answered_at[qid] = e.at
@@ -435,17 +503,17 @@ def _went_back(state: State, e: Event) -> None:
 
 
 def _jumped(state: State, e: Event) -> None:
-    section = e.payload.get("section")
+    section = _opt_text(e, "section")
     if section not in state.flow.section_index:
         raise ReplayError(f"event {e.seq} (jumped) names unknown section {section!r}")
-    subarea = e.payload.get("subarea")
+    subarea = _opt_text(e, "subarea")
     if subarea is not None and subarea not in {s.id for s in state.flow.section_index[section].subareas}:
         raise ReplayError(f"event {e.seq} (jumped) names unknown subarea {subarea!r}")
     state.ended_sections.discard(section)
 
 
 def _section_ended(state: State, e: Event) -> None:
-    section = e.payload.get("section")
+    section = _opt_text(e, "section")
     if section not in state.flow.section_index:
         raise ReplayError(f"event {e.seq} (section_ended) names unknown section {section!r}")
     state.ended_sections.add(section)
@@ -455,16 +523,20 @@ def _section_ended(state: State, e: Event) -> None:
 
 
 def _noted(state: State, e: Event) -> None:
+    if e.qid is not None:
+        _need_qid(state, e)
     state.notes.append(Note(seq=e.seq, at=e.at, text=e.text or "", qid=e.qid))
 
 
 def _action_added(state: State, e: Event) -> None:
-    aid = str(e.payload.get("action_id") or f"a{len(state.actions) + 1}")
+    if e.qid is not None:
+        _need_qid(state, e)
+    aid = _opt_text(e, "action_id") or f"a{len(state.actions) + 1}"
     state.actions[aid] = Action(
         action_id=aid,
         text=e.text or "",
-        owner=e.payload.get("owner"),
-        due=e.payload.get("due"),
+        owner=_opt_text(e, "owner"),
+        due=_opt_text(e, "due"),
         status="open",
         qid=e.qid,
         created=e.at,
@@ -478,26 +550,34 @@ def _action_updated(state: State, e: Event) -> None:
     action = state.actions.get(aid)
     if action is None:
         raise ReplayError(f"event {e.seq} updates unknown action {aid!r}")
+    _opt_text(e, "who")
     if "status" in e.payload:
-        action.status = str(e.payload["status"])
+        if e.payload["status"] not in ("open", "done"):
+            raise _bad(e, f"unknown action status {e.payload['status']!r}")
+        action.status = e.payload["status"]
     if "owner" in e.payload:
-        action.owner = e.payload["owner"]
+        action.owner = _opt_text(e, "owner")
     if "due" in e.payload:
-        action.due = e.payload["due"]
+        action.due = _opt_text(e, "due")
     if e.text:
         action.text = e.text
     action.updated = e.at
 
 
 def _suggestion_offered(state: State, e: Event) -> None:
-    sid = str(e.payload.get("sid"))
+    sid = _opt_text(e, "sid")
+    if not sid:
+        raise _bad(e, "the suggestion has no id")
+    for key in ("rule", "reason", "text", "section", "indicator"):
+        _opt_text(e, key)
+    _text_list(e, "questions")
     state.offered[sid] = dict(e.payload)
 
 
 def _suggestion_accepted(state: State, e: Event) -> None:
     sid = str(e.payload.get("sid"))
     state.accepted.add(sid)
-    for qid in e.payload.get("questions", []) or []:
+    for qid in _text_list(e, "questions"):
         if qid in state.flow.question_index and qid not in state.queue:
             state.queue.append(qid)
 
@@ -507,14 +587,16 @@ def _suggestion_dismissed(state: State, e: Event) -> None:
 
 
 def _flags_discussed(state: State, e: Event) -> None:
-    for ind in e.payload.get("indicators", []) or []:
+    for ind in _text_list(e, "indicators"):
         if ind not in state.discussed_flags:
             state.discussed_flags.append(str(ind))
 
 
 def _flags_shown(state: State, e: Event) -> None:
     flags = e.payload.get("flags") or []
-    state.flags_shown = [dict(f) for f in flags if isinstance(f, dict) and f.get("indicator")]
+    if not isinstance(flags, list):
+        raise _bad(e, "flags are not a list")
+    state.flags_shown = [f for f in (_flag(e, flag) for flag in flags) if f.get("indicator")]
 
 
 def _corrected(state: State, e: Event) -> None:
@@ -526,7 +608,7 @@ def _corrected(state: State, e: Event) -> None:
             qid=qid,
             previous=state.answers.get(qid),
             text=e.text or "",
-            who=e.payload.get("who"),
+            who=_opt_text(e, "who"),
         )
     )
     state.answers[qid] = e.text or ""
@@ -554,7 +636,10 @@ def _reopened(state: State, e: Event) -> None:
 
 
 def _pii_masked(state: State, e: Event) -> None:
-    state.pii_masked += int(e.payload.get("count") or 1)
+    count = e.payload.get("count") or 1
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise _bad(e, "count is not a whole number")
+    state.pii_masked += count
 
 
 _HANDLERS = {
