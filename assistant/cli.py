@@ -170,4 +170,8 @@ def user_error_lines(exc: BaseException) -> list[str] | None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m assistant.cli`: run the imported module's main, so that UserError here and the
+    # UserError the commands import from assistant.cli are one class.
+    from assistant.cli import main as _main
+
+    sys.exit(_main())
