@@ -101,10 +101,13 @@ def import_file(path: str | Path, source: str | None = None, *, store=None) -> t
         lines = [f"{path}: {msg}" if row == 0 else f"rad {row}: {msg}" for row, msg in result.errors]
         lines.append(f"Inget importerades ({len(result.errors)} fel i {path.name}).")
         raise UserError(*lines)
+    from assistant.textsafe import repair_undecodable
+
+    source = source or repair_undecodable(path.name)  # a name that is not UTF-8 is stored as text
     if store is not None:
-        return len(result.rows), store.replace_indicator_values(result.rows, source=source or path.name)
+        return len(result.rows), store.replace_indicator_values(result.rows, source=source)
     with _open_store() as own:
-        return len(result.rows), own.replace_indicator_values(result.rows, source=source or path.name)
+        return len(result.rows), own.replace_indicator_values(result.rows, source=source)
 
 
 def _summary(n: int, counts: dict[str, int], shown: str) -> str:
