@@ -10,6 +10,7 @@ Commands, one per line; each is answered with one line on stdout:
     open ID               open a dialogue from the start screen's list
     answer TEXT           type TEXT in the answer box and press Enter
     note TEXT             save a note (as the note modal does)
+    skip                  skip the question (Ctrl+S)
     pid                   this process's id
     quit                  close the app (Ctrl+Q)
 
@@ -100,6 +101,10 @@ async def main() -> None:
                 await settle(pilot)
                 seq = stored_seq(screen.d, ("noted",), arg)
                 say(f"ok note {seq}" if seq is not None else f"fail note {error}")
+            elif name == "skip":
+                await pilot.press("ctrl+s")
+                await settle(pilot)
+                say("ok skip")
             elif name == "quit":
                 await pilot.press("ctrl+q")
                 say("ok quit")
