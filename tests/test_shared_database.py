@@ -55,8 +55,11 @@ def read_until(proc: subprocess.Popen, needle: str, timeout: float = 120) -> str
 def deleted_database_files(pid: int, db: Path) -> list[str]:
     """The database files (main, -wal, -shm) process ``pid`` holds open although they are deleted."""
     out = []
-    fd_dir = Path(f"/proc/{pid}/fd")
-    for fd in fd_dir.iterdir():
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:  # the process has ended
+        return out
+    for fd in fds:
         try:
             target = os.readlink(fd)
         except OSError:

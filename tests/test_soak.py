@@ -17,7 +17,6 @@ no process may have printed a traceback.
 
 from __future__ import annotations
 
-import os
 import queue
 import random
 import signal
@@ -32,6 +31,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.test_chat import proc_env, user_flows  # noqa: F401 - fixtures
+from tests.test_shared_database import deleted_database_files
 
 DRIVER = Path(__file__).with_name("app_driver.py")
 ALL_DONE = "Alla frågor är besvarade"
@@ -331,22 +331,6 @@ class Soak:
                 for target in deleted_database_files(pid, self.db):
                     self.fail(f"process {pid} holds a deleted {target}")
             time.sleep(0.3)
-
-
-def deleted_database_files(pid: int, db: Path) -> list[str]:
-    out = []
-    try:
-        fds = list(Path(f"/proc/{pid}/fd").iterdir())
-    except OSError:
-        return out
-    for fd in fds:
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith(str(db)) and target.endswith("(deleted)"):
-            out.append(target)
-    return out
 
 
 def big_csv(n: int) -> str:
