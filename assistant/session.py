@@ -35,6 +35,7 @@ _UNSET = object()
 
 # How long a door waits for a busy database before the text goes to the recovery file.
 PATIENCE_S = 120.0
+SAY_WAITING_MS = 1000  # how long a write waits for the lock before the door is told it is waiting
 MAX_CATCH_UPS = 50  # other processes writing to the same dialogue in a tight loop: give up after this
 
 WAITING = (
@@ -222,7 +223,9 @@ class Dialogue:
 
         while True:
             try:
-                self.store.append_events(self.id, made, busy_timeout_ms=busy_timeout_ms)
+                # A door that can say it is waiting says so after a second, not after the full busy timeout.
+                first = waiting_since is None and busy_timeout_ms is None and self.on_wait is not None
+                self.store.append_events(self.id, made, busy_timeout_ms=SAY_WAITING_MS if first else busy_timeout_ms)
                 break
             except DialogueMoved:
                 moves += 1

@@ -113,9 +113,11 @@ def _dialogue(store, ref: str):
     from assistant.session import Dialogue, DialogueError
 
     try:
-        return Dialogue.resume(store, ref)
+        d = Dialogue.resume(store, ref)
     except DialogueError as exc:
         raise UserError(str(exc)) from None
+    d.on_wait = lambda message: print(f"dialogstod: {message}", file=sys.stderr, flush=True)  # a busy database
+    return d
 
 
 def dialogue_json(row: dict) -> dict:
