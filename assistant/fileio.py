@@ -66,23 +66,19 @@ def kind_of(mode: int) -> str:
     return "ingen vanlig fil"
 
 
-def size_text(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.0f} MB"
-    if n >= 1_000:
-        return f"{n / 1_000:.0f} kB"
-    return f"{n} byte"
-
-
 # ---------------------------------------------------------------- reading
 
 
 def read_limited(path: str | os.PathLike[str], limit: int) -> bytes:
     """At most ``limit`` bytes of ``path``; a longer file (or an endless device) is a FileProblem.
 
-    The message is the reason only ("filen är större än 50 MB"), for the caller to place."""
+    The message is the reason only ("filen är för stor (…)"), for the caller to place. A regular
+    file's size is known before reading; anything else is read until it passes the limit."""
     try:
         with open(path, "rb", buffering=0) as fh:
+            st = os.fstat(fh.fileno())
+            if stat.S_ISREG(st.st_mode) and st.st_size > limit:
+                raise FileProblem(f"filen är för stor ({st.st_size} byte, högst {limit})")
             chunks: list[bytes] = []
             total = 0
             while True:
@@ -92,13 +88,13 @@ def read_limited(path: str | os.PathLike[str], limit: int) -> bytes:
                 chunks.append(chunk)
                 total += len(chunk)
                 if total > limit:
-                    raise FileProblem(f"filen är större än {size_text(limit)}")
+                    raise FileProblem(f"filen är för stor (mer än {limit} byte)")
     except IsADirectoryError:
-        raise FileProblem("det är en katalog, inte en fil") from None
+        raise FileProblem("kan inte läsas: det är en katalog, inte en fil") from None
     except FileNotFoundError:
-        raise FileProblem("filen finns inte") from None
+        raise FileProblem("kan inte läsas: filen finns inte") from None
     except OSError as exc:
-        raise FileProblem(f"filen kan inte läsas ({reason(exc)})") from None
+        raise FileProblem(f"kan inte läsas: {reason(exc)}") from None
     return b"".join(chunks)
 
 

@@ -135,9 +135,9 @@ def cli_process(*args: str, stdin=None) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     "args, limit",
     [
-        (("data", "import", "/dev/zero"), "större än 50 MB"),
-        (("bundle", "import", "/dev/zero"), "större än 100 MB"),
-        (("flows", "check", "/dev/zero"), "större än 2 MB"),
+        (("data", "import", "/dev/zero"), "filen är för stor (mer än 50000000 byte"),
+        (("bundle", "import", "/dev/zero"), "filen är för stor (mer än 100000000 byte"),
+        (("flows", "check", "/dev/zero"), "filen är för stor (mer än 2000000 byte"),
     ],
 )
 def test_reading_stops_at_the_limit_whatever_the_file_is(args, limit):
@@ -154,7 +154,7 @@ def test_an_endless_pipe_is_bounded_too():
         yes.kill()
         yes.wait()
         yes.stdout.close()
-    assert done.returncode == 2 and "större än 100 MB" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "för stor (mer än 100000000 byte" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_a_pipe_of_good_data_is_read():
