@@ -164,7 +164,7 @@ class LineChat:
         st = dialogue.state
         self.known_suggestions: set[str] = set(st.offered) | st.accepted | st.dismissed
         self.previous = previous  # continuity.Previous: "Från förra dialogen"
-        self.unsaved: NotStored | None = None  # the last command the database did not take (/igen)
+        self.unsaved: list[NotStored] = []  # commands the database did not take, in order (/igen)
         dialogue.on_wait = self.waiting
 
     # ------------------------------------------------------------ output
@@ -269,7 +269,7 @@ class LineChat:
                 self.show_prompt()
             return None
         except NotStored as exc:
-            self.unsaved = exc
+            self.unsaved.append(exc)
             self.say(f"! {exc}")
             again = "Skriv /igen för att spara det när felet är åtgärdat"
             if isinstance(exc, Unsaved) and exc.recovery is not None:
@@ -283,7 +283,8 @@ class LineChat:
             self.say(f"! {notice}")
         if self.d.caught_up:
             n = len(self.d.caught_up)
-            self.say(f"(Dialogen ändrades samtidigt i ett annat fönster; {n} {'händelse' if n == 1 else 'händelser'} därifrån är inlästa.)")
+            what = "1 händelse därifrån är inläst" if n == 1 else f"{n} händelser därifrån är inlästa"
+            self.say(f"(Dialogen ändrades samtidigt i ett annat fönster; {what}.)")
         return made
 
     def after_events(self, made: list[E.Event]) -> None:
@@ -505,18 +506,23 @@ class LineChat:
         return False
 
     def cmd_retry(self, arg: str) -> None:
-        if self.unsaved is None:
+        """Store, in order, what the database did not take; stop at the first that fails again."""
+        if not self.unsaved:
             self.say("Det finns inget osparat att spara igen.")
             return
-        pending, self.unsaved = self.unsaved, None
-        before = self.d.state.current
-        made = self.run_engine(pending.command, asked=pending.asked)
-        if made is None:
-            return
-        self.after_events(made)
-        self.say("Sparat.")
-        if self.d.state.current != before:
-            self.show_prompt()
+        pending, self.unsaved = self.unsaved, []
+        for i, item in enumerate(pending):
+            before = self.d.state.current
+            made = self.run_engine(item.command, asked=item.asked)
+            if made is None:
+                if self.unsaved:  # not taken again: it and the rest wait for the next /igen
+                    self.unsaved += pending[i + 1 :]
+                    return
+                continue  # no longer fits the dialogue (the message said why)
+            self.after_events(made)
+            self.say("Sparat.")
+            if self.d.state.current != before:
+                self.show_prompt()
 
     def cmd_quit(self, arg: str) -> bool:
         self.say(self.saved_line())

@@ -219,7 +219,8 @@ class Dialogue:
         patience = self.patience if patience is None else patience
         waiting_since: float | None = None
         moves = 0
-        from storage.errors import DialogueMoved, StorageBusy, StorageError
+        reopened = False
+        from storage.errors import DialogueMoved, StorageBusy, StorageError, StorageReadOnly
 
         while True:
             try:
@@ -250,6 +251,12 @@ class Dialogue:
                         self.on_wait(WAITING)
                 elif now - waiting_since >= patience:
                     self._rescue(command, asked, f"databasen var upptagen i mer än {int(patience)} sekunder")
+            except StorageReadOnly as exc:
+                # Opened when the file could not be written, writable now (the permissions were
+                # fixed): a new connection can write. Otherwise the text goes to the recovery file.
+                if reopened or not self.store.reopen_if_writable():
+                    self._rescue(command, asked, _reason(exc))
+                reopened = True
             except StorageError as exc:
                 self._rescue(command, asked, _reason(exc))
             except KeyboardInterrupt:
@@ -303,7 +310,8 @@ class Dialogue:
     def keep(self, command: Any, asked: str | None, why: str) -> Path | None:
         """Append what was typed in ``command`` to the recovery file; where it went (None if it
         has no text, or no place could be written)."""
-        from assistant.fileio import FileProblem, append_private
+        from assistant import locations
+        from assistant.fileio import FileProblem, append_private, make_private_dirs
 
         text, _ = _typed(command)
         if text is None:
@@ -311,8 +319,10 @@ class Dialogue:
         entry = recovery_entry(self, command, asked, text, why)
         for path in recovery_paths(self.store.path):
             try:
+                if path.parent == locations.data_dir():
+                    make_private_dirs(path.parent)  # ours to create (0700) if it is not there yet
                 return append_private(path, entry)
-            except FileProblem:
+            except (FileProblem, OSError):
                 continue
         return None
 

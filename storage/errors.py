@@ -19,6 +19,10 @@ class StorageBusy(StorageError):
     """Another process held the write lock for longer than the busy timeout: worth waiting for."""
 
 
+class StorageReadOnly(StorageError):
+    """The database (or its directory) cannot be written: a read-only file or file system."""
+
+
 class DialogueMoved(StorageError):
     """Events were appended to the dialogue by someone else since the caller read it.
 
@@ -89,7 +93,7 @@ def from_sqlite(path: Path, exc: sqlite3.Error) -> StorageError:
             f"Det gick inte att skriva till databasen {path}: disken är full. Frigör utrymme och försök igen."
         )
     if primary == _READONLY:
-        return StorageError(
+        return StorageReadOnly(
             f"Det går inte att skriva till databasen {path} (filen eller katalogen är skrivskyddad). "
             "Kontrollera behörigheterna."
         )

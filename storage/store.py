@@ -396,6 +396,16 @@ class _Shared:
         self.lock = threading.RLock()
         self.handles = 0
         self.pid = os.getpid()
+        # SQLite opens a file it may not write read-only, and the connection stays so.
+        self.read_only = not _writable(path)
+
+
+def _writable(path: Path) -> bool:
+    """Whether SQLite can open ``path`` for writing: the file, its directory, and its -wal and
+    -shm files where they exist (SQLite creates them with the database file's permissions)."""
+    if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        return False
+    return all(not p.exists() or os.access(p, os.W_OK) for p in (Path(f"{path}-wal"), Path(f"{path}-shm")))
 
 
 # (st_dev, st_ino) -> the open connection. Keyed by the file itself, so a relative path, a
@@ -442,9 +452,16 @@ class Store:
     def __init__(self, path: Path, shared: _Shared):
         self.path = path
         self._shared = shared
-        self._conn: sqlite3.Connection | None = shared.conn
-        self.db = shared.db
+        self._closed = False
         self._lock = shared.lock
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        return self._shared.db
+
+    @property
+    def _conn(self) -> sqlite3.Connection | None:
+        return None if self._closed else self._shared.conn
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -476,9 +493,9 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is None:
+            if self._closed:
                 return
-            self._conn = None
+            self._closed = True
         shared = self._shared
         with _OPEN_LOCK:
             shared.handles -= 1
@@ -492,6 +509,26 @@ class Store:
             except sqlite3.Error:
                 pass
             shared.conn.close()
+
+    def reopen_if_writable(self) -> bool:
+        """Open the connection again if it was opened read-only (the file could not be written
+        then) and the file can be written now; True if it did. Every handle gets the new one."""
+        shared = self._shared
+        with _OPEN_LOCK, shared.lock:
+            if self._closed or not shared.read_only or not _writable(shared.path):
+                return False
+            shared.conn.close()  # SQLite's own close; this process then has no connection to the file
+            try:
+                conn = _connect(shared.path, create=False)
+            except StorageError:
+                conn = sqlite3.connect(
+                    str(shared.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+                )  # keep the handles usable for reading; the caller's write fails as before
+                shared.conn, shared.db = conn, sqlite_utils.Database(conn)
+                return False
+            shared.conn, shared.db = conn, sqlite_utils.Database(conn)
+            shared.read_only = False
+            return True
 
     def __enter__(self) -> Store:
         return self

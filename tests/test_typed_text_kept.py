@@ -299,3 +299,54 @@ async def test_app_answer_overtaken_by_another_window_is_kept_and_shown(store, c
         texts = [m.render().plain for m in screen.query(ChatMessage)]
         assert any("Svar från andra fönstret" in t for t in texts)  # the other window's answer shows
         assert screen.d.state.current.qid == "p1.miljo"
+
+
+# ---------------------------------------------------------------- a real read-only file
+
+
+def _without_root_override() -> None:
+    """Let file permissions apply to this child even when the tests run as root."""
+    if os.geteuid() == 0:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        for cap in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+            if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+                raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def test_a_read_only_database_file_keeps_the_answer_and_igen_stores_it_once_writable(store, isolated_dirs):
+    """The chat opens a database file it may not write (SQLite then opens it read-only); answers
+    and notes go to the recovery file; once the permissions are fixed, /igen stores them all, in
+    order, through a new connection."""
+    d = start(store, clinic="Fysio Skrivskydd")
+    path = store.path
+    store.close()
+    os.chmod(path, 0o444)
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "chat", "--resume", d.id[:8]], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", cwd=REPO, env=env,
+        preexec_fn=_without_root_override,
+    )
+    chat.stdin.write("Tre fysioterapeuter\n/anteckning Chefen är ny\n/status\n")
+    chat.stdin.flush()
+    seen = ""
+    while "Mötestid" not in seen:
+        line = chat.stdout.readline()
+        assert line, chat.stderr.read()
+        seen += line
+    kept = Path(f"{path}.osparat.txt").read_text(encoding="utf-8")
+    assert "Tre fysioterapeuter" in kept and "Chefen är ny" in kept
+    assert seen.count("(filen eller katalogen är skrivskyddad)") == 2
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if p.exists():
+            os.chmod(p, 0o600)  # the permissions are fixed
+    out, err = chat.communicate("/igen\n/avsluta\n", timeout=60)
+    assert chat.returncode == 0 and "Traceback" not in err, err
+    assert out.count("Sparat.") == 2
+    from storage import Store
+
+    with Store.open(path) as again:
+        stored = [(e.kind, e.text) for e in again.load_events(d.id) if e.text]
+    assert stored.index(("answered", "Tre fysioterapeuter")) < stored.index(("noted", "Chefen är ny"))
