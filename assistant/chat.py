@@ -19,7 +19,7 @@ from assistant import engine as E
 from assistant import lexicon
 from assistant.continuity import PREVIOUS_PARTY
 from assistant.engine.step import parse_due
-from assistant.session import Dialogue, DialogueError, NotStored, Unsaved, flag_marker, flagged
+from assistant.session import FREE_AGAIN, Dialogue, DialogueError, NotStored, Unsaved, flag_marker, flagged
 from assistant.textsafe import one_line, repair_undecodable, terminal_safe
 
 
@@ -279,6 +279,8 @@ class LineChat:
         except DialogueError as exc:
             self.say(f"! {exc}")
             return None
+        if self.d.waited:
+            self.say(FREE_AGAIN)
         for notice in self.d.notices:
             self.say(f"! {notice}")
         if self.d.caught_up:

@@ -42,6 +42,7 @@ WAITING = (
     "Databasen är upptagen av ett annat program (till exempel en stor dataimport). "
     "Väntar – det sparas så snart databasen är ledig."
 )
+FREE_AGAIN = "Databasen är ledig igen; det är sparat."
 
 
 class DialogueError(Exception):
@@ -110,6 +111,7 @@ class Dialogue:
         self.on_wait: Callable[[str], None] | None = None  # the door shows that a write is waiting
         self.notices: list[str] = []  # what the last ``do`` has to tell the user
         self.caught_up: list[E.Event] = []  # events from elsewhere folded in by the last ``do``
+        self.waited = False  # the last ``do`` waited for a busy database (and then stored)
         self._doing = threading.RLock()  # one ``do`` at a time (a door may retry in a worker thread)
 
     # ------------------------------------------------------------ opening
@@ -207,6 +209,7 @@ class Dialogue:
     def _do(self, command: Any, asked: Any, patience: float | None, busy_timeout_ms: int | None) -> list[E.Event]:
         self.notices = []
         self.caught_up = []
+        self.waited = False
         current = self.state.current.qid if self.state.current else None
         if asked is CURRENT:
             asked = current
@@ -266,8 +269,7 @@ class Dialogue:
                     except Unsaved:
                         pass
                 raise
-        if waiting_since is not None:
-            self.notices.append("Databasen är ledig igen; det är sparat.")
+        self.waited = waiting_since is not None
         self.events = self.events + made
         self.state = E.advance(self.state, made)
         return made

@@ -33,7 +33,7 @@ from textual.widgets import Button, Static
 
 from assistant import engine as E
 from assistant import lexicon
-from assistant.session import Busy, Dialogue, DialogueError, NotStored, Unsaved, flagged
+from assistant.session import FREE_AGAIN, Busy, Dialogue, DialogueError, NotStored, Unsaved, flagged
 from assistant.tui import chatlog
 from assistant.tui.keys import DIALOGUE_KEYS, bindings
 from assistant.tui.text import clock_text, flag_mark, flag_summary, plain, plain_line
@@ -388,7 +388,7 @@ class DialogueScreen(Screen):
         if isinstance(command, E.Answer) and box.text == command.text:
             box.clear()
         self.after(made)
-        self.notify("Databasen är ledig igen; det är sparat.", timeout=4)
+        self.notify(FREE_AGAIN, timeout=4)
 
     def not_stored(self, exc: DialogueError) -> None:
         """The database did not take it: say why and where the text is kept; the box keeps it too."""
