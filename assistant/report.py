@@ -67,6 +67,14 @@ def _when(value: datetime | None) -> str | None:
     return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else None
 
 
+def discussed_flags(state: E.State) -> list[dict[str, Any]]:
+    """"Data som diskuterades": the shown flags the dialogue took up (``engine.discussed``, with the
+    topic catalogue's links), the same for both doors and every export."""
+    from assistant.topics import indicator_links
+
+    return E.discussed(state, indicator_links(state.flow))
+
+
 def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = None) -> dict[str, Any]:
     flow = state.flow
     today = local_today(generated)
@@ -194,7 +202,7 @@ def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = N
         "coverage": coverage,
         "untouched": [c["label"] for c in coverage if c["status"] == "untouched"],
         "flags_shown": state.flags_shown,
-        "flags_discussed": state.discussed(),
+        "flags_discussed": discussed_flags(state),
         "corrections": [
             {
                 "added": c.previous is None,

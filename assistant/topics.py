@@ -279,6 +279,31 @@ def topic_set(flow: Flow):
     return found[1]
 
 
+def indicator_links(flow: Flow):
+    """What the catalogue ties to indicators in ``flow`` (``engine.IndicatorLinks``): each
+    indicator's topic questions and each topic's indicators – for "Data som diskuterades". No
+    compiling and no word list: an export pays nothing for it. Empty without a readable catalogue."""
+    from assistant.engine.discussed import IndicatorLinks
+    from assistant.flows import FlowError
+
+    try:
+        catalogue = default_topics()
+    except FlowError:
+        catalogue = None
+    if catalogue is None:
+        return IndicatorLinks()
+    questions: dict[str, set[str]] = {}
+    topics: dict[str, frozenset[str]] = {}
+    for t in catalogue.topics:
+        own = [q for q in t.questions_for(flow.id) if q in flow.question_index]
+        if not own:
+            continue
+        topics[t.id] = frozenset(t.indicators)
+        for ind in t.indicators:
+            questions.setdefault(ind, set()).update(own)
+    return IndicatorLinks({k: frozenset(v) for k, v in questions.items()}, topics)
+
+
 _COMPILED: dict[tuple[int, int], tuple[Any, Any]] = {}
 _CACHE: dict[tuple, TopicCatalogue] = {}
 _ORIGINS: dict[int, dict[str, str]] = {}  # id(merged catalogue) -> topic id -> "file: topics[i]"

@@ -6,7 +6,8 @@
     state = advance(state, more)
 """
 
-from assistant.engine.coverage import AreaCoverage, coverage, warnings
+from assistant.engine.coverage import AreaCoverage, Exercise, coverage, warnings
+from assistant.engine.discussed import IndicatorLinks, discussed
 from assistant.engine.evaluate import Context, WordMatch, evaluate, match_stems
 from assistant.engine.events import EVENT_KINDS, Event, utcnow
 from assistant.engine.state import (
@@ -77,7 +78,9 @@ __all__ = [
     "EndSection",
     "EngineError",
     "Event",
+    "Exercise",
     "Finish",
+    "IndicatorLinks",
     "Jump",
     "Note",
     "Offer",
@@ -104,6 +107,7 @@ __all__ = [
     "advance",
     "compile_topics",
     "coverage",
+    "discussed",
     "evaluate",
     "flow_intro",
     "match_stems",
