@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant import engine as E
+from assistant import glossary
 
 TITLE = "Dokumentation och återkoppling efter genomförd Uppföljningsdialog"
 MODE_LABELS = {"facilitator": "Uppföljningsdialog", "self": "Självskattning"}
@@ -219,4 +220,8 @@ def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = N
         "data_caveat": DATA_CAVEAT,
         "generated": _when(generated) if generated else None,
         "pii_masked": state.pii_masked,
+        "glossary": [
+            {"word": t.word, "means": t.means}
+            for t in glossary.document_terms(data=bool(state.flags_shown), focus=bool(focus))
+        ],
     }

@@ -55,7 +55,7 @@ def test_changed_values_are_counted_as_updated(capsys, db, tmp_path):
     )
     assert run(capsys, "--db", db, "data", "import", str(first))[0] == 0
     code, out, _ = run(capsys, "--db", db, "data", "import", str(second))
-    assert code == 0 and "(0 nya, 1 ändrade, 1 oförändrade)" in out
+    assert code == 0 and "(0 nya, 1 ändrad, 1 oförändrad)" in out
 
 
 def test_bad_file_prints_row_errors_and_imports_nothing(capsys, db):

@@ -171,7 +171,7 @@ def test_prepared_dialogue_exports_a_pack_with_data_last_year_and_the_method(use
     prepared = next(r for r in json.loads(run("list", "--json")[1]) if r["status"] == "prepared")
     md = run("export", prepared["id"][:8], "--pack", "--format", "md", "-o", "-")[1]
     assert md.startswith("# Underlag inför uppföljningsdialogen")
-    assert "Inte berört" not in md  # not the empty documentation
+    assert "Ej berört under dialogen" not in md  # not the empty documentation
     for part in (
         "## Fokusområden hittills",
         "P5 Mönster i verksamhetens utveckling (Patterns) | 15 | fokus",  # the wish pre-selected the area

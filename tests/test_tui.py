@@ -4,7 +4,6 @@ exported; user text never acts as markup or escape sequences; `serve` and the st
 from __future__ import annotations
 
 import json
-import shutil
 import stat
 import subprocess
 import sys
@@ -19,26 +18,6 @@ SIZE = (120, 40)
 
 
 # ---------------------------------------------------------------- helpers and fixtures
-
-
-@pytest.fixture
-def mini(isolated_dirs):
-    """The test flow `mini` installed as a user flow (user_flows_dir = DIALOGSTOD_DATA_DIR/flows)."""
-    from assistant import locations
-
-    folder = locations.user_flows_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(FIXTURES / "flows" / "mini.toml", folder / "mini.toml")
-    return "mini"
-
-
-@pytest.fixture
-def store(isolated_dirs):
-    from assistant.session import open_store
-
-    s = open_store()
-    yield s
-    s.close()
 
 
 def tel_rows(clinic: str = "Fysio Test", k: int = 780, n: int = 1000) -> list[dict]:

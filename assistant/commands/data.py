@@ -110,10 +110,14 @@ def import_file(path: str | Path, source: str | None = None, *, store=None) -> t
         return len(result.rows), own.replace_indicator_values(result.rows, source=source)
 
 
-def _summary(n: int, counts: dict[str, int], shown: str) -> str:
+def import_summary(n: int, counts: dict[str, int], shown: str) -> str:
+    """"Importerade 1 rad (1 ny, 0 ändrade, 0 oförändrade) från fil.csv" – the CLI and the app."""
+    from assistant.glossary import counted
+
     return (
-        f"Importerade {n} {'rad' if n == 1 else 'rader'} ({counts.get('inserted', 0)} nya, {counts.get('updated', 0)} ändrade, "
-        f"{counts.get('unchanged', 0)} oförändrade) från {shown}"
+        f"Importerade {counted(n, 'rad', 'rader')} ({counted(counts.get('inserted', 0), 'ny', 'nya')}, "
+        f"{counted(counts.get('updated', 0), 'ändrad', 'ändrade')}, "
+        f"{counted(counts.get('unchanged', 0), 'oförändrad', 'oförändrade')}) från {shown}"
     )
 
 
@@ -122,7 +126,7 @@ def _summary(n: int, counts: dict[str, int], shown: str) -> str:
 
 def cmd_import(file: str) -> int:
     n, counts = import_file(file)
-    print(_summary(n, counts, file))
+    print(import_summary(n, counts, file))
     return 0
 
 
@@ -130,7 +134,7 @@ def cmd_demo() -> int:
     from assistant.data import DEMO_FILE
 
     n, counts = import_file(DEMO_FILE, source="demo: " + DEMO_FILE.name)
-    print(_summary(n, counts, DEMO_FILE.name + " (påhittade exempeldata)"))
+    print(import_summary(n, counts, DEMO_FILE.name + " (påhittade exempeldata)"))
     print('Prova: dialogstod data flags --clinic "Fysio Norr (påhittad)"')
     return 0
 

@@ -37,7 +37,7 @@ from functools import lru_cache
 from typing import Any
 
 from assistant.data import stats
-from assistant.flagstates import CLAIMS, STATE_LABELS
+from assistant.flagstates import CLAIMS, STATE_LABELS, state_words
 from assistant.flagstates import FLAG_STATES as STATES
 from assistant.indicators import Catalogue
 from assistant.render import procent, tal
@@ -100,7 +100,7 @@ class FlagRow:
 
     @property
     def state_labels(self) -> list[str]:
-        return [STATE_LABELS[s] for s in self.states]
+        return state_words(self.states)
 
     @property
     def peer_position(self) -> str | None:

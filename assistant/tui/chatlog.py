@@ -16,6 +16,7 @@ from typing import Any
 from textual.content import Content
 
 from assistant import engine as E
+from assistant import glossary
 from assistant.tui.text import plain
 
 VIA_LABELS = {"parked": "parkerad fråga", "suggestion": "förslag", "back": "tillbaka", "jump": ""}
@@ -94,7 +95,7 @@ def prompt_message(state: E.State, event: E.Event, tracker: Tracker, current: bo
     sid, label = section_label(state, event.qid)
     parts: list = []
     if sid != tracker.last_section:
-        right = f"  {view.position}/{view.total}" if view is not None and view.position else ""
+        right = f"  {glossary.question_counter(view.position, view.total)}" if view is not None else ""
         parts.append((f"── {label} ──{right}\n", "bold $text-accent"))
         if view is not None and view.section_intro:
             parts += [plain(view.section_intro, "italic $text-muted"), "\n"]
@@ -115,12 +116,9 @@ def prompt_message(state: E.State, event: E.Event, tracker: Tracker, current: bo
     if view is not None:
         for line in view.choice_lines():
             parts += ["\n  ", plain(line)]
-        if view.choices:
-            parts.append(("\n  Svara med siffran (flera: 1, 3) eller texten.", "$text-muted"))
-        if view.scale:
-            parts.append((f"\n  Svara {view.scale[0]}–{view.scale[1]}.", "$text-muted"))
-        if view.type == "number":
-            parts.append(("\n  Svara med ett tal.", "$text-muted"))
+        hint = view.answer_hint
+        if hint:
+            parts.append(("\n  " + hint, "$text-muted"))
         if view.help:
             parts += [("\nHjälp: ", "italic $text-muted"), plain(view.help, "italic $text-muted")]
         if view.origin_note:

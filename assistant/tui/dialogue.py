@@ -32,11 +32,11 @@ from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from assistant import engine as E
-from assistant import lexicon
+from assistant import glossary, lexicon
 from assistant.session import FREE_AGAIN, Busy, Dialogue, DialogueError, NotStored, Unsaved, flagged
 from assistant.tui import chatlog
 from assistant.tui.keys import DIALOGUE_KEYS, bindings
-from assistant.tui.text import clock_text, flag_mark, flag_summary, plain, plain_line
+from assistant.tui.text import flag_mark, flag_summary, plain, plain_line
 from assistant.tui.widgets import AnswerBox, KeyBar, TopBar
 
 FOLD_AT = 120  # message widgets at most: beyond it, the oldest FOLD are folded into one block
@@ -207,9 +207,10 @@ def suggestion_content(number: int, s: E.Suggestion) -> Content:
     elif s.text:
         what = Content.assemble(("→ ", "$text-muted"), plain(s.text))
     else:
-        first = s.labels[0] if s.labels else ""
-        more = f" (+{len(s.labels) - 1})" if len(s.labels) > 1 else ""
-        what = Content.assemble(("→ ", "$text-muted"), plain(first), (more, "$text-muted"))
+        asked, more = glossary.suggestion_leads_to(s.labels)
+        what = Content("\n  ").join(Content.assemble(("→ ", "$text-muted"), plain(line)) for line in asked or [""])
+        if more:
+            what = what.append(Content.styled(f"\n    {more}", "$text-muted"))
     take = Style.from_meta({"@click": f"screen.take({s.sid!r})"})
     decline = Style.from_meta({"@click": f"screen.decline({s.sid!r})"})
     return Content.assemble(
@@ -278,7 +279,7 @@ class DialogueScreen(Screen):
         )
 
     def clock_content(self) -> Content:
-        return Content(f"{clock_text(self.d.elapsed())} / {self.d.flow.meeting_minutes} min")
+        return Content(glossary.meeting_time(self.d.elapsed(), self.d.flow.meeting_minutes))
 
     def on_mount(self) -> None:
         state = self.d.state
@@ -433,9 +434,8 @@ class DialogueScreen(Screen):
         parts: list = []
         st = self.d.state
         for a in self.d.coverage():
-            mark, style = {"complete": ("✓", "$text-success"), "touched": ("●", "$text-accent")}.get(
-                a.status, ("○", "$text-warning")
-            )
+            mark = glossary.coverage_mark(a.status)
+            style = {"complete": "$text-success", "touched": "$text-accent"}.get(a.status, "$text-warning")
             label = short_label(a)
             label = label if len(label) <= 14 else label[:13] + "…"
             line_style = "bold reverse" if a.current else ""
@@ -445,7 +445,10 @@ class DialogueScreen(Screen):
             spent = int(a.spent_seconds // 60)
             time_style = "$text-error" if a.overrun else "$text-muted"
             # The indent is a run of its own: a styled run's leading spaces get lost in some renderers.
-            parts += ["\n  ", (f"{spent}/{a.minutes} min" + ("  (klart)" if a.ended else ""), time_style), "\n"]
+            parts += ["\n  ", (f"{spent}/{a.minutes} min" + ("  (avslutat)" if a.ended else ""), time_style), "\n"]
+            for x in a.exercises:
+                if x.answered:
+                    parts += [("  " + plain_line(x.title, 16).plain + f" {x.answered}/{x.total}\n", "$text-muted")]
         parts.append((f"\nParkerade: {len(st.parked)}", "$text-warning" if st.parked else ""))
         parts.append(f"\nAnteckningar: {len(st.notes)}")
         parts.append(f"\nÅtgärder: {len(st.actions)}")
@@ -457,7 +460,7 @@ class DialogueScreen(Screen):
         """A one-line summary, shown instead of the side panels in narrow windows."""
         parts: list = []
         for a in self.d.coverage():
-            mark = {"complete": "✓", "touched": "●"}.get(a.status, "○")
+            mark = glossary.coverage_mark(a.status)
             parts.append((f"{a.area or a.label[:3]}{mark} ", "bold" if a.current else ""))
         st = self.d.state
         if st.parked:
@@ -562,7 +565,7 @@ class DialogueScreen(Screen):
         options = []
         for s in self.visible_sections():
             a = marks.get(s.id)
-            mark = {"complete": "✓", "touched": "●"}.get(a.status, "○") if a else " "
+            mark = glossary.coverage_mark(a.status) if a else " "
             count = f"  {a.answered}/{a.total}" if a else ""
             options.append((Content(f"{mark} {self.d.flow.section_label(s)}{count}"), s.id))
         self.app.push_screen(PickerModal("Gå till avsnitt", options), self._jumped)
@@ -781,7 +784,7 @@ class DialogueScreen(Screen):
         untouched = [a.label for a in self.d.coverage() if not a.touched]
         detail = "Ni kan fortfarande rätta svar och exportera efteråt."
         if untouched:
-            detail = "Ännu inte berört: " + ", ".join(untouched) + ". " + detail
+            detail = "Ej berört ännu: " + ", ".join(untouched) + ". " + detail
         self.app.push_screen(
             ConfirmModal("Avsluta dialogen?", detail, yes="Avsluta dialogen", no="Fortsätt"), self._finish_confirmed
         )

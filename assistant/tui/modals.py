@@ -420,4 +420,11 @@ def help_content() -> Content:
             parts.append((f"  {k.display:<24}", "bold"))
             parts.append(f" {k.help}\n")
         parts.append("\n")
+    from assistant import glossary
+
+    parts.append(("Ord\n", "bold $text-accent"))
+    parts.append(f"  {glossary.coverage_legend()}\n")
+    for t in glossary.GLOSSARY:
+        parts.append((f"  {t.word}", "bold"))
+        parts.append(f": {t.means}\n")
     return Content.assemble(*parts).rstrip()

@@ -61,13 +61,10 @@ def flow_titles() -> dict[str, str]:
 def import_indicator_file(store: Any, path: str | Path, source: str | None = None) -> str:
     """Import a file the way `dialogstod data import` does, into the app's ``store``; returns a
     summary, raises on errors."""
-    from assistant.commands.data import import_file
+    from assistant.commands.data import import_file, import_summary
 
     n, counts = import_file(path, source=source, store=store)
-    return (
-        f"Importerade {n} rader ({counts.get('inserted', 0)} nya, {counts.get('updated', 0)} ändrade, "
-        f"{counts.get('unchanged', 0)} oförändrade) från {Path(path).name}."
-    )
+    return import_summary(n, counts, Path(path).name) + "."
 
 
 class StartScreen(Screen):

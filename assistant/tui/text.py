@@ -49,13 +49,3 @@ def flag_summary(text: str) -> str:
 
     head = re.split(r",\s*95\s*%\s*KI", str(text), maxsplit=1)[0]
     return head.split(". ")[0]
-
-
-def clock_text(seconds: float) -> str:
-    """Meeting time as HH:MM (the line mode's format)."""
-    minutes = int(max(0.0, seconds) // 60)
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def minutes_text(seconds: float) -> str:
-    return f"{int(max(0.0, seconds) // 60)}"
