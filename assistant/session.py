@@ -521,6 +521,54 @@ def canonical_clinic(store, name: str) -> str:
     return name.strip()
 
 
+def known_clinics(store) -> list[str]:
+    """Every clinic name the database knows: from earlier dialogues and from the imported data."""
+    names = {c["name"].casefold(): c["name"] for c in store.clinics()}
+    for name in store.indicator_clinics():
+        names.setdefault(name.casefold(), name)
+    return sorted(names.values(), key=str.casefold)
+
+
+def _bare(name: str) -> str:
+    """'Fysio Norr (påhittad)' -> 'fysio norr': without a parenthesis at the end, case or extra spaces."""
+    import re
+
+    return " ".join(re.sub(r"\s*\([^)]*\)\s*$", "", name).split()).casefold()
+
+
+def likely_clinic(known: list[str], typed: str) -> str | None:
+    """The one known clinic a name that is not known probably means: "Fysio Norr" for "Fysio Norr
+    (påhittad)" (the same name without its parenthesis), or the only one that begins with it. None
+    when the name is known as typed, or when it could mean none or several."""
+    wanted = " ".join(typed.split()).casefold()
+    if not wanted or any(k.casefold() == wanted for k in known):
+        return None
+    same = [k for k in known if _bare(k) == _bare(typed)]
+    if len(same) == 1:
+        return same[0]
+    starts = [k for k in known if k.casefold().startswith(wanted)] if len(wanted) >= 4 else []
+    return starts[0] if len(starts) == 1 else None
+
+
+OPEN_STATUSES = ("in_progress", "prepared")
+
+
+def open_dialogues(store, clinic: str) -> list[dict[str, Any]]:
+    """The clinic's dialogues in progress or prepared, most recently changed first: starting another
+    one beside them is most often a mistake (both doors ask first)."""
+    return [r for r in store.list_dialogues(clinic=clinic.strip()) if r["status"] in OPEN_STATUSES]
+
+
+def open_dialogue_text(row: dict[str, Any]) -> str:
+    """'pågående dialog (startad 2026-03-12, Uppföljningsdialog 2023 – …, 3f2a1b2c)'."""
+    try:
+        title = get_flow(row["flow_id"]).flow.title
+    except FlowError:
+        title = row["flow_id"]
+    what = "förberedd dialog" if row["status"] == "prepared" else "pågående dialog"
+    return f"{what} (startad {str(row['started'])[:10]}, {title}, {row['id'][:8]})"
+
+
 def clinic_flags(store, clinic: str, *, latest_only: bool = False, period: str | None = None) -> list[Any]:
     """Flags for a clinic from the imported indicator data (all clinics are the peers)."""
     try:

@@ -1043,6 +1043,13 @@ class Store:
         sql += " ORDER BY clinic_key, indicator, period"
         return self._rows(sql, tuple(params))
 
+    def indicator_clinics(self) -> list[str]:
+        """The clinics the imported indicator data names (one spelling each), in name order."""
+        return [
+            r["clinic"]
+            for r in self._rows("SELECT min(clinic) AS clinic FROM indicator_values GROUP BY clinic_key ORDER BY clinic_key")
+        ]
+
     # --- bundles ----------------------------------------------------------------------------------
 
     def _resolve(self, ref: str) -> dict[str, Any]:

@@ -310,7 +310,8 @@ def test_nara_vard_dialogues_belong_to_a_del_and_the_next_continues_it(user_flow
     assert "Del 1: Förbereda för gemensam uppföljning och utveckling:" in out
     assert "Under uppföljningsdialogen" not in out
     first = json.loads(run("list", "--json")[1])[0]["id"]
-    code, out, _ = chat(user_flows, "/avsluta\n", "--flow", "nara-vard", "--clinic", "Södra Älvsborg")
+    # Del 1 was left open: the next Del is a new dialogue all the same (--ny)
+    code, out, _ = chat(user_flows, "/avsluta\n", "--flow", "nara-vard", "--clinic", "Södra Älvsborg", "--ny")
     assert "Del 2: Utveckla modell för gemensam uppföljning och utveckling:" in out
     assert "Fortsätter lärmöte" in out and first[:8] in out
     with open_store() as store:
