@@ -12,49 +12,17 @@ import re
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TextIO
 
 from assistant import engine as E
-from assistant import glossary, lexicon
-from assistant.continuity import PREVIOUS_PARTY
+from assistant import glossary, lexicon, verbs
+from assistant.continuity import preselected
 from assistant.engine.step import parse_due
-from assistant.session import FREE_AGAIN, Dialogue, DialogueError, NotStored, Unsaved, flag_marker, flagged
+from assistant.engine.view import NO_DATA
+from assistant.session import FREE_AGAIN, Dialogue, DialogueError, NotStored, Unsaved, flag_marker
 from assistant.textsafe import one_line, repair_undecodable, terminal_safe
+from assistant.verbs import slash_hint
 
-
-@dataclass(frozen=True)
-class Command:
-    sv: str
-    en: str
-    arg: str
-    help: str
-
-
-COMMANDS = (
-    Command("hoppa", "skip", "", "hoppa över frågan"),
-    Command("tillbaka", "back", "", "gå tillbaka till förra frågan"),
-    Command("avsnitt", "section", "N", "gå till ett avsnitt (nummer, P1–P5, A–C eller id)"),
-    Command("avsnitt-klart", "end-section", "", "avsluta avsnittet i förtid och gå vidare"),
-    Command("parkera", "park", "", "parkera frågan till senare (parkeringsplatsen)"),
-    Command("parkerade", "parked", "", "ta upp den första parkerade frågan"),
-    Command("anteckning", "note", "TEXT", "skriv en anteckning"),
-    Command("åtgärd", "action", "TEXT [; ansvarig NAMN] [; ÅÅÅÅ-MM-DD]", "lägg till en åtgärd"),
-    Command("förslag", "suggestions", "", "visa förslag på följdfrågor"),
-    Command("ta", "accept", "N [; ansvarig NAMN; ÅÅÅÅ-MM-DD]", "ta förslag N (en åtgärd frågar efter ansvarig och datum)"),
-    Command("avböj", "dismiss", "N", "avböj förslag N"),
-    Command("data", "data", "", "visa mottagningens data och flaggor"),
-    Command("förra", "previous", "", "visa det förra dialogen lämnade: önskemål, öppna åtgärder, parkerade frågor"),
-    Command("bocka", "tick", "N", "markera öppen åtgärd N från förra dialogen som klar"),
-    Command("ändra", "update", "N [ansvarig NAMN] [; ÅÅÅÅ-MM-DD]", "ändra ansvarig eller datum för åtgärd N från förra dialogen"),
-    Command("status", "status", "", "täckning per område, tid, parkerade frågor och åtgärder"),
-    Command("sammanfattning", "summary", "", "åtgärder, parkeringsplatsen, diskuterad data och täckning"),
-    Command("klar", "finish", "", "avsluta dialogen (den kan fortfarande rättas och exporteras)"),
-    Command("avsluta", "quit", "", "lämna nu; dialogen sparas och kan återupptas"),
-    Command("igen", "retry", "", "försök spara det som inte kunde sparas (efter ett fel)"),
-    Command("hjälp", "help", "", "visa den här hjälpen"),
-)
-_BY_NAME = {name: c for c in COMMANDS for name in (c.sv, c.en)}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -98,9 +66,12 @@ def ask_line(prompt: str, inp: TextIO, out: TextIO) -> str | None:
     return line.strip()
 
 
-def ask_focus(flow, mode: str, inp: TextIO, out: TextIO, *, wished: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
+def ask_focus(
+    flow, mode: str, inp: TextIO, out: TextIO, *, wished: dict[str, tuple[str, ...]] | None = None
+) -> dict[str, tuple[str, ...]]:
     """Ask each party for its focus areas (a flow that asks for a choice, e.g. "Välj ut 2-3 områden
-    som är extra viktiga att diskutera"). Enter skips a party (or takes the previous wish)."""
+    som är extra viktiga att diskutera"). Enter skips a party (or takes the previous wish, ``wished``
+    as ``continuity.wished_focus`` gives it)."""
     from assistant.engine.step import check_focus_count
 
     probe = E.State(flow=flow)
@@ -110,7 +81,8 @@ def ask_focus(flow, mode: str, inp: TextIO, out: TextIO, *, wished: tuple[str, .
     out.write("  " + " · ".join(flow.section_label(s) for s in areas) + "\n")
     chosen: dict[str, tuple[str, ...]] = {}
     for party in flow.parties_for(mode):
-        default = wished if party.followed_up and wished and lo <= len(wished) <= hi else ()
+        default = (wished or {}).get(party.id, ())
+        default = default if lo <= len(default) <= hi else ()
         hint = (
             "Enter tar önskemålet från förra dialogen: " + ", ".join(flow.section_label(flow.section_index[s]) for s in default)
             if default
@@ -154,10 +126,10 @@ class LineChat:
         self.last_section: str | None = None
         self.last_subarea: str | None = None
         self.last_origin: str | None = None  # a question's source is said once while it stays the same
-        self.shown_warnings: set[str] = set()
-        self.listed: list[E.Suggestion] = []
+        self.warned = E.Once()  # time warnings are said once
+        self.listed: list[E.Suggestion] = []  # the suggestions /förslag showed last (/ta N, /avböj N)
         st = dialogue.state
-        self.known_suggestions: set[str] = set(st.offered) | st.accepted | st.dismissed
+        self.announced = E.Once(set(st.offered) | st.accepted | st.dismissed)  # "(1 nytt förslag – /förslag)"
         self.previous = previous  # continuity.Previous: "Från förra dialogen"
         self.unsaved: list[NotStored] = []  # commands the database did not take, in order (/igen)
         dialogue.on_wait = self.waiting
@@ -285,22 +257,19 @@ class LineChat:
         return made
 
     def after_events(self, made: list[E.Event]) -> None:
-        for e in made:
-            if e.kind == "pii_masked":
-                self.say(
-                    "! Ett personnummer eller samordningsnummer upptäcktes och maskerades innan det sparades."
-                )
+        for notice in E.notices(made):
+            self.say(f"! {notice}")
 
     # ------------------------------------------------------------ commands
 
     def command(self, name: str, arg: str) -> bool:
-        cmd = _BY_NAME.get(name)
+        cmd = verbs.BY_SLASH.get(name)
         if cmd is None:
-            close = [c for c in COMMANDS if c.sv.startswith(name[:3]) or c.en.startswith(name[:3])] if name else []
-            hint = f" Menade du /{close[0].sv}?" if close else ""
-            self.say(f"! Okänt kommando /{self.user(name)}.{hint} Skriv /hjälp för alla kommandon.")
+            close = [v for v in verbs.LINE if any(n.startswith(name[:3]) for n in v.slash)] if name else []
+            hint = f" Menade du /{close[0].slash[0]}?" if close else ""
+            self.say(f"! Okänt kommando /{self.user(name)}.{hint} Skriv {slash_hint('help')} för alla kommandon.")
             return True
-        handler: Callable[[str], bool | None] = getattr(self, "cmd_" + cmd.en.replace("-", "_"))
+        handler: Callable[[str], bool | None] = getattr(self, "cmd_" + cmd.id)
         result = handler(arg)
         return result is not False
 
@@ -321,10 +290,10 @@ class LineChat:
     def cmd_back(self, arg: str) -> None:
         self._navigate(E.Back())
 
-    def cmd_section(self, arg: str) -> None:
+    def cmd_jump(self, arg: str) -> None:
         if not arg:
             self.say("Avsnitt:")
-            for i, s in enumerate(self.visible_sections(), 1):
+            for i, s in enumerate(E.visible_sections(self.d.state), 1):
                 self.say(f"  {i}. {self.d.flow.section_label(s)}")
             self.say("Skriv /avsnitt N.")
             return
@@ -338,7 +307,7 @@ class LineChat:
             self.say(f"Parkerad. ({len(self.d.state.parked)} på parkeringsplatsen)")
             self.show_prompt()
 
-    def cmd_parked(self, arg: str) -> None:
+    def cmd_return_parked(self, arg: str) -> None:
         if not self.d.state.parked:
             self.say("Parkeringsplatsen är tom.")
             return
@@ -374,9 +343,9 @@ class LineChat:
             self.say(f"Åtgärd {action.action_id} sparad" + (f" ({self.user(extra)})." if extra else "."))
 
     def cmd_suggestions(self, arg: str) -> None:
-        found = self.d.offer()
+        found = self.d.offer(self.d.suggestions())  # shown here: recorded as offered, once
         self.listed = found
-        self.known_suggestions |= {s.sid for s in found}
+        self.announced.new(found, key=lambda s: s.sid)
         if not found:
             self.say("Inga förslag just nu.")
             return
@@ -492,8 +461,7 @@ class LineChat:
                 self.say(f"    {f.get('marker', '▼')} {self.user(f['label'])} {f['period']}")
         self.say("  Täckning:")
         for c in doc["coverage"]:
-            mark = glossary.coverage_mark(c["status"])
-            self.say(f"    {mark} {c['label']}: {c['answered']} besvarade, {c['skipped']} överhoppade, {c['untouched']} kvar")
+            self.say(f"    {c['mark']} {c['label']}: {c['answered']} besvarade, {c['skipped']} överhoppade, {c['untouched']} kvar")
         if doc["untouched"]:
             self.say("  Ej berört: " + ", ".join(doc["untouched"]))
 
@@ -543,17 +511,14 @@ class LineChat:
     def cmd_help(self, arg: str) -> None:
         self.say("Skriv ditt svar och tryck Enter. Avsluta en rad med \\ för att fortsätta svaret på nästa rad.")
         self.say("Ett svar som börjar med / skrivs med två snedstreck: //svar.")
-        for c in COMMANDS:
-            usage = f"/{c.sv} {c.arg}".strip()
-            self.say(f"  {usage:<44} {c.help} (/{c.en})")
+        for v in verbs.LINE:
+            aliases = "".join(f" (/{a})" for a in v.slash[1:])
+            self.say(f"  {v.usage:<44} {v.chat_help}{aliases}")
         self.say("Ord: " + glossary.coverage_legend())
         for t in glossary.GLOSSARY:
             self.say(f"  {t.word}: {t.means}")
 
     # ------------------------------------------------------------ showing things
-
-    def visible_sections(self):
-        return [s for s in self.d.flow.sections if not (self.d.state.mode == "self" and s.facilitator_only)]
 
     def banner(self, fresh: bool, prepared: bool = False) -> None:
         st = self.d.state
@@ -636,7 +601,7 @@ class LineChat:
                 self.say("    " + self.user(line))
         if prev.focus:
             labels = ", ".join(self.d.flow.section_label(self.d.flow.section_index[s]) for s in prev.focus)
-            if PREVIOUS_PARTY in self.d.state.focus:
+            if preselected(self.d.flow, prev, self.d.state.focus):
                 self.say("  Förvalda fokusområden utifrån önskemålet: " + labels)
             else:
                 self.say("  Önskemålet nämner: " + labels)
@@ -713,50 +678,33 @@ class LineChat:
             self.say(f"Ändrad: {self.user(action['text'])} ({self.user(extra)}).")
 
     def data_overview(self, *, show_all: bool) -> None:
-        flags = self.d.flags()
-        if not flags:
+        overview = self.d.data_overview(show_all=show_all)
+        if overview.empty == NO_DATA:
             if show_all:
-                self.say("Ingen data importerad för den här mottagningen (se `dialogstod data import`).")
+                self.say(f"{overview.empty} Importera med `dialogstod data import`.")
             return
-        shown = flags if show_all else flagged(flags)
         self.say(f"Data för {self.user(self.d.clinic)}:")
         from assistant.data.charts import chart_data, text_lines
 
-        for f in shown:
+        for f in overview.flags:
             self.say(f"  {flag_marker(f)} {self.user(f.label)} {f.period}: {self.user(f.text)}")
             for line in text_lines(chart_data(f)):
                 self.say("      " + self.user(line))
-        small = [f for f in flags if "insufficient_data" in f.states]
-        if small and not show_all:
-            self.say(
-                f"  ({len(small)} indikatorer har för få observationer för att flaggas – slumpen kan förklara skillnader.)"
-            )
-        if not shown:
-            self.say("  Inget sticker ut i datan.")
+        if overview.small_note:
+            self.say(f"  ({overview.small_note})")
+        if overview.empty:
+            self.say(f"  {overview.empty}")
 
     def nothing_to_answer(self) -> str:
-        st = self.d.state
-        if st.finished:
-            return "Dialogen är avslutad. Skriv /avsluta för att lämna."
-        n = len(st.parked)
-        parked = f" {n} {'fråga är parkerad' if n == 1 else 'frågor är parkerade'} (/parkerade)." if n else ""
-        return (
-            "Alla frågor är besvarade, överhoppade eller parkerade." + parked + " Gå till ett avsnitt med /avsnitt N, "
-            "eller avsluta dialogen med /klar."
-        )
+        return E.nothing_to_answer(self.d.state, slash_hint)
 
     def show_prompt(self, force_header: bool = False) -> None:
         st = self.d.state
-        for w in self.d.warnings():
-            if w not in self.shown_warnings:
-                self.shown_warnings.add(w)
-                self.say(f"⏱ {w}")
+        for w in self.warned.new(self.d.warnings()):
+            self.say(f"⏱ {w}")
         view = E.prompt_view(st)
         if view is None:
-            if st.status == "prepared":
-                self.say("Dialogen är förberedd. Mötet börjar när den öppnas.")
-            else:
-                self.say(self.nothing_to_answer())
+            self.say(self.nothing_to_answer())
             return
         if force_header or view.section != self.last_section:
             line = f"── {view.section_label} "
@@ -787,7 +735,6 @@ class LineChat:
         self.last_origin = view.origin_note
         if view.previous_answer is not None:
             self.say("  Tidigare svar: " + self.user(view.previous_answer))
-        new = [s for s in self.d.suggestions() if s.sid not in self.known_suggestions]
+        new = self.announced.new(self.d.suggestions(), key=lambda s: s.sid)
         if new:
-            self.known_suggestions |= {s.sid for s in new}
-            self.say(f"  ({len(new)} {'nytt förslag' if len(new) == 1 else 'nya förslag'} – /förslag)")
+            self.say(f"  ({len(new)} {'nytt förslag' if len(new) == 1 else 'nya förslag'} – {slash_hint('suggestions')})")

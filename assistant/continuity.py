@@ -17,7 +17,6 @@ from assistant import engine as E
 from assistant.flows import Flow
 
 WISH_QUESTION = "aterkoppling.kommande_mote"
-PREVIOUS_PARTY = "önskemål från förra dialogen"
 CARRY_QUESTIONS = ("sammanfattning.jobba_vidare",)
 
 
@@ -40,6 +39,29 @@ class Previous:
     @property
     def empty(self) -> bool:
         return not (self.wish or self.carried or self.open_actions or self.flag_moves or self.parked)
+
+
+def wish_party(flow: Flow, mode: str):
+    """The party whose focus areas last time's wish pre-selects: the one being followed up, whose
+    "Återkoppling" the wish question belongs to (the first party taking part if none is marked).
+    Both doors store the wish under it (before #16 the line mode used a party of its own)."""
+    parties = flow.parties_for(mode)
+    return next((p for p in parties if p.followed_up), parties[0] if parties else None)
+
+
+def wished_focus(flow: Flow, mode: str, previous: Previous | None) -> dict[str, tuple[str, ...]]:
+    """The focus areas last time's wish names, as the new dialogue's start options take them."""
+    party = wish_party(flow, mode)
+    wished = tuple(previous.focus[: flow.focus.max]) if previous is not None else ()
+    return {party.id: wished} if party is not None and wished else {}
+
+
+def preselected(flow: Flow, previous: Previous, focus: dict[str, tuple[str, ...]] | dict[str, list[str]]) -> bool:
+    """Whether the dialogue's focus areas include every area the wish named ("Förvalda
+    fokusområden utifrån önskemålet" rather than "Önskemålet nämner")."""
+    wished = previous.focus[: flow.focus.max]
+    chosen = {s for sections in focus.values() for s in sections}
+    return bool(wished) and set(wished) <= chosen
 
 
 def _words(text: str) -> set[str]:

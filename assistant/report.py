@@ -141,6 +141,7 @@ def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = N
             "untouched": a.untouched,
             "total": a.total,
             "status": a.status,
+            "mark": glossary.coverage_mark(a.status),
             "minutes": a.minutes,
             "spent_minutes": round(a.spent_seconds / 60),
             "focus": a.focus,

@@ -372,16 +372,22 @@ class Dialogue:
         first call that reads answers loads the Swedish word list (``assistant.lexicon.warm``)."""
         return E.suggestions(self.state, self.flags(), self.clock(), topics=self.topics())
 
-    def offer(self) -> list[E.Suggestion]:
-        """The open suggestions, recorded as offered (none while the database cannot be written:
-        a suggestion is only offered once it is on record)."""
-        found = self.suggestions()
-        if found:
+    def offer(self, shown: list[E.Suggestion]) -> list[E.Suggestion]:
+        """Record ``shown`` as offered: a door calls this with the suggestions it puts before the
+        user, when it does (the line mode on /förslag, the app when its panel or list shows them).
+        A suggestion is logged once, and again only if it now leads elsewhere; a refresh that shows
+        the same ones writes nothing. Returns those on record (none new while the database cannot
+        be written: a suggestion is only offered once it is on record)."""
+        if shown:
             try:
-                self.do(E.Offer(tuple(found)), patience=0, busy_timeout_ms=250)
+                self.do(E.Offer(tuple(shown)), patience=0, busy_timeout_ms=250)
             except DialogueError:
-                return [s for s in found if s.sid in self.state.offered]
-        return found
+                return [s for s in shown if s.sid in self.state.offered]
+        return shown
+
+    def data_overview(self, *, show_all: bool = False) -> E.DataOverview:
+        """The clinic's data as both doors list it (``engine.view.data_overview``)."""
+        return E.data_overview(self.flags(), flag_marker, show_all=show_all)
 
     def coverage(self) -> list[E.AreaCoverage]:
         return E.coverage(self.state, self.clock())

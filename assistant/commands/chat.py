@@ -99,7 +99,7 @@ def cmd_chat(args) -> int:
     from assistant import engine as E
     from assistant.chat import LineChat, ask_focus
     from assistant.cli import UserError
-    from assistant.continuity import PREVIOUS_PARTY, next_stage, previous_dialogue
+    from assistant.continuity import next_stage, previous_dialogue, wished_focus
     from assistant.flows import get_flow
     from assistant.session import Dialogue, DialogueError, clinic_flags, open_store
     from assistant.textsafe import terminal_safe
@@ -144,11 +144,11 @@ def cmd_chat(args) -> int:
             flow = get_flow(args.flow).flow
             focus = parse_focus(flow, args.focus)
             previous = previous_dialogue(store, args.clinic.strip(), flow, clinic_flags(store, args.clinic.strip(), latest_only=True))
-            wished = tuple(previous.focus[: flow.focus.max]) if previous is not None else ()
+            wished = wished_focus(flow, args.mode, previous)
             if not focus and flow.focus.ask:
                 focus = ask_focus(flow, args.mode, sys.stdin, sys.stdout, wished=wished)
-            elif previous is not None and previous.focus and not focus:
-                focus = {PREVIOUS_PARTY: wished}
+            elif not focus:
+                focus = wished
             stage = args.stage
             if flow.stages:
                 stage = stage or next_stage(flow, previous)

@@ -57,7 +57,18 @@ from assistant.engine.step import (
 )
 from assistant.engine.suggest import Suggestion, suggestions
 from assistant.engine.topics import TopicSet, compile_topics
-from assistant.engine.view import PromptView, flow_intro, prompt_view
+from assistant.engine.view import (
+    PII_NOTICE,
+    DataOverview,
+    Once,
+    PromptView,
+    data_overview,
+    flow_intro,
+    nothing_to_answer,
+    notices,
+    prompt_view,
+    visible_sections,
+)
 
 __all__ = [
     "EVENT_KINDS",
@@ -114,6 +125,13 @@ __all__ = [
     "next_question",
     "prompt_text",
     "prompt_view",
+    "PII_NOTICE",
+    "DataOverview",
+    "Once",
+    "data_overview",
+    "nothing_to_answer",
+    "notices",
+    "visible_sections",
     "replay",
     "resolve_section",
     "start",

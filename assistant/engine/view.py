@@ -1,12 +1,18 @@
-"""What a door (line mode, TUI) shows for the current prompt. Plain data; the doors only lay it out."""
+"""What a door (line mode, TUI) shows: the current prompt and what surrounds it. Plain data and
+Swedish texts; the doors only lay them out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from assistant import render
+from assistant.engine.events import Event
 from assistant.engine.state import State
-from assistant.flows import Choice
+from assistant.flows import Choice, Section
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -103,3 +109,80 @@ def _intro(state: State, part) -> str | None:
 def flow_intro(state: State) -> str | None:
     flow = state.flow
     return flow.self_intro if state.mode == "self" and flow.self_intro else flow.intro
+
+
+# ---------------------------------------------------------------- what both doors show around the prompt
+#
+# The line mode (assistant/chat.py) and the app (assistant/tui/) lay these out; neither derives them.
+# Where a text names how to do something, the door says it its own way: ``how(verb_id)`` gives
+# "/parkerade" in the line mode and "Ctrl+R" in the app (both from assistant/verbs.py).
+
+How = Callable[[str], str]
+
+PII_NOTICE = "Ett personnummer eller samordningsnummer upptäcktes och maskerades innan det sparades."
+NO_DATA = "Ingen data importerad för mottagningen."
+NOTHING_STANDS_OUT = "Inget sticker ut i datan."
+PREPARED = "Dialogen är förberedd. Mötet börjar när den öppnas."
+
+
+def visible_sections(state: State) -> list[Section]:
+    """The sections this dialogue can go to: a self-assessment leaves out the facilitator's own."""
+    return [s for s in state.flow.sections if not (state.mode == "self" and s.facilitator_only)]
+
+
+def nothing_to_answer(state: State, how: How) -> str:
+    """What a door says when there is no question on screen."""
+    if state.finished:
+        return f"Dialogen är avslutad. Lämna med {how('quit')}."
+    if state.status == "prepared":
+        return PREPARED
+    n = len(state.parked)
+    parked = f" {n} {'fråga är parkerad' if n == 1 else 'frågor är parkerade'} ({how('return_parked')})." if n else ""
+    return (
+        "Alla frågor är besvarade, överhoppade eller parkerade." + parked
+        + f" Gå till ett avsnitt med {how('jump')}, eller avsluta dialogen med {how('finish')}."
+    )
+
+
+def notices(made: list[Event]) -> list[str]:
+    """What a door says about events just stored, besides laying them out: a masked identity number."""
+    return [PII_NOTICE] if any(e.kind == "pii_masked" for e in made) else []
+
+
+@dataclass(frozen=True)
+class DataOverview:
+    """The clinic's data as a door lists it: the flags to show, how many indicators have too few
+    observations to be flagged, or (instead of a list) that there is no data or nothing stands out."""
+
+    flags: tuple[Any, ...]
+    small: int
+    empty: str | None
+
+    @property
+    def small_note(self) -> str | None:
+        if not self.small:
+            return None
+        many = "indikator har" if self.small == 1 else "indikatorer har"
+        return f"{self.small} {many} för få observationer för att flaggas – slumpen kan förklara skillnader."
+
+
+def data_overview(flags: list[Any], marker: Callable[[Any], str], *, show_all: bool = False) -> DataOverview:
+    """``flags``: the clinic's newest flag per indicator; ``marker``: a flag's ▼ ▲ ◆ or · (nothing to
+    say). All of them (``show_all``), or those worth a question with a note on the ones too small to tell."""
+    if not flags:
+        return DataOverview((), 0, NO_DATA)
+    shown = tuple(flags) if show_all else tuple(f for f in flags if marker(f) != "·")
+    small = 0 if show_all else sum("insufficient_data" in f.states for f in flags)
+    return DataOverview(shown, small, None if shown else NOTHING_STANDS_OUT)
+
+
+class Once:
+    """Texts a door says once however often they still hold (a time warning, a new suggestion)."""
+
+    def __init__(self, seen: Iterable[str] = ()) -> None:
+        self._seen = set(seen)
+
+    def new(self, items: Iterable[T], key: Callable[[T], str] = str) -> list[T]:
+        fresh = [x for x in items if key(x) not in self._seen]
+        self._seen |= {key(x) for x in fresh}
+        return fresh

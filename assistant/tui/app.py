@@ -17,7 +17,8 @@ from textual.app import App, SystemCommand
 from textual.message import Message
 from textual.screen import Screen
 
-from assistant.tui.keys import APP_KEYS, bindings
+from assistant import verbs
+from assistant.tui.keys import bindings, palette_entries
 
 Clock = Callable[[], datetime]
 
@@ -40,7 +41,7 @@ class DialogstodApp(App[None]):
 
     TITLE = "Dialogstöd"
     CSS_PATH = "app.tcss"
-    BINDINGS = bindings(APP_KEYS)
+    BINDINGS = bindings(verbs.APP)
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     NOTIFICATION_TIMEOUT = 6
 
@@ -376,12 +377,14 @@ class DialogstodApp(App[None]):
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield SystemCommand("Hjälp", "Visa alla tangenter (F1)", self.action_help)
-        yield SystemCommand("Ljust/mörkt tema", "Växla mellan ljust och mörkt tema (F2)", self.action_toggle_dark)
+        everywhere = list(palette_entries(verbs.APP, self))
+        for title, help_text, callback in everywhere[:-1]:  # help and theme first, closing the app last
+            yield SystemCommand(title, help_text, callback)
         yield SystemCommand("Välj tema", "Välj bland alla färgteman", self.action_change_theme)
         commands = getattr(screen, "palette_commands", None)
         if commands is not None:
             for title, help_text, callback in commands():
                 yield SystemCommand(title, help_text, callback)
-        yield SystemCommand("Stäng appen", "Stäng Dialogstöd – allt är redan sparat (Ctrl+Q)", self.action_quit)
+        for title, help_text, callback in everywhere[-1:]:
+            yield SystemCommand(title, help_text, callback)
 

@@ -18,8 +18,9 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Input, Select, Static, TextArea
 from textual.widgets.text_area import Selection
 
+from assistant import verbs
 from assistant.textsafe import one_line
-from assistant.tui.keys import ARCHIVE_KEYS, TRANSCRIPT_KEYS, bindings
+from assistant.tui.keys import bindings, palette_entries
 from assistant.tui.start import STATUS_SV, flow_titles, local_time
 from assistant.tui.text import option, plain
 from assistant.tui.widgets import KeyBar, TopBar
@@ -41,7 +42,7 @@ KIND_SV = {
 
 
 class ArchiveScreen(Screen):
-    BINDINGS = bindings(ARCHIVE_KEYS)
+    BINDINGS = bindings(verbs.ARCHIVE)
 
     def __init__(self) -> None:
         super().__init__()
@@ -231,7 +232,7 @@ class ArchiveScreen(Screen):
 class TranscriptScreen(Screen):
     """One dialogue, read-only: the transcript (latest text after corrections) and its actions."""
 
-    BINDINGS = bindings(TRANSCRIPT_KEYS)
+    BINDINGS = bindings(verbs.TRANSCRIPT)
 
     def __init__(self, ref: str, *, offer_export: bool = False, at_seq: int | None = None) -> None:
         """``at_seq``: open at this event (a search hit) instead of at the top."""
@@ -520,12 +521,7 @@ class TranscriptScreen(Screen):
         self.app.open_dialogue(self.d.id, self.d)
 
     def palette_commands(self):
-        yield "Exportera", "md, html, docx eller json (e)", self.action_export
-        yield "Rätta ett svar", "Sparas som rättelse (r)", self.action_correct
-        yield "Åtgärd klar/öppen", "Markera vald åtgärd (k)", self.action_toggle_action
-        yield "Ansvarig och datum", "Ändra vald åtgärd (o)", self.action_edit_action
-        yield "Granskning", "Skickad, kommenterad, godkänd (g)", self.action_review
-        yield "Fortsätt dialogen", "Öppna dialogen (f)", self.action_continue
+        yield from palette_entries(verbs.TRANSCRIPT, self)
 
 
 def export_document(store: Any, d: Any, fmt: str, generated: Any = None) -> bytes:

@@ -19,9 +19,10 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from assistant import verbs
 from assistant.data import charts
 from assistant.textsafe import terminal_safe
-from assistant.tui.keys import DATA_KEYS, bindings
+from assistant.tui.keys import bindings
 from assistant.tui.text import flag_mark, plain
 from assistant.tui.widgets import KeyBar, TopBar
 
@@ -43,7 +44,7 @@ def _pct_ticks(lo: float, hi: float, count: int = 5) -> tuple[list[float], list[
 class DataScreen(Screen):
     """The clinic's indicators (left) and the selected one's pictures and explanation (right)."""
 
-    BINDINGS = bindings(DATA_KEYS)
+    BINDINGS = bindings(verbs.DATA)
     DEFAULT_CSS = """
     DataScreen #data-body { height: 1fr; }
     DataScreen #indicator-list { width: 30; height: 1fr; }

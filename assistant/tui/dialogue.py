@@ -32,18 +32,18 @@ from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from assistant import engine as E
-from assistant import glossary, lexicon
-from assistant.session import FREE_AGAIN, Busy, Dialogue, DialogueError, NotStored, Unsaved, flagged
+from assistant import glossary, lexicon, verbs
+from assistant.session import FREE_AGAIN, Busy, Dialogue, DialogueError, NotStored, Unsaved
 from assistant.tui import chatlog
-from assistant.tui.keys import DIALOGUE_KEYS, bindings
+from assistant.tui.keys import bindings, palette_entries
 from assistant.tui.text import flag_mark, flag_summary, plain, plain_line
 from assistant.tui.widgets import AnswerBox, KeyBar, TopBar
+from assistant.verbs import key_hint
 
 FOLD_AT = 120  # message widgets at most: beyond it, the oldest FOLD are folded into one block
 FOLD = 60
 BLOCK = 200  # older messages shown per "Visa tidigare"
 
-PII_NOTICE = "Ett personnummer upptäcktes och maskerades innan det sparades."
 WAITING_LINE = "Databasen är upptagen av ett annat program. Det du skrev sparas så snart den är ledig."
 FIRST_TRY_MS = 300  # how long a write may wait for the lock on the UI thread before a worker takes over
 STILL_WAITING = "Väntar fortfarande på databasen – det du skrev finns kvar. Försök igen om en stund."
@@ -240,7 +240,7 @@ def suggestion_content(number: int, s: E.Suggestion) -> Content:
 
 
 class DialogueScreen(Screen):
-    BINDINGS = bindings(DIALOGUE_KEYS)
+    BINDINGS = bindings(verbs.DIALOGUE)
 
     def __init__(
         self,
@@ -262,8 +262,8 @@ class DialogueScreen(Screen):
         self.flags_ready = False
         self.words_ready = lexicon.is_loaded()  # the Swedish word list, for what the answers take up
         self.previous: Any = None
-        self.shown_warnings: set[str] = set()
-        self.listed: list[E.Suggestion] = []
+        self.warned = E.Once()  # time warnings are said once
+        self.listed: list[E.Suggestion] = []  # the open suggestions (the panel shows the first nine)
         self.pending: NotStored | None = None  # a command a worker is waiting to store
 
     # ------------------------------------------------------------ layout
@@ -277,7 +277,9 @@ class DialogueScreen(Screen):
             with Vertical(id="center"):
                 yield ChatView(id="chat")
                 yield Static("", id="status-line", markup=False)
-                yield AnswerBox(placeholder="Skriv svaret – Enter skickar, Ctrl+J ger ny rad", id="answer")
+                yield AnswerBox(
+                    placeholder=f"Skriv svaret – {key_hint('send')} skickar, {key_hint('newline')} ger ny rad", id="answer"
+                )
             with Panel(id="data-panel", classes="side"):
                 yield Static(Content.styled("Data", "bold"), classes="panel-title")
                 yield Static(Content("Läser in data …"), id="flags", markup=False)
@@ -333,14 +335,13 @@ class DialogueScreen(Screen):
             self.query_one(ChatView).insert_after_welcome(self.previous_message(previous))
 
     def previous_message(self, previous: Any) -> chatlog.Msg:
-        flow = self.d.flow
-        wished = previous.focus[: flow.focus.max]
-        chosen = {s for sections in self.d.state.focus.values() for s in sections}
-        preselected = bool(wished) and set(wished) <= chosen
+        from assistant.continuity import preselected
         from assistant.report import local_today
 
+        flow = self.d.flow
+        chosen = preselected(flow, previous, self.d.state.focus)
         today = local_today(self.app.clock())
-        return chatlog.Msg("previous", chatlog.previous_content(previous, flow, preselected=preselected, today=today))
+        return chatlog.Msg("previous", chatlog.previous_content(previous, flow, preselected=chosen, today=today))
 
     def tick(self) -> None:
         self.query_one(TopBar).set_right(self.clock_content())
@@ -415,8 +416,8 @@ class DialogueScreen(Screen):
     def after(self, made: list[E.Event]) -> None:
         for notice in self.d.notices:
             self.notify(notice, title="Ändrat i ett annat fönster", severity="warning", markup=False, timeout=20)
-        if any(e.kind == "pii_masked" for e in made):
-            self.notify(PII_NOTICE, title="Personnummer", severity="warning", markup=False, timeout=10)
+        for notice in E.notices(made):
+            self.notify(notice, title="Personnummer", severity="warning", markup=False, timeout=10)
         chat = self.query_one(ChatView)
         new = chatlog.messages(self.d.state, self.d.caught_up + made, self.tracker)
         if made and self.d.state.current is None and not self.d.state.finished:
@@ -425,34 +426,42 @@ class DialogueScreen(Screen):
         self.refresh_panels()
 
     def nothing_to_answer(self) -> str:
-        st = self.d.state
-        if st.finished:
-            return "Dialogen är avslutad."
-        n = len(st.parked)
-        parked = f" {n} {'fråga är parkerad' if n == 1 else 'frågor är parkerade'} (Ctrl+R)." if n else ""
-        return (
-            "Alla frågor är besvarade, överhoppade eller parkerade." + parked
-            + " Gå till ett avsnitt med Ctrl+G, eller avsluta dialogen med F9."
-        )
+        return E.nothing_to_answer(self.d.state, key_hint)
 
     # ------------------------------------------------------------ panels
 
-    def key_shown(self, action: str) -> bool:
-        """Whether the key bar shows a key now (the key itself always works): Ctrl+R with something
-        parked, Ctrl+T/Ctrl+F with suggestions, F3 while the panels are hidden, F5 with open actions
-        from the previous dialogue."""
-        if action == "return_parked":
+    def key_applies(self, when: str) -> bool:
+        """Whether a verb's ``when`` holds now (the key bar and palette show it then; the key itself
+        always works): something parked, suggestions, the panels hidden, open actions from last time."""
+        if when == "parked":
             return bool(self.d.state.parked)
-        if action in ("accept_first", "suggestions"):
+        if when == "suggestions":
             return bool(self.listed)
-        if action == "toggle_panels":
+        if when == "panels":
             return self.has_class("-narrow") or self.has_class("show-panels")
-        if action == "previous_actions":
+        if when == "previous_actions":
             return self.previous is not None and bool(self.previous.open_actions)
-        return True
+        raise ValueError(f"unknown condition {when!r}")
+
+    def suggestions_visible(self) -> bool:
+        """Whether the suggestions panel is on screen: in a wide window unless F3 hid it, in a
+        narrow one when F3 showed it."""
+        return self.has_class("-narrow") == self.has_class("show-panels")
+
+    def offer_shown(self) -> None:
+        """Record the suggestions the panel shows as offered, once (``Dialogue.offer``): a refresh
+        that shows the same ones writes nothing; with the panel hidden, nothing is offered yet."""
+        if self.suggestions_visible():
+            self.on_record(self.listed[:9])
+
+    def on_record(self, shown: list[E.Suggestion]) -> None:
+        """Suggestions put before the user, recorded as offered (not while a write waits for the database)."""
+        if shown and self.pending is None:
+            self.d.offer(shown)
 
     def on_resize(self) -> None:
         self.query_one(KeyBar).refresh()
+        self.call_after_refresh(self.offer_shown)  # a wider window may show the panel now
 
     def refresh_panels(self) -> None:
         self.query_one(KeyBar).refresh()
@@ -499,31 +508,28 @@ class DialogueScreen(Screen):
         if st.parked:
             parts.append(f"· Parkerade {len(st.parked)} ")
         if self.listed:
-            parts.append((f"· Förslag {len(self.listed)} (Ctrl+T tar, Ctrl+F listar)", "$text-accent"))
+            how = f"{key_hint('accept')} tar, {key_hint('suggestions')} listar"
+            parts.append((f"· Förslag {len(self.listed)} ({how})", "$text-accent"))
         return Content.assemble(*parts)
 
     def refresh_data(self) -> None:
         flags_view = self.query_one("#flags", Static)
         if not self.flags_ready:
             return
-        flags = self.d.flags()
-        shown = flagged(flags)
-        if not flags:
-            flags_view.update(Content.styled("Ingen data importerad för mottagningen.", "$text-muted"))
-        elif not shown:
-            flags_view.update(Content("Inget sticker ut i datan."))
+        overview = self.d.data_overview()
+        if overview.empty:
+            flags_view.update(Content.styled(overview.empty, "$text-muted"))
         else:
             parts: list = []
-            for f in shown:
+            for f in overview.flags:
                 labels = getattr(f, "state_labels", None) or []
                 parts += [flag_mark(f), " ", plain(f.label + " ", "bold"), (f"{f.period}\n", "$text-muted")]
                 parts += [plain(flag_summary(f.text)), "\n"]
                 if labels:
                     parts += [("(" + ", ".join(labels) + ")\n", "$text-muted")]
                 parts.append("\n")
-            small = [f for f in flags if "insufficient_data" in f.states]
-            if small:
-                parts.append((f"{len(small)} indikatorer har för få observationer för att flaggas.", "$text-muted"))
+            if overview.small_note:
+                parts.append((overview.small_note, "$text-muted"))
             flags_view.update(Content.assemble(*parts).rstrip())
         if not self.words_ready:
             self.query_one("#suggestions-empty", Static).update(Content("Förslagen läses in …"))
@@ -531,21 +537,21 @@ class DialogueScreen(Screen):
         if self.d.state.finished:
             found = []
         else:  # while a write waits for a busy database, the list stands as it is
-            found = self.d.offer() if self.pending is None else self.listed
+            found = self.d.suggestions() if self.pending is None else self.listed
         if [s.sid for s in found] != [s.sid for s in self.listed] or not self.query("#suggestions > SuggestionItem"):
             self.listed = found
             box = self.query_one("#suggestions", Vertical)
             box.remove_children()
             box.mount_all([SuggestionItem(i, s) for i, s in enumerate(found[:9], 1)])
         self.listed = found
+        self.offer_shown()
         empty = self.query_one("#suggestions-empty", Static)
-        empty.update(Content("Inga förslag just nu." if not found else "Ctrl+T tar förslag 1 · Ctrl+F listar alla"))
+        how = f"{key_hint('accept')} tar förslag 1 · {key_hint('suggestions')} listar alla"
+        empty.update(Content("Inga förslag just nu." if not found else how))
 
     def show_warnings(self) -> None:
-        for w in self.d.warnings():
-            if w not in self.shown_warnings:
-                self.shown_warnings.add(w)
-                self.notify(w, title="Tid", severity="warning", markup=False, timeout=12)
+        for w in self.warned.new(self.d.warnings()):
+            self.notify(w, title="Tid", severity="warning", markup=False, timeout=12)
 
     # ------------------------------------------------------------ the answer box
 
@@ -594,7 +600,7 @@ class DialogueScreen(Screen):
             self.notify(self.nothing_to_answer(), markup=False)
             return
         if not box.text.strip():
-            self.notify("Svaret är tomt. Skriv ett svar, eller hoppa över frågan med Ctrl+S.", severity="warning")
+            self.notify(f"Svaret är tomt. Skriv ett svar, eller hoppa över frågan med {key_hint('skip')}.", severity="warning")
             return
         if self.run(E.Answer(box.text)) is not None:
             box.clear()
@@ -619,15 +625,12 @@ class DialogueScreen(Screen):
     def action_end_section(self) -> None:
         self.run(E.EndSection())
 
-    def visible_sections(self):
-        return [s for s in self.d.flow.sections if not (self.d.state.mode == "self" and s.facilitator_only)]
-
     def action_jump(self) -> None:
         from assistant.tui.modals import PickerModal
 
         marks = {a.section: a for a in self.d.coverage()}
         options = []
-        for s in self.visible_sections():
+        for s in E.visible_sections(self.d.state):
             a = marks.get(s.id)
             mark = glossary.coverage_mark(a.status) if a else " "
             count = f"  {a.answered}/{a.total}" if a else ""
@@ -706,6 +709,8 @@ class DialogueScreen(Screen):
 
     def accept(self, sid: str) -> None:
         suggestion = next((s for s in self.listed if s.sid == sid), None)
+        if suggestion is not None:
+            self.on_record([suggestion])  # taken from the list or blind with Ctrl+T: on record first
         if suggestion is not None and suggestion.action:
             self.make_action(suggestion)
             return
@@ -798,6 +803,7 @@ class DialogueScreen(Screen):
         return None
 
     def dismiss_suggestion(self, sid: str) -> None:
+        self.on_record([s for s in self.listed if s.sid == sid])
         if self.run(E.Dismiss(sid)) is not None:
             self.notify("Förslaget avböjt.", timeout=3)
         self.query_one(AnswerBox).focus()
@@ -820,6 +826,7 @@ class DialogueScreen(Screen):
         if not self.listed:
             self.notify("Inga förslag just nu.")
             return
+        self.on_record(self.listed)  # the list shows them all
         self.app.push_screen(SuggestionsModal(self.listed), self._suggestion_chosen)
 
     def _suggestion_chosen(self, choice: tuple[str, str] | None) -> None:
@@ -868,6 +875,7 @@ class DialogueScreen(Screen):
 
     def action_toggle_panels(self) -> None:
         self.toggle_class("show-panels")
+        self.offer_shown()
 
     def action_data_view(self) -> None:
         if not self.flags_ready:
@@ -880,27 +888,15 @@ class DialogueScreen(Screen):
     # ------------------------------------------------------------ the palette
 
     def palette_commands(self):
-        yield "Skicka svaret", "Skicka det som står i svarsrutan (Enter)", self.action_send
-        yield "Hoppa över frågan", "Ctrl+S", self.action_skip
-        yield "Tillbaka", "Gå tillbaka till förra frågan (Ctrl+B)", self.action_back
-        yield "Parkera frågan", "Spara frågan till senare (Ctrl+K)", self.action_park
-        yield "Ta upp parkerad fråga", "Ctrl+R", self.action_return_parked
-        yield "Gå till avsnitt", "Välj avsnitt (Ctrl+G)", self.action_jump
-        for s in self.visible_sections():
+        """The verbs of the dialogue (``assistant/verbs.py``, with their keys as bound), then going to
+        each area and taking or declining each suggestion."""
+        yield from palette_entries(verbs.DIALOGUE, self, self.key_applies)
+        for s in E.visible_sections(self.d.state):
             label = escape(self.d.flow.section_label(s))  # the palette reads markup
             yield f"Gå till {label}", "Hoppa direkt till avsnittet", (lambda sid=s.id: self.run(E.Jump(sid)))
-        yield "Avsnitt klart", "Avsluta avsnittet och gå vidare (Ctrl+E)", self.action_end_section
-        yield "Anteckning", "Skriv en anteckning (Ctrl+N)", self.action_note
-        yield "Åtgärd", "Lägg till en åtgärd (Ctrl+A)", self.action_action
-        yield "Förslag", "Lista förslagen (Ctrl+F)", self.action_suggestions
-        if self.previous is not None and self.previous.open_actions:
-            yield "Åtgärder från förra dialogen", "Markera klar eller ändra ansvarig och datum (F5)", self.action_previous_actions
         for i, s in enumerate(self.listed[:9], 1):
             # The palette reads names and help as markup: user text is escaped (and made terminal-safe).
             title = escape(plain_line(s.title, 60).plain)
             reason = escape(plain_line(s.reason, 120).plain)
             yield f"Ta förslag {i}: {title}", reason, (lambda sid=s.sid: self.accept(sid))
             yield f"Avböj förslag {i}: {title}", reason, (lambda sid=s.sid: self.dismiss_suggestion(sid))
-        yield "Visa/dölj paneler", "F3", self.action_toggle_panels
-        yield "Data och bilder", "Trattdiagram och serie över tid för varje indikator (F4)", self.action_data_view
-        yield "Avsluta dialogen", "Avsluta (bekräftas) och exportera (F9)", self.action_finish

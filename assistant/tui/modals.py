@@ -469,11 +469,12 @@ class HelpScreen(Modal):
 
 def help_content() -> Content:
     parts: list[Content | str | tuple[str, str]] = []
-    for title, keys in HELP_SECTIONS:
+    for title, table in HELP_SECTIONS:
         parts.append((title + "\n", "bold $text-accent"))
-        for k in keys:
-            parts.append((f"  {k.display:<24}", "bold"))
-            parts.append(f" {k.help}\n")
+        for v in table:
+            if v.keys:  # (the line mode's own commands are in its /hjälp)
+                parts.append((f"  {v.display:<24}", "bold"))
+                parts.append(f" {v.app_help}\n")
         parts.append("\n")
     from assistant import glossary
 

@@ -18,11 +18,12 @@ from textual.widgets.selection_list import Selection
 from textual_autocomplete import AutoComplete, DropdownItem
 
 from assistant import engine as E
-from assistant.continuity import previous_dialogue, wished_sections
+from assistant import verbs
+from assistant.continuity import preselected, previous_dialogue, wish_party, wished_sections
 from assistant.flows import LoadedFlow, all_flows
 from assistant.textsafe import control_character, one_line
 from assistant.tui.chatlog import previous_content
-from assistant.tui.keys import NEW_KEYS, bindings
+from assistant.tui.keys import bindings
 from assistant.tui.text import flag_mark, flag_summary, option, plain, plain_line
 from assistant.tui.widgets import ChoiceSet, KeyBar, TopBar
 
@@ -84,7 +85,7 @@ class ParticipantRow(Horizontal):
 
 
 class NewDialogueScreen(Screen):
-    BINDINGS = bindings(NEW_KEYS)
+    BINDINGS = bindings(verbs.NEW)
 
     def __init__(self) -> None:
         super().__init__()
@@ -199,8 +200,7 @@ class NewDialogueScreen(Screen):
     @property
     def wish_party(self) -> Any:
         """The party whose focus the previous wish pre-selects: the one being followed up."""
-        parties = self.parties
-        return next((p for p in parties if p.followed_up), parties[0] if parties else None)
+        return wish_party(self.flow, self.mode)
 
     def focus_list(self, party: Any) -> SelectionList:
         return self.query_one(f"#focus-{party.id}", SelectionList)
@@ -395,15 +395,14 @@ class NewDialogueScreen(Screen):
         box.set_class(prev is None, "hidden")
         if prev is None:
             return
-        wished = self.wished()
         party = self.wish_party
         chosen = self.focus_list(party).selected if party is not None and self.query(f"#focus-{party.id}") else []
-        preselected = bool(wished) and set(wished) <= set(chosen)
         here = replace(prev, focus=wished_sections(self.flow, prev.wish))
         from assistant.report import local_today
 
         today = local_today(self.app.clock())
-        box.update(previous_content(here, self.flow, preselected=preselected, title=False, today=today))
+        shown = preselected(self.flow, here, {party.id: chosen} if party is not None else {})
+        box.update(previous_content(here, self.flow, preselected=shown, title=False, today=today))
 
     def apply_wish(self) -> None:
         """Pre-select the focus areas the clinic wished for last time (until the user changes them)."""

@@ -17,8 +17,9 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Select, Static, TextArea
 
+from assistant import verbs
 from assistant.textsafe import one_line
-from assistant.tui.keys import REGION_KEYS, bindings
+from assistant.tui.keys import bindings, palette_entries
 from assistant.tui.text import option
 from assistant.tui.widgets import KeyBar, TopBar
 
@@ -82,7 +83,7 @@ def overview_text(ctx: dict[str, Any]) -> str:
 
 
 class RegionScreen(Screen):
-    BINDINGS = bindings(REGION_KEYS)
+    BINDINGS = bindings(verbs.REGION)
 
     def __init__(self) -> None:
         super().__init__()
@@ -210,4 +211,4 @@ class RegionScreen(Screen):
         ).start()
 
     def palette_commands(self):
-        yield "Exportera regionöversikten", "html, docx, md eller json (e)", self.action_export
+        yield from palette_entries(verbs.REGION, self)

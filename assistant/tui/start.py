@@ -18,7 +18,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Static
 
-from assistant.tui.keys import START_KEYS, bindings
+from assistant import verbs
+from assistant.tui.keys import bindings, palette_entries
 from assistant.tui.widgets import KeyBar, TopBar
 
 OPEN_LIMIT = 50  # dialogues in progress or prepared listed here; the rest are under Tidigare dialoger
@@ -69,7 +70,7 @@ def import_indicator_file(store: Any, path: str | Path, source: str | None = Non
 
 class StartScreen(Screen):
     BINDINGS = (
-        bindings(START_KEYS)
+        bindings(verbs.START)
         + [Binding(str(n), f"resume({n})", show=False) for n in range(1, 10)]
     )
 
@@ -212,7 +213,7 @@ class StartScreen(Screen):
         self.app.push_screen(RegionScreen())
 
     def palette_commands(self):
-        yield "Regionöversikt", "Alla mottagningar: dialoger, granskning, åtgärder, teman och data (r)", self.action_region
+        yield from palette_entries(verbs.START, self)
 
     def action_import(self) -> None:
         """Choose the file in a file picker (it opens where the last import was made)."""

@@ -157,8 +157,8 @@ class KeyBar(Widget, can_focus=False):
     time, on every screen), and in a narrow window its right-docked palette key is drawn over the
     other keys. This is one widget that re-renders. When not every key fits, the ones that matter
     most are kept (``keys.rank_of``; "Hjälp" always, and F1 lists them all), in their own order;
-    a screen's ``key_shown(action)`` can leave out a key that does not apply just now (nothing
-    parked: no Ctrl+R). Keys of Textual's own widgets are shown in Swedish or not at all. A click
+    a key whose verb has a ``when`` (``assistant/verbs.py``) is shown while the screen's
+    ``key_applies(when)`` holds (nothing parked: no Ctrl+R). Keys of Textual's own widgets are shown in Swedish or not at all. A click
     on a key presses it."""
 
     DEFAULT_CSS = """
@@ -190,11 +190,11 @@ class KeyBar(Widget, can_focus=False):
     def keys(self) -> tuple[list[tuple[str, str, str, bool]], tuple[str, str, str, bool] | None]:
         """(display, label, key, enabled) of the keys that may be shown, in order, and the command
         palette's key."""
-        from assistant.tui.keys import footer_label
+        from assistant.tui.keys import footer_label, when_of
 
         app = self.app
         screen = self.screen
-        applies = getattr(screen, "key_shown", None)
+        applies = getattr(screen, "key_applies", None)
         seen: set[str] = set()
         shown: list[tuple[str, str, str, bool]] = []
         palette = None
@@ -206,7 +206,8 @@ class KeyBar(Widget, can_focus=False):
             if not binding.show or binding.action in seen:
                 continue
             label = footer_label(binding.action, binding.description)
-            if not label or (applies is not None and not applies(binding.action)):
+            when = when_of(binding.action)
+            if not label or (when and applies is not None and not applies(when)):
                 continue
             seen.add(binding.action)
             shown.append((app.get_key_display(binding), label, key, enabled))
