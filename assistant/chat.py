@@ -47,7 +47,7 @@ def parse_action(arg: str) -> tuple[str, str | None, str | None]:
             owner = part
         else:
             raise E.EngineError(
-                f"Förstod inte {part!r}. Skriv /åtgärd TEXT; ansvarig NAMN; ÅÅÅÅ-MM-DD (t.ex. 2027-03-31)."
+                f"Förstod inte {part!r}. Skriv {slash_hint('action')}; ansvarig NAMN; ÅÅÅÅ-MM-DD (t.ex. 2027-03-31)."
             )
     return text, owner, due
 
@@ -238,7 +238,7 @@ class LineChat:
         except NotStored as exc:
             self.unsaved.append(exc)
             self.say(f"! {exc}")
-            again = "Skriv /igen för att spara det när felet är åtgärdat"
+            again = f"Skriv {slash_hint('retry')} för att spara det när felet är åtgärdat"
             if isinstance(exc, Unsaved) and exc.recovery is not None:
                 again += f", eller klistra in texten från {exc.recovery}"
             self.say(f"  Dialogen fortsätter. {again}.")
@@ -295,7 +295,7 @@ class LineChat:
             self.say("Avsnitt:")
             for i, s in enumerate(E.visible_sections(self.d.state), 1):
                 self.say(f"  {i}. {self.d.flow.section_label(s)}")
-            self.say("Skriv /avsnitt N.")
+            self.say(f"Skriv {slash_hint('jump')}.")
             return
         self._navigate(E.Jump(arg))
 
@@ -320,7 +320,7 @@ class LineChat:
             self.say("Parkerade frågor:")
             for i, qid in enumerate(self.d.state.parked, 1):
                 self.say(f"  {i}. {one_line(E.prompt_text(self.d.state, qid), 90)}")
-            self.say("Tar upp nummer 1 (skriv /parkerade N för en annan).")
+            self.say(f"Tar upp nummer 1 (skriv {slash_hint('return_parked')} N för en annan).")
         self._navigate(E.ReturnToParked())
 
     def cmd_note(self, arg: str) -> None:
@@ -360,11 +360,11 @@ class LineChat:
                 self.say(f"       → {self.user(line)}")
             if more:
                 self.say(f"         {more}")
-        self.say("Skriv /ta N för att ta ett förslag, /avböj N för att avböja.")
+        self.say(f"Skriv {slash_hint('accept')} för att ta ett förslag, {slash_hint('dismiss')} för att avböja.")
 
     def _pick(self, arg: str) -> E.Suggestion | None:
         if not self.listed:
-            self.say("! Visa förslagen först med /förslag.")
+            self.say(f"! Visa förslagen först med {slash_hint('suggestions')}.")
             return None
         arg = arg.split(";")[0].strip()
         if not arg.isdigit() or not 1 <= int(arg) <= len(self.listed):
@@ -449,7 +449,7 @@ class LineChat:
             mark = "⚠ " if a["overdue"] else ""
             self.say(f"    {a['id']}. {self.user(a['text'])}" + (f" ({self.user(extra)})" if extra else "") + f" · {mark}{a['status_label']}")
         if not doc["actions"]:
-            self.say("    (inga – /åtgärd TEXT; ansvarig NAMN; ÅÅÅÅ-MM-DD)")
+            self.say(f"    (inga – {slash_hint('action')}; ansvarig NAMN; ÅÅÅÅ-MM-DD)")
         self.say("  Parkeringsplatsen:")
         for p in doc["parked"]:
             self.say(f"    – {self.user(p['question'])}")
@@ -549,7 +549,7 @@ class LineChat:
             else:
                 if st.mode != "self" and not flow.stages:  # the roles of the meeting; a team asking itself has none
                     self.phase_block("during")
-                self.say("Skriv ditt svar och tryck Enter. /hjälp visar kommandona.")
+                self.say(f"Skriv ditt svar och tryck Enter. {slash_hint('help')} visar kommandona.")
         else:
             answered = len(st.answers)
             self.say(f"Fortsätter där dialogen slutade ({answered} svar hittills).")
@@ -589,7 +589,7 @@ class LineChat:
         for question, answer in prev.carried.items():
             self.say(f"  {question} " + self.user(one_line(answer, 200)))
         if prev.open_actions:
-            self.say("  Öppna åtgärder (/bocka N markerar klar, /ändra N ansvarig NAMN; ÅÅÅÅ-MM-DD):")
+            self.say(f"  Öppna åtgärder ({slash_hint('tick')} markerar klar, {slash_hint('update')} ansvarig NAMN; ÅÅÅÅ-MM-DD):")
             self.list_previous_actions()
         if prev.parked:
             self.say("  Kvar på parkeringsplatsen:")
@@ -626,7 +626,7 @@ class LineChat:
         number = number.rstrip(";")
         if not number.isdigit() or not 1 <= int(number) <= len(prev.open_actions):
             span = f"1–{len(prev.open_actions)}" if len(prev.open_actions) > 1 else "1"
-            self.say(f"! Ange åtgärdens nummer, {span} (se /förra).")
+            self.say(f"! Ange åtgärdens nummer, {span} (se {slash_hint('previous')}).")
             return None
         return prev.open_actions[int(number) - 1], rest.strip().lstrip(";").strip()
 
@@ -671,7 +671,7 @@ class LineChat:
             self.say(f"! {exc}")
             return
         if owner is None and due is None:
-            self.say("! Skriv vad som ändras, t.ex. /ändra 1 ansvarig Anna; 2027-03-31")
+            self.say(f"! Skriv vad som ändras, t.ex. /{verbs.verb('update').slash[0]} 1 ansvarig Anna; 2027-03-31")
             return
         if self._update_previous(action, E.UpdateAction(action["action_id"], owner=owner, due=due)):
             extra = ", ".join(x for x in (action.get("owner") and f"ansvarig {action['owner']}", action.get("due")) if x)

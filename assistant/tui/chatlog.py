@@ -18,6 +18,7 @@ from textual.content import Content
 from assistant import engine as E
 from assistant import glossary
 from assistant.tui.text import plain
+from assistant.verbs import key_hint
 
 VIA_LABELS = {"parked": "parkerad fråga", "suggestion": "förslag", "back": "tillbaka", "jump": ""}
 
@@ -99,8 +100,8 @@ def welcome(state: E.State, row: dict) -> Msg:
         parts += [("\n", ""), plain(intro, "italic $text-muted")]
     parts.append(
         (
-            "\nSkriv svaret och tryck Enter. Ctrl+J ger ny rad. F1 visar alla tangenter, "
-            "Ctrl+P alla kommandon. Allt sparas direkt.",
+            f"\nSkriv svaret och tryck {key_hint('send')}. {key_hint('newline')} ger ny rad. {key_hint('help')} visar "
+            f"alla tangenter, {key_hint('palette')} alla kommandon. Allt sparas direkt.",
             "$text-muted",
         )
     )
@@ -188,7 +189,7 @@ def messages(state: E.State, events: list[E.Event], tracker: Tracker, *, current
         elif kind == "skipped":
             out.append(Msg("system", Content("Hoppade över frågan."), e.seq))
         elif kind == "parked":
-            out.append(Msg("system", Content("Parkerad till senare (Ctrl+R tar upp den)."), e.seq))
+            out.append(Msg("system", Content(f"Parkerad till senare ({key_hint('return_parked')} tar upp den)."), e.seq))
         elif kind == "went_back":
             out.append(Msg("system", Content("Tillbaka till en tidigare fråga."), e.seq))
         elif kind == "jumped":
@@ -335,7 +336,7 @@ def previous_content(prev: Any, flow: Any, *, preselected: bool, title: bool = T
         from assistant.report import OVERDUE, local_today
 
         today = today or local_today()  # the app passes its clock's date
-        lines: list = [("Öppna åtgärder", "bold"), (" (F5: markera klar, ändra ansvarig och datum):", "$text-muted")]
+        lines: list = [("Öppna åtgärder", "bold"), (f" ({key_hint('previous')}: markera klar, ändra ansvarig och datum):", "$text-muted")]
         for a in prev.open_actions:
             late = E.action_overdue(a.get("status"), a.get("due"), today)
             mark = "☑" if a.get("status") == "done" else ("⚠" if late else "☐")

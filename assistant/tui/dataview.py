@@ -65,9 +65,10 @@ class DataScreen(Screen):
     def compose(self) -> ComposeResult:
         from textual_plotext import PlotextPlot
 
+        back = next(v for v in verbs.DATA if v.id == "back")
         yield TopBar(
             Content.assemble(("Data · ", "bold"), plain(self.clinic, "bold")),
-            Content("Esc tillbaka till dialogen"),
+            Content(f"{back.display} {back.help}"),
             id="topbar",
         )
         with Horizontal(id="data-body"):

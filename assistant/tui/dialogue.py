@@ -600,7 +600,8 @@ class DialogueScreen(Screen):
             self.notify(self.nothing_to_answer(), markup=False)
             return
         if not box.text.strip():
-            self.notify(f"Svaret är tomt. Skriv ett svar, eller hoppa över frågan med {key_hint('skip')}.", severity="warning")
+            skip = verbs.verb("skip")
+            self.notify(f"Svaret är tomt. Skriv ett svar, eller {skip.help} med {skip.display}.", severity="warning")
             return
         if self.run(E.Answer(box.text)) is not None:
             box.clear()

@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from assistant.tui.keys import HELP_SECTIONS
 from assistant.tui.text import option, plain
 from assistant.tui.widgets import AnswerBox, ChoiceSet
+from assistant.verbs import key_hint
 
 Saver = Callable[..., "str | None"]  # returns an error message to show, or None when saved
 
@@ -94,7 +95,7 @@ class NoteModal(Modal):
         with Vertical(classes="dialog"):
             yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
             with VerticalScroll(classes="dialog-body"):
-                yield AnswerBox(placeholder="Skriv anteckningen – Enter sparar, Ctrl+J ny rad", id="note-text")
+                yield AnswerBox(placeholder=f"Skriv anteckningen – Enter sparar, {key_hint('newline')} ny rad", id="note-text")
                 yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Spara", id="save", variant="primary")
@@ -419,7 +420,7 @@ class CorrectModal(Modal):
                 )
                 yield AnswerBox(
                     self.questions[0][2] if self.questions else "",
-                    placeholder="Den rättade texten – Enter sparar, Ctrl+J ny rad",
+                    placeholder=f"Den rättade texten – Enter sparar, {key_hint('newline')} ny rad",
                     id="correct-text",
                 )
                 yield Input(value=self.who, placeholder="Vem rättar? (valfritt)", id="who")
