@@ -63,7 +63,7 @@ def app_for(store, clock):
 
 
 def chat_texts(app) -> list[tuple[str, str]]:
-    from assistant.tui.dialogue import ChatMessage
+    from assistant.tui.conversation import ChatMessage
 
     return [(m.msg.kind, m.render().plain) for m in app.screen.query(ChatMessage)]
 
@@ -93,7 +93,8 @@ async def open_first_dialogue(pilot) -> None:
 async def test_new_dialogue_held_with_keys_commits_each_answer_before_the_next_prompt(
     store, clock, mini, monkeypatch
 ):
-    from assistant.tui.dialogue import ChatView, DialogueScreen
+    from assistant.tui.conversation import ChatView
+    from assistant.tui.dialogue import DialogueScreen
     from assistant.tui.newdialogue import NewDialogueScreen
 
     seen_on_prompt: list[list[str]] = []
@@ -315,7 +316,7 @@ async def test_dismissing_a_suggestion_with_a_click(store, clock, mini):
     ],
 )
 async def test_what_was_said_shows_in_the_suggestion_panel(store, clock, said, reason, target):
-    from assistant.tui.dialogue import SuggestionItem
+    from assistant.tui.suggestion_item import SuggestionItem
 
     d = start_dialogue(store, clock, flow="fysioterapi-2023")
     app = app_for(store, clock)
@@ -339,8 +340,8 @@ async def test_a_long_conversation_keeps_few_widgets_and_shows_older_messages_on
 ):
     from assistant import engine as E
     from assistant.tui import chatlog
-    from assistant.tui import dialogue as screen_module
-    from assistant.tui.dialogue import ChatMessage, HistoryBlock
+    from assistant.tui import conversation as screen_module
+    from assistant.tui.conversation import ChatMessage, HistoryBlock
 
     monkeypatch.setattr(chatlog, "RECENT", 5)
     monkeypatch.setattr(screen_module, "FOLD_AT", 12)

@@ -286,7 +286,7 @@ async def test_app_waits_for_a_busy_database_without_freezing(short_busy_timeout
 async def test_app_answer_overtaken_by_another_window_is_kept_and_shown(store, clock):
     from assistant import engine as E
     from assistant.session import Dialogue
-    from assistant.tui.dialogue import ChatMessage
+    from assistant.tui.conversation import ChatMessage
 
     async with dialogue_in_app(store, clock) as (pilot, screen, d):
         app = pilot.app

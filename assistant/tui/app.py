@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -19,6 +19,11 @@ from textual.screen import Screen
 
 from assistant import verbs
 from assistant.tui.keys import bindings, palette_entries
+
+if TYPE_CHECKING:  # (imported in a worker after the first paint, never at start-up)
+    from assistant.session import Dialogue
+    from assistant.tui.chatlog import History
+    from storage import Store
 
 Clock = Callable[[], datetime]
 
@@ -47,7 +52,7 @@ class DialogstodApp(App[None]):
 
     def __init__(
         self,
-        store: Any = None,
+        store: Store | None = None,
         clock: Clock | None = None,
         *,
         db_path: str | None = None,
@@ -82,7 +87,7 @@ class DialogstodApp(App[None]):
         return StartScreen()
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store:
         """The open store (opened on first use; call from a worker the first time)."""
         with self._store_lock:
             if self._store is None:
@@ -260,14 +265,14 @@ class DialogstodApp(App[None]):
 
     # ------------------------------------------------------------ opening dialogues
 
-    def open_dialogue(self, ref: str, dialogue: Any = None) -> None:
+    def open_dialogue(self, ref: str, dialogue: Dialogue | None = None) -> None:
         """Show a dialogue (opening the meeting if it was prepared), from its id or an already
         resumed ``Dialogue`` (so that nothing is replayed twice). Keys typed meanwhile wait for it."""
         self.hold_keys()
         self._open_dialogue(ref, dialogue)
 
     @work(thread=True, exclusive=True, group="open-dialogue")
-    def _open_dialogue(self, ref: str, dialogue: Any = None) -> None:
+    def _open_dialogue(self, ref: str, dialogue: Dialogue | None = None) -> None:
         """Only what the first paint needs happens here: the replay and the conversation's messages.
         The clinic's data, the suggestions and "Från förra dialogen" load on the screen, in a
         worker, after the first paint."""
@@ -298,7 +303,7 @@ class DialogstodApp(App[None]):
         self.call_from_thread(self.show_dialogue, dialogue, fresh=opened, history=history, find_previous=True)
 
     def show_dialogue(
-        self, dialogue: Any, *, fresh: bool = False, history: Any = None, find_previous: bool = False
+        self, dialogue: Dialogue, *, fresh: bool = False, history: History | None = None, find_previous: bool = False
     ) -> None:
         from assistant.tui.dialogue import DialogueScreen
 

@@ -7,7 +7,7 @@ find the others. A table of every dialogue in a large archive costs seconds and 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -24,6 +24,12 @@ from assistant.tui.keys import bindings, palette_entries
 from assistant.tui.start import STATUS_SV, flow_titles, local_time
 from assistant.tui.text import option, plain
 from assistant.tui.widgets import KeyBar, TopBar
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from assistant.session import Dialogue
+    from storage import Store
 
 LIST_LIMIT = 200
 BUSY_MS = 1000  # a correction or an action waits this long for a busy database, then asks to try again
@@ -238,7 +244,7 @@ class TranscriptScreen(Screen):
         """``at_seq``: open at this event (a search hit) instead of at the top."""
         super().__init__()
         self.ref = ref
-        self.d: Any = None
+        self.d: Dialogue | None = None
         self.offer_export = offer_export
         self.at_seq = at_seq
         self.text = ""
@@ -524,7 +530,7 @@ class TranscriptScreen(Screen):
         yield from palette_entries(verbs.TRANSCRIPT, self)
 
 
-def export_document(store: Any, d: Any, fmt: str, generated: Any = None) -> bytes:
+def export_document(store: Store, d: Dialogue, fmt: str, generated: datetime | None = None) -> bytes:
     """One export's bytes: ``html``, ``docx``, ``md``, ``json``, or ``pack-html`` / ``pack-docx`` for
     the pre-meeting pack instead of the documentation."""
     from assistant.export import export_bytes, pack_bytes

@@ -9,40 +9,38 @@ write lock), the answer stays in the box (read-only) while a worker waits for it
 saying so; if it cannot be written at all, the answer stays in the box and in the recovery file
 (``assistant.session``), and Enter sends it again once the problem is fixed.
 
-A long conversation stays cheap: only the newest messages are widgets of their own; older ones
-are laid out as one block of text per few hundred messages, when asked for ("Visa tidigare"),
-and messages that scroll far up during a meeting are folded into such a block too. The clinic's
+The conversation is ``tui/conversation.py`` (it stays cheap however long the meeting), a
+suggestion in the panel ``tui/suggestion_item.py``; what the screen shows besides the prompt comes
+from ``engine/view.py`` and its keys from ``assistant/verbs.py``, as in the line mode. The clinic's
 data, the suggestions and "Från förra dialogen" load in a worker after the first paint.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.markup import escape
 from textual.screen import Screen
-from textual.style import Style
-from textual.visual import Visual
-from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from assistant import engine as E
 from assistant import glossary, lexicon, verbs
 from assistant.session import FREE_AGAIN, Busy, Dialogue, DialogueError, NotStored, Unsaved
 from assistant.tui import chatlog
+from assistant.tui.conversation import ChatView, Panel
 from assistant.tui.keys import bindings, palette_entries
+from assistant.tui.suggestion_item import SuggestionItem
 from assistant.tui.text import flag_mark, flag_summary, plain, plain_line
 from assistant.tui.widgets import AnswerBox, KeyBar, TopBar
 from assistant.verbs import key_hint
 
-FOLD_AT = 120  # message widgets at most: beyond it, the oldest FOLD are folded into one block
-FOLD = 60
-BLOCK = 200  # older messages shown per "Visa tidigare"
+if TYPE_CHECKING:
+    from assistant.continuity import Previous
 
 WAITING_LINE = "Databasen är upptagen av ett annat program. Det du skrev sparas så snart den är ledig."
 FIRST_TRY_MS = 300  # how long a write may wait for the lock on the UI thread before a worker takes over
@@ -58,185 +56,6 @@ def short_label(area: E.AreaCoverage) -> str:
     """'P4 Processer – utveckling, kvalitet och rutiner (Processer)' -> 'P4 Processer'."""
     title = title_key(area.title)
     return f"{area.area} {title}" if area.area else title
-
-
-class ChatMessage(Static):
-    ALLOW_SELECT = True
-
-    def __init__(self, msg: chatlog.Msg) -> None:
-        super().__init__(msg.content, classes=f"msg {msg.kind}", markup=False)
-        self.msg = msg
-
-
-class _WidthContent(Visual):
-    """Content built for the width it is laid out in (cached for the last width)."""
-
-    def __init__(self, build) -> None:
-        self.build = build
-        self._width = -1
-        self._content = Content("")
-
-    def content(self, width: int) -> Content:
-        if width != self._width:
-            self._width, self._content = width, self.build(width)
-        return self._content
-
-    def render_strips(self, width, height, style, options):
-        return self.content(width).render_strips(width, height, style, options)
-
-    def get_optimal_width(self, rules, container_width: int) -> int:
-        return container_width
-
-    def get_height(self, rules, width: int) -> int:
-        return self.content(width).get_height(rules, width)
-
-
-class HistoryBlock(Widget):
-    """Many older messages as one widget."""
-
-    ALLOW_SELECT = True
-    DEFAULT_CSS = "HistoryBlock { height: auto; }"
-
-    def __init__(self, msgs: list[chatlog.Msg]) -> None:
-        super().__init__(classes="history")
-        self.msgs = msgs
-        self._visual = _WidthContent(lambda width: chatlog.block(msgs, width))
-
-    def render(self) -> _WidthContent:
-        return self._visual
-
-    @property
-    def text(self) -> Content:
-        return self._visual.content(self.content_size.width or 80)
-
-    def get_selection(self, selection):
-        return selection.extract(self.text.plain), "\n"
-
-
-class Panel(VerticalScroll, can_focus=False):
-    """A scrolling panel that a click never takes the focus to: typing always reaches the answer
-    box (the mouse wheel and PageUp/PageDown scroll it)."""
-
-
-class ChatView(Panel):
-    """The conversation: the newest messages as widgets; older ones as blocks, on request. Answers
-    are laid out under their question, above the notes and actions made while it was on screen."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.waiting: list[chatlog.Msg] = []  # older messages not shown yet
-        self.unbuilt: chatlog.History | None = None  # ... and older ones still, not even built
-
-    def compose(self) -> ComposeResult:
-        yield Button("", id="older", classes="hidden", compact=True)
-
-    def on_mount(self) -> None:
-        self.anchor()
-
-    def show_history(self, history: chatlog.History) -> None:
-        """The conversation as it opens: its newest messages; the rest behind "Visa tidigare"."""
-        if history.older_count:
-            self.unbuilt = history
-        self.add(history.recent)
-
-    def add(self, msgs: list[chatlog.Msg]) -> None:
-        """New messages at the end of the conversation (an answer: under its question)."""
-        at_end: list[ChatMessage] = []
-        for m in msgs:
-            shown = list(self.query_children(ChatMessage))
-            place = chatlog.answer_place([(w.msg.kind, w.msg.qid) for w in shown], m.qid) if m.kind == "answer" else None
-            if place is None or at_end:
-                at_end.append(ChatMessage(m))
-            else:
-                self.mount(ChatMessage(m), before=shown[place])
-        if at_end:
-            self.mount_all(at_end)
-        self.fold()
-        self._update_older()
-        self.anchor()
-
-    def insert_after_welcome(self, msg: chatlog.Msg) -> None:
-        """A message at the top of the conversation, after the welcome (before the first question)."""
-        shown = list(self.query_children(ChatMessage))
-        welcome = next((w for w in shown if w.msg.kind == "welcome"), None)
-        if welcome is not None:
-            self.mount(ChatMessage(msg), after=welcome)
-        elif shown:
-            self.mount(ChatMessage(msg), before=shown[0])
-        else:
-            self.mount(ChatMessage(msg))
-
-    def replace_previous(self, msg: chatlog.Msg) -> None:
-        """Show "Från förra dialogen" again after one of its actions changed."""
-        old = next((w for w in self.query_children(ChatMessage) if w.msg.kind == "previous"), None)
-        if old is None:
-            self.insert_after_welcome(msg)
-            return
-        self.mount(ChatMessage(msg), after=old)
-        old.remove()
-
-    def fold(self) -> None:
-        """Keep the number of message widgets bounded during a long meeting."""
-        shown = list(self.query_children(ChatMessage))
-        if len(shown) <= FOLD_AT:
-            return
-        old = shown[:FOLD]
-        self.mount(HistoryBlock([w.msg for w in old]), before=old[0])
-        self.remove_children(old)
-
-    @property
-    def older_count(self) -> int:
-        return len(self.waiting) + (self.unbuilt.older_count if self.unbuilt is not None else 0)
-
-    def _update_older(self) -> None:
-        button = self.query_one("#older", Button)
-        n = self.older_count
-        more = f" (av {n})" if n > BLOCK else ""
-        button.label = Content(f"▲ Visa {min(n, BLOCK)} tidigare meddelanden{more}")
-        button.set_class(not n, "hidden")
-
-    @on(Button.Pressed, "#older")
-    def load_older(self) -> None:
-        if self.unbuilt is not None:
-            self.waiting = self.unbuilt.older() + self.waiting
-            self.unbuilt = None
-        batch, self.waiting = self.waiting[-BLOCK:], self.waiting[:-BLOCK]
-        if batch:
-            self.mount(HistoryBlock(batch), after=self.query_one("#older"))
-        self._update_older()
-
-
-class SuggestionItem(Static):
-    """One suggestion, with "Ta" and "Avböj" to click (one widget: the panel stays cheap)."""
-
-    def __init__(self, number: int, suggestion: E.Suggestion) -> None:
-        super().__init__(suggestion_content(number, suggestion), classes="suggestion", markup=False)
-        self.number = number
-        self.suggestion = suggestion
-
-
-def suggestion_content(number: int, s: E.Suggestion) -> Content:
-    if s.action:
-        what = Content.assemble(("→ åtgärd: ", "$text-muted"), plain(s.text or ""))
-    elif s.text:
-        what = Content.assemble(("→ ", "$text-muted"), plain(s.text))
-    else:
-        asked, more = glossary.suggestion_leads_to(s.labels)
-        what = Content("\n  ").join(Content.assemble(("→ ", "$text-muted"), plain(line)) for line in asked or [""])
-        if more:
-            what = what.append(Content.styled(f"\n    {more}", "$text-muted"))
-    take = Style.from_meta({"@click": f"screen.take({s.sid!r})"})
-    decline = Style.from_meta({"@click": f"screen.decline({s.sid!r})"})
-    return Content.assemble(
-        (f"{number} ", "bold $text-accent"),
-        plain(s.reason, "bold"),
-        "\n",
-        Content("  ").append(what),
-        "\n  ",
-        Content.styled(" Ta ", "bold $button-color-foreground on $primary").stylize(take),
-        " ",
-        Content.styled(" Avböj ", "$foreground on $panel-lighten-2").stylize(decline),
-    )
 
 
 class DialogueScreen(Screen):
@@ -261,7 +80,7 @@ class DialogueScreen(Screen):
         self.tracker = history.tracker if history is not None else chatlog.Tracker()
         self.flags_ready = False
         self.words_ready = lexicon.is_loaded()  # the Swedish word list, for what the answers take up
-        self.previous: Any = None
+        self.previous: Previous | None = None
         self.warned = E.Once()  # time warnings are said once
         self.listed: list[E.Suggestion] = []  # the open suggestions (the panel shows the first nine)
         self.pending: NotStored | None = None  # a command a worker is waiting to store
@@ -327,14 +146,14 @@ class DialogueScreen(Screen):
         self.words_ready = True
         self.refresh_panels()
 
-    def on_flags_ready(self, previous: Any = None) -> None:
+    def on_flags_ready(self, previous: Previous | None = None) -> None:
         self.flags_ready = True
         self.refresh_panels()
         if previous is not None and not previous.empty:
             self.previous = previous
             self.query_one(ChatView).insert_after_welcome(self.previous_message(previous))
 
-    def previous_message(self, previous: Any) -> chatlog.Msg:
+    def previous_message(self, previous: Previous) -> chatlog.Msg:
         from assistant.continuity import preselected
         from assistant.report import local_today
 
@@ -390,7 +209,7 @@ class DialogueScreen(Screen):
         else:
             self.app.call_on_screen(self, self.stored_later, command, made, None)
 
-    def stored_later(self, command: Any, made: list[E.Event] | None, problem: Any) -> None:
+    def stored_later(self, command: Any, made: list[E.Event] | None, problem: str | DialogueError | None) -> None:
         self.pending = None
         box = self.query_one(AnswerBox)
         box.read_only = False
@@ -789,7 +608,7 @@ class DialogueScreen(Screen):
 
         self.app.push_screen(PickerModal(plain_line(action["text"], 60).plain, choices), chosen)
 
-    def _update_previous(self, action: dict, command: Any) -> str | None:
+    def _update_previous(self, action: dict, command: E.UpdateAction) -> str | None:
         from assistant.continuity import update_previous_action
         from assistant.session import DialogueError
 

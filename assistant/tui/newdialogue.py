@@ -6,7 +6,7 @@ focus of the party being followed up. A staged flow (Nära vård's Del 1–3) as
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,6 +26,9 @@ from assistant.tui.chatlog import previous_content
 from assistant.tui.keys import bindings
 from assistant.tui.text import flag_mark, flag_summary, option, plain, plain_line
 from assistant.tui.widgets import ChoiceSet, KeyBar, TopBar
+
+if TYPE_CHECKING:
+    from assistant.session import Dialogue
 
 DEFAULT_FLOW = "fysioterapi-2023"
 
@@ -569,7 +572,7 @@ class NewDialogueScreen(Screen):
         self.app.drop_keys()
         self.query_one("#new-error", Static).update(Content(message))
 
-    def created(self, dialogue: Any) -> None:
+    def created(self, dialogue: Dialogue) -> None:
         from assistant.tui.dialogue import DialogueScreen
 
         if dialogue.state.status == "prepared":

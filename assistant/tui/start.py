@@ -7,7 +7,7 @@ and the worker then warms the imports the other screens need.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -21,6 +21,9 @@ from textual.widgets import Button, DataTable, Input, Static
 from assistant import verbs
 from assistant.tui.keys import bindings, palette_entries
 from assistant.tui.widgets import KeyBar, TopBar
+
+if TYPE_CHECKING:
+    from storage import Store
 
 OPEN_LIMIT = 50  # dialogues in progress or prepared listed here; the rest are under Tidigare dialoger
 
@@ -59,7 +62,7 @@ def flow_titles() -> dict[str, str]:
     return out
 
 
-def import_indicator_file(store: Any, path: str | Path, source: str | None = None) -> str:
+def import_indicator_file(store: Store, path: str | Path, source: str | None = None) -> str:
     """Import a file the way `dialogstod data import` does, into the app's ``store``; returns a
     summary, raises on errors."""
     from assistant.commands.data import import_file, import_summary
