@@ -18,8 +18,9 @@ from typing import TextIO
 from assistant import engine as E
 from assistant import lexicon
 from assistant.continuity import PREVIOUS_PARTY
-from assistant.engine.step import parse_due
-from assistant.session import FREE_AGAIN, Dialogue, DialogueError, NotStored, Unsaved, flag_marker, flagged
+from assistant.engine.answers import parse_due
+from assistant.flagstates import flag_marker, flagged
+from assistant.session import FREE_AGAIN, Dialogue, DialogueError, NotStored, Unsaved
 from assistant.textsafe import one_line, repair_undecodable, terminal_safe
 
 
@@ -101,7 +102,7 @@ def ask_line(prompt: str, inp: TextIO, out: TextIO) -> str | None:
 def ask_focus(flow, mode: str, inp: TextIO, out: TextIO, *, wished: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
     """Ask each party for its focus areas (a flow that asks for a choice, e.g. "Välj ut 2-3 områden
     som är extra viktiga att diskutera"). Enter skips a party (or takes the previous wish)."""
-    from assistant.engine.step import check_focus_count
+    from assistant.engine.dispatch import check_focus_count
 
     probe = E.State(flow=flow)
     lo, hi = flow.focus.min, flow.focus.max

@@ -2,8 +2,8 @@
 
 Each command group lives in ``assistant/commands/<group>.py`` and exposes
 ``register(subparsers)``; each registered parser sets ``func`` to a function ``(args) -> int``.
-Errors the user can act on are ``UserError`` (or storage/flow errors): printed as one clear line
-each, exit code 2, never a traceback.
+Errors the user can act on (``assistant.errors``: ``UserError``, flow, file, dialogue and storage
+errors) are printed as one clear line each, exit code 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import importlib
 import os
 import sys
 
+from assistant.errors import user_error_lines
+
 COMMAND_MODULES = (
     "assistant.commands.flows",
     "assistant.commands.chat",
@@ -21,14 +23,6 @@ COMMAND_MODULES = (
     "assistant.commands.region",
     "assistant.commands.app",
 )
-
-
-class UserError(Exception):
-    """Bad input or a state the user can fix. ``lines`` are printed to stderr."""
-
-    def __init__(self, *lines: str):
-        super().__init__("\n".join(lines))
-        self.lines = list(lines)
 
 
 _ARGPARSE_SV = {
@@ -68,13 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="KOMMANDO", title="kommandon")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # a command group not written yet
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 
@@ -148,30 +136,5 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def user_error_lines(exc: BaseException) -> list[str] | None:
-    """The lines to show for an error a user can act on, or None for a bug."""
-    from assistant.fileio import FileProblem
-    from assistant.flows import FlowError
-    from assistant.session import DialogueError
-
-    if isinstance(exc, UserError):
-        return exc.lines
-    if isinstance(exc, FlowError):
-        return exc.problems
-    if isinstance(exc, FileProblem | DialogueError):
-        return [str(exc)]
-    try:
-        from storage import StorageError
-    except ImportError:  # pragma: no cover - storage always ships
-        StorageError = ()  # type: ignore[assignment]
-    if StorageError and isinstance(exc, StorageError):
-        return [str(exc)]
-    return None
-
-
 if __name__ == "__main__":
-    # `python -m assistant.cli`: run the imported module's main, so that UserError here and the
-    # UserError the commands import from assistant.cli are one class.
-    from assistant.cli import main as _main
-
-    sys.exit(_main())
+    sys.exit(main())

@@ -12,12 +12,17 @@ from datetime import datetime
 from typing import Any
 
 from assistant import engine as E
-from assistant import render, report
-from assistant.data import charts
 from assistant.textsafe import terminal_safe
 
 FORMATS = ("md", "html", "json", "docx")
-CHARTS = (charts.FUNNEL, charts.RUN)
+
+
+def _charts():
+    """``assistant.data.charts`` and the pictures a discussed flag gets, imported by the documents
+    that draw (not by ``dialogstod show``)."""
+    from assistant.data import charts
+
+    return charts, (charts.FUNNEL, charts.RUN)
 
 
 def _terminal(value: Any) -> Any:
@@ -32,12 +37,17 @@ def _terminal(value: Any) -> Any:
 
 def transcript_text(state: E.State, row: dict[str, Any], *, ids: bool = False) -> str:
     """The readable transcript for a terminal (`dialogstod show`); ``ids`` shows question ids."""
+    from assistant import render, report
+
     return render.render_prompt("transcript.txt.j2", show_ids=ids, **_terminal(report.build(state, row)))
 
 
 def render_document(state: E.State, row: dict[str, Any], fmt: str, *, generated: datetime | None = None) -> bytes:
+    from assistant import render, report
+
     # Control characters become visible symbols in every document (and docx needs XML-safe text).
     context = _terminal(report.build(state, row, generated=generated))
+    charts, pictures = _charts()
     if fmt == "md":
         for f in context["flags_discussed"]:
             f["chart_text"] = charts.text_lines(f.get("chart"))
@@ -47,7 +57,7 @@ def render_document(state: E.State, row: dict[str, Any], fmt: str, *, generated:
 
         for f in context["flags_discussed"]:
             # Inline SVG (allowed by the page's Content-Security-Policy: no scripts, no fetches).
-            f["svgs"] = [Markup(charts.svg(f["chart"], w)) for w in CHARTS if charts.available(f.get("chart"), w)]
+            f["svgs"] = [Markup(charts.svg(f["chart"], w)) for w in pictures if charts.available(f.get("chart"), w)]
         return render.render_prompt("export.html.j2", **context).encode("utf-8")
     if fmt == "docx":
         return _docx(context)
@@ -67,6 +77,7 @@ def default_filename(row: dict[str, Any], fmt: str, *, pack: bool = False) -> st
 
 def pack_bytes(store, d, fmt: str, *, generated: datetime | None = None) -> bytes:
     """"Underlag inför uppföljningsdialogen" for a (prepared) dialogue: md, html or docx."""
+    from assistant import render
     from assistant.figures import with_pictures
     from assistant.pack import build_pack
 
@@ -84,7 +95,9 @@ def pack_bytes(store, d, fmt: str, *, generated: datetime | None = None) -> byte
 
 def export_bytes(store, state: E.State, row: dict[str, Any], fmt: str, *, generated: datetime | None = None) -> bytes:
     if fmt == "json":
-        return store.export_dialogue_json(row["id"]).encode("utf-8")
+        from assistant.bundles import export_dialogue_json
+
+        return export_dialogue_json(store, row["id"]).encode("utf-8")
     return render_document(state, row, fmt, generated=generated)
 
 
@@ -132,9 +145,10 @@ def _docx(ctx: dict[str, Any]) -> bytes:
             doc.add_paragraph(f"{f['party']}: {', '.join(f['areas'])}", style=bullet)
     if ctx["flags_discussed"]:
         heading("Data som diskuterades", 1)
+        charts, pictures = _charts()
         for f in ctx["flags_discussed"]:
             doc.add_paragraph(f"{f['label']} {f['period']}: {f['text']}", style=bullet)
-            for which in CHARTS:
+            for which in pictures:
                 if charts.available(f.get("chart"), which):
                     doc.add_picture(io.BytesIO(charts.png(f["chart"], which)), width=Inches(5.6))
         doc.add_paragraph(ctx["data_caveat"]).runs[0].italic = True

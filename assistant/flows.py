@@ -820,7 +820,7 @@ def sample_answers(flow: Flow) -> dict[str, str]:
 def sample_rule_context() -> dict[str, Any]:
     """What a rule's reason and text are rendered with: a flag and a matched word (sample values)."""
     from assistant.data.flags import FlagRow
-    from assistant.engine.evaluate import WordMatch
+    from assistant.engine.evaluation import WordMatch
 
     flag = FlagRow(
         indicator="exempel", label="Exempelindikator", name="Exempelindikator", period="2025", value=0.62,
@@ -900,20 +900,27 @@ def flow_files() -> dict[str, Path]:
 _LOADED: dict[tuple[str, float, int], LoadedFlow] = {}
 
 
-def get_flow(flow_id: str) -> LoadedFlow:
-    """Load a flow by id (cached per file and modification time). Raises FlowError."""
+def get_flow(flow_id: str, *, topics: bool = True) -> LoadedFlow:
+    """Load a flow by id (cached per file and modification time). Raises FlowError.
+
+    ``topics``: check the topic catalogue against the flow too, as every dialogue that starts
+    does. Reading a dialogue that was held (``session.flow_for``: show, export, the archive)
+    passes False: it needs the flow, not the catalogue the suggestions use, and a one-shot
+    command then neither reads nor validates ``topics.toml``."""
     path = flow_files().get(flow_id)
     if path is None:
         known = ", ".join(sorted(flow_files())) or "inga"
         raise FlowError([f"Det finns inget flöde {flow_id!r}. Tillgängliga flöden: {known}"])
     key = (str(path), path.stat().st_mtime)
-    from assistant.topics import default_topics
+    catalogue = None
+    if topics:
+        from assistant.topics import default_topics
 
-    topics = default_topics()
-    loaded = _LOADED.get((*key, id(topics)))
+        catalogue = default_topics()
+    loaded = _LOADED.get((*key, id(catalogue)))
     if loaded is None:
-        loaded = load_flow(path, default_catalogue(), topics=topics)
-        _LOADED[(*key, id(topics))] = loaded
+        loaded = load_flow(path, default_catalogue(), topics=catalogue)
+        _LOADED[(*key, id(catalogue))] = loaded
     return loaded
 
 

@@ -99,7 +99,7 @@ FILTERS = {"tal": tal, "procent": procent, "md": md, "md_quote": md_quote}
 # - Work is counted: every loop step, call, filter and operator is a step; a render may take at most
 #   MAX_STEPS steps and MAX_SECONDS seconds, and its output at most MAX_OUTPUT characters.
 
-MAX_OUTPUT = 4_000_000  # characters: twice the longest answer (engine.step.MAX_TEXT)
+MAX_OUTPUT = 4_000_000  # characters: twice the longest answer (textsafe.MAX_TEXT)
 MAX_RANGE = 10_000
 MAX_INT_ARG = 10_000
 MAX_POWER_BITS = 4_096

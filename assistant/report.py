@@ -10,39 +10,20 @@ from datetime import datetime
 from typing import Any
 
 from assistant import engine as E
+from assistant.labels import (  # noqa: F401 - the labels, also for callers of report
+    ACTION_STATUS,
+    MODE_LABELS,
+    NO_REVIEW,
+    OVERDUE,
+    REVIEW_LABELS,
+    STATUS_LABELS,
+    action_status_label,
+    local_today,
+    review_label,
+    review_step_label,
+)
 
 TITLE = "Dokumentation och återkoppling efter genomförd Uppföljningsdialog"
-MODE_LABELS = {"facilitator": "Uppföljningsdialog", "self": "Självskattning"}
-STATUS_LABELS = {"prepared": "Förberedd", "in_progress": "Pågår", "finished": "Avslutad", "new": "Ny"}
-ACTION_STATUS = {"open": "öppen", "done": "klar"}
-OVERDUE = "försenad"  # an open action past its due date, wherever actions are listed
-REVIEW_LABELS = {"sent": "skickad", "commented": "kommenterad", "approved": "godkänd"}
-NO_REVIEW = "inte skickad"
-
-
-def review_label(status: str | None) -> str:
-    return REVIEW_LABELS.get(status or "", NO_REVIEW)
-
-
-def review_step_label(status: str, flow) -> str:
-    """ "Skickad till Fysioterapimottagning", "Kommenterad av Vårdcentralen", "Godkänd" – the
-    party named as the flow names it."""
-    party = flow.followed_up_party
-    if status == "sent":
-        return "Skickad till " + (party.title if party else "parterna")
-    if status == "commented":
-        return "Kommentarer och rättelser" + (f" från {party.title}" if party else "")
-    return "Godkänd"
-
-
-def action_status_label(status: str, due: str | None, today) -> str:
-    label = ACTION_STATUS.get(status, status)
-    return f"{label}, {OVERDUE}" if today is not None and E.action_overdue(status, due, today) else label
-
-
-def local_today(now: datetime | None = None):
-    """The date today where the user is (due dates are local calendar dates)."""
-    return (now or datetime.now().astimezone()).astimezone().date()
 DATA_CAVEAT = (
     "Siffrorna ska läsas i sitt sammanhang: slumpvariation (särskilt på små mottagningar), "
     "skillnader i patientgrupper och uppdrag och skillnader i registrering påverkar utfallet. "

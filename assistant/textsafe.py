@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 MAX_TEXT = 2_000_000  # characters in one stored text (an answer, a note …); a 1 MB paste fits
@@ -60,6 +61,16 @@ def json_text(value: Any, **kwargs: Any) -> str:
     separators and bidirectional overrides escaped (json.dumps already escapes C0 controls)."""
     text = json.dumps(value, ensure_ascii=False, **kwargs)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def json_array(items: Iterable[Any], **kwargs: Any) -> Iterator[str]:
+    """``json_text(list(items), indent=2, **kwargs)`` in pieces, one item at a time: a command prints
+    a list of 100 000 rows as they are read, never holding them all (the same text, to the byte)."""
+    first = True
+    for item in items:
+        yield ("[\n  " if first else ",\n  ") + json_text(item, indent=2, **kwargs).replace("\n", "\n  ")
+        first = False
+    yield "[]\n" if first else "\n]\n"
 
 
 def one_line(text: str, width: int = 80) -> str:

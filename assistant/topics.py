@@ -258,8 +258,10 @@ def merge(catalogues: list[TopicCatalogue]) -> TopicCatalogue:
 
 
 def topic_set(flow: Flow):
-    """The shipped (and region's) topics compiled for a flow, or None when there is no catalogue or
-    it cannot be read (a dialogue still opens; only answer-topic suggestions are missing)."""
+    """The shipped (and region's) topics compiled for a flow, or None when there is no catalogue,
+    it cannot be read, or it does not fit the flow (a dialogue resumed after the catalogue was
+    edited: it still opens; only answer-topic suggestions are missing; ``dialogstod flows check``
+    names the problem)."""
     from assistant.engine.topics import compile_topics
     from assistant.flows import FlowError
 
@@ -274,7 +276,8 @@ def topic_set(flow: Flow):
     if found is None or found[0] is not flow:
         if len(_COMPILED) > 32:
             _COMPILED.clear()
-        found = (flow, compile_topics(catalogue, flow))
+        fits = not check_against_flow(catalogue, flow)
+        found = (flow, compile_topics(catalogue, flow) if fits else None)
         _COMPILED[key] = found
     return found[1]
 

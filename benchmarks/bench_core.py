@@ -47,7 +47,8 @@ def bench_flows(repeat: int = 20) -> list[dict]:
 
 def bench_answers(n: int = 1000) -> dict:
     from assistant import engine as E
-    from assistant.session import Dialogue, open_store
+    from assistant.database import open_store
+    from assistant.session import Dialogue
 
     times = []
     with open_store() as store:
@@ -65,8 +66,9 @@ def bench_answers(n: int = 1000) -> dict:
 
 def bench_export(repeat: int = 10) -> list[dict]:
     from assistant import engine as E
+    from assistant.database import open_store
     from assistant.export import export_bytes
-    from assistant.session import Dialogue, open_store
+    from assistant.session import Dialogue
 
     rows = []
     with open_store() as store:

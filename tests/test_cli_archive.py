@@ -13,7 +13,8 @@ import pytest
 
 from assistant import engine as E
 from assistant.cli import main
-from assistant.session import Dialogue, open_store
+from assistant.database import open_store
+from assistant.session import Dialogue
 from tests.test_chat import user_flows  # noqa: F401 - fixture
 
 

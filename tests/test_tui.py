@@ -34,7 +34,7 @@ def mini(isolated_dirs):
 
 @pytest.fixture
 def store(isolated_dirs):
-    from assistant.session import open_store
+    from assistant.database import open_store
 
     s = open_store()
     yield s

@@ -41,7 +41,7 @@ def world(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     counter = iter(range(1, 1000))
     monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(f"{next(counter) * 0x1111111:08x}-0000-4000-8000-000000000000"))
-    from assistant.session import open_store
+    from assistant.database import open_store
 
     store = open_store("dialogstod.db")
     clock = FixedClock()

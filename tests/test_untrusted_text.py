@@ -10,8 +10,9 @@ from html.parser import HTMLParser
 import pytest
 
 from assistant import engine as E
+from assistant.database import open_store
 from assistant.export import export_bytes, transcript_text
-from assistant.session import Dialogue, open_store
+from assistant.session import Dialogue
 from tests.test_chat import user_flows  # noqa: F401 - fixture
 
 NASTY = (

@@ -64,7 +64,7 @@ def serve_command() -> str:
 
 
 def cmd_serve(args) -> int:
-    from assistant.cli import UserError
+    from assistant.errors import UserError
 
     if not 0 < args.port < 65536:
         raise UserError(f"Porten måste vara mellan 1 och 65535, inte {args.port}.")

@@ -97,7 +97,7 @@ def resolve_groups(
                 out[key] = _kind_group(kind_id, catalogue, "data")
             else:
                 out[key] = PeerGroup(f"data:{fold(text)}", f"enheter av typen {text}", "data")
-        elif flow_kinds and flow_kinds.get(key):
+        elif flow_kinds is not None and flow_kinds.get(key):
             out[key] = _kind_group(flow_kinds[key], catalogue, "flow")
         else:
             out[key] = UNKNOWN

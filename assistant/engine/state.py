@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from assistant.engine.events import Event
+from assistant.engine.evaluation import Context, evaluate
+from assistant.events import Event
 from assistant.flows import Flow, Question, Section
+from assistant.labels import action_overdue
 
 # A gap between two events longer than this is a pause (lunch, the next day), not meeting time.
 PAUSE = timedelta(minutes=30)
@@ -73,16 +75,6 @@ class ReviewStep:
     status: str  # sent | commented | approved
     who: str | None
     note: str | None
-
-
-def action_overdue(status: str | None, due: str | None, today: date) -> bool:
-    """An open action whose due date has passed (the day itself is not overdue yet)."""
-    if status == "done" or not due:
-        return False
-    try:
-        return date.fromisoformat(str(due)) < today
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -174,8 +166,6 @@ class State:
         q = self.question(qid)
         if q is None or q.when is None:
             return True
-        from assistant.engine.evaluate import Context, evaluate
-
         return evaluate(q.when, self, Context())
 
     def elapsed_seconds(self, now: datetime | None = None) -> float:

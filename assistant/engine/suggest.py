@@ -10,19 +10,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant import render
-from assistant.engine.evaluate import Context, evaluate
+from assistant.engine.evaluation import Context, evaluate
 from assistant.engine.state import FOLLOWUP_PREFIX, State
+from assistant.flagstates import SEVERITY
 
 if TYPE_CHECKING:
     from assistant.engine.topics import TopicSet
 
-_SEVERITY = {
-    "clearly_worse_than_peers": 15,
-    "misses_target": 12,
-    "worse_than_peers": 10,
-    "worse_than_previous": 8,
-    "possibly_misses_target": 5,
-}
 _TAGS = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 
 
@@ -82,7 +76,7 @@ def suggestions(
 ) -> list[Suggestion]:
     """Open suggestions, best first. Accepted and dismissed ones never come back. ``topics``: the
     flow's compiled topic catalogue, for follow-ups on what the answers take up."""
-    from assistant.engine.step import prompt_text
+    from assistant.engine.navigation import prompt_text
 
     flags = flags or []
     flow = state.flow
@@ -125,7 +119,7 @@ def suggestions(
         indicator = None
         if ctx.flag is not None:
             indicator = getattr(ctx.flag, "indicator", None)
-            score += max((_SEVERITY.get(s, 0) for s in getattr(ctx.flag, "states", ())), default=0)
+            score += max((SEVERITY.get(s, 0) for s in getattr(ctx.flag, "states", ())), default=0)
         if ctx.match is not None and ctx.match.question == last_answered:
             score += 10
         reason = _render(rule.self_reason if state.mode == "self" and rule.self_reason else rule.reason, state, ctx)
@@ -165,7 +159,7 @@ def _topic_suggestions(state: State, topics: TopicSet, flags: list[Any]) -> list
 def _one_per_question(state: State, ranked: list[Suggestion]) -> list[Suggestion]:
     """One suggestion per question: a lower-ranked suggestion loses the questions a better one
     already asks (a topic moves on to its next open question), and is dropped when none are left."""
-    from assistant.engine.step import prompt_text
+    from assistant.engine.navigation import prompt_text
 
     kept: list[Suggestion] = []
     covered: set[str] = set()

@@ -77,7 +77,7 @@ class DialogstodApp(App[None]):
         """The open store (opened on first use; call from a worker the first time)."""
         with self._store_lock:
             if self._store is None:
-                from assistant.session import open_store
+                from assistant.database import open_store
 
                 self._store = open_store(self._db_path)
             return self._store
@@ -263,7 +263,7 @@ class DialogstodApp(App[None]):
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
         except Exception as exc:  # noqa: BLE001 - storage errors are for the user
-            from assistant.cli import user_error_lines
+            from assistant.errors import user_error_lines
 
             self.call_from_thread(self.drop_keys)
             lines = user_error_lines(exc)

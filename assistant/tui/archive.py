@@ -159,7 +159,7 @@ class ArchiveScreen(Screen):
 
     @work(thread=True, exclusive=True, group="archive-search")
     def search(self, query: str, clinic: str | None) -> None:
-        from assistant.cli import user_error_lines
+        from assistant.errors import user_error_lines
 
         try:
             hits = self.app.store.search(query, limit=200, clinic=clinic)

@@ -33,7 +33,8 @@ from textual.widgets import Button, Static
 
 from assistant import engine as E
 from assistant import lexicon
-from assistant.session import FREE_AGAIN, Busy, Dialogue, DialogueError, NotStored, Unsaved, flagged
+from assistant.flagstates import flagged
+from assistant.session import FREE_AGAIN, Busy, Dialogue, DialogueError, NotStored, Unsaved
 from assistant.tui import chatlog
 from assistant.tui.keys import DIALOGUE_KEYS, bindings
 from assistant.tui.text import clock_text, flag_mark, flag_summary, plain, plain_line

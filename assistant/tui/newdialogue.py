@@ -272,7 +272,8 @@ class NewDialogueScreen(Screen):
 
     @work(thread=True, exclusive=True, group="clinic-info")
     def load_clinic_info(self, clinic: str) -> None:
-        from assistant.session import clinic_flags, flagged
+        from assistant.flagstates import flagged
+        from assistant.flagview import clinic_flags
 
         if not clinic:
             self.app.call_from_thread(self.show_clinic_info, clinic, None, None)

@@ -208,8 +208,8 @@ class RegionScreen(Screen):
 
     @work(thread=True, group="region-export")
     def export(self, fmt: str, folder: str) -> None:
-        from assistant.commands.region import region_bytes
         from assistant.fileio import FileProblem, write_regular
+        from assistant.region import region_bytes
 
         try:
             data = region_bytes(self.app.store, fmt, year=self.year, flow=self.flow, generated=self.app.clock())
