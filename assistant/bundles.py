@@ -177,7 +177,7 @@ def _flow_sources(path: Path, doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def _check_flow_text(path: Path, sha: str, source: str) -> None:
     """A carried flow must at least be TOML without control characters in its texts (its titles
     and section names are shown in terminals)."""
-    from assistant.flows import FlowError, parse_toml
+    from assistant.tomlfiles import FlowError, parse_toml
 
     try:
         parse_toml(f"flödet {sha[:12]}…", source.encode("utf-8"))

@@ -28,11 +28,11 @@ def user_error_lines(exc: BaseException) -> list[str] | None:
 
     The modules that define the other error kinds are looked up only if already imported: an
     error from a module that was never imported cannot be one of its errors, and a command that
-    did not need the flows (pydantic) or the engine does not load them to print its message."""
+    did not read a flow (pydantic) or load the engine does not load them to print its message."""
     if isinstance(exc, UserError):
         return exc.lines
-    flows = sys.modules.get("assistant.flows")
-    if flows is not None and isinstance(exc, flows.FlowError):
+    toml = sys.modules.get("assistant.tomlfiles")
+    if toml is not None and isinstance(exc, toml.FlowError):
         return exc.problems
     for module, name in (("assistant.fileio", "FileProblem"), ("assistant.session", "DialogueError"),
                          ("storage.errors", "StorageError")):

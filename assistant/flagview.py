@@ -18,7 +18,7 @@ def clinic_flags(store, clinic: str, *, latest_only: bool = False, period: str |
     if not rows or not any(r["clinic"].casefold() == clinic.casefold() for r in rows):
         return []
     from assistant.data.flags import compute_flags, newest_per_indicator
-    from assistant.flows import default_catalogue
+    from assistant.indicators import default_catalogue
 
     name = next(r["clinic"] for r in rows if r["clinic"].casefold() == clinic.casefold())
     flags = compute_flags(rows, default_catalogue(), name, period=period, flow_kinds=FlowKinds(store))

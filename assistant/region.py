@@ -297,7 +297,7 @@ def _indicator_flags(data_rows: list[dict[str, Any]], kinds: dict[str, str]):
         return []
     from assistant.data import stats
     from assistant.data.flags import Analysis
-    from assistant.flows import default_catalogue
+    from assistant.indicators import default_catalogue
 
     catalogue = default_catalogue()
     if catalogue is None:

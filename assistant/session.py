@@ -456,7 +456,7 @@ def flow_for(store, row: dict, carried: dict[str, dict[str, Any]] | None = None)
     already checked against its hash)."""
     problems: list[str] = []
     try:
-        current = get_flow(row["flow_id"], topics=False)
+        current = get_flow(row["flow_id"], checked=False)
         if current.sha256 == row["flow_sha256"]:
             return current
     except FlowError as exc:

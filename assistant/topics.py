@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from assistant.flows import TOPICS_NAME
 from assistant.ids import Id
+from assistant.tomlfiles import TOPICS_NAME
 
 if TYPE_CHECKING:
     from assistant.flows import Flow
@@ -213,7 +213,7 @@ def is_topics_file(data: dict[str, Any], path: Path) -> bool:
 
 def load_topics(path: Path) -> TopicCatalogue:
     """Read and validate one topics file. Raises FlowError with located problems."""
-    from assistant.flows import load_validated
+    from assistant.tomlfiles import load_validated
 
     return load_validated(path, TopicCatalogue)
 
@@ -263,7 +263,7 @@ def topic_set(flow: Flow):
     edited: it still opens; only answer-topic suggestions are missing; ``dialogstod flows check``
     names the problem)."""
     from assistant.engine.topics import compile_topics
-    from assistant.flows import FlowError
+    from assistant.tomlfiles import FlowError
 
     try:
         catalogue = default_topics()

@@ -86,34 +86,42 @@ def commands(db: Path, out: Path) -> dict[str, list[str]]:
     }
 
 
-def run_process(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Seconds from spawn to exit, and the peak resident memory in KiB (Linux ru_maxrss)."""
+def run_process(argv: list[str], env: dict[str, str]) -> float:
+    """Seconds from spawn to exit."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
-    _, status, usage = os.wait4(proc.pid, 0)
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
     elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read() if proc.stderr else b""
-    if proc.stderr:
-        proc.stderr.close()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{argv} exited {proc.returncode}: {err.decode('utf-8', 'replace')[-400:]}")
-    return elapsed, usage.ru_maxrss
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv} exited {done.returncode}: {done.stderr.decode('utf-8', 'replace')[-400:]}")
+    return elapsed
 
 
-def cold(db: Path, runs: int, env: dict[str, str], out: Path) -> dict[str, tuple[list[float], list[int]]]:
+TIME = Path("/usr/bin/time")
+
+
+def peak_rss(argv: list[str], env: dict[str, str]) -> int | None:
+    """Peak resident memory of the process in KiB, through /usr/bin/time (None without it). Not
+    ru_maxrss of a child of this process: a child forked from a large process starts with the
+    parent's high-water mark."""
+    if not TIME.exists():
+        return None
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as report:
+        run_process([str(TIME), "-f", "%M", "-o", report.name, *argv], env)
+        return int(report.read().split()[-1])
+
+
+def cold(db: Path, runs: int, env: dict[str, str], out: Path) -> dict[str, tuple[list[float], list[int | None]]]:
     bindir = Path(sys.executable).parent
     programs: dict[str, list[str]] = {"sqlite-utils tables": [str(bindir / "sqlite-utils"), "tables", str(db)]}
     for name, args in commands(db, out).items():
         programs[name] = [str(bindir / "dialogstod"), "--db", str(db), *args]
-    results: dict[str, tuple[list[float], list[int]]] = {name: ([], []) for name in programs}
-    for argv in programs.values():  # warm-up: bytecode caches, the disk cache
+    results: dict[str, tuple[list[float], list[int | None]]] = {name: ([], []) for name in programs}
+    for name, argv in programs.items():  # warm-up (bytecode caches, the disk cache), and the memory
         run_process(argv, env)
+        results[name][1].append(peak_rss(argv, env))
     for _ in range(runs):
         for name, argv in programs.items():
-            seconds, rss = run_process(argv, env)
-            results[name][0].append(seconds)
-            results[name][1].append(rss)
+            results[name][0].append(run_process(argv, env))
     return results
 
 
@@ -146,9 +154,14 @@ def without_bytecode(db: Path, env: dict[str, str], runs: int) -> tuple[float, f
         bare = {**env, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": empty}
         base, ours = [], []
         for _ in range(runs):
-            base.append(run_process([str(bindir / "sqlite-utils"), "tables", str(db)], bare)[0])
-            ours.append(run_process([str(bindir / "dialogstod"), "--db", str(db), "list", "--json"], bare)[0])
+            base.append(run_process([str(bindir / "sqlite-utils"), "tables", str(db)], bare))
+            ours.append(run_process([str(bindir / "dialogstod"), "--db", str(db), "list", "--json"], bare))
     return statistics.median(base), statistics.median(ours)
+
+
+def mib(samples: list[int | None]) -> str:
+    known = [s for s in samples if s is not None]
+    return f"{max(known) / 1024:.0f}" if known else "–"
 
 
 def report(db: Path, runs: int, cold_results, warm_results, bare) -> int:
@@ -164,7 +177,7 @@ def report(db: Path, runs: int, cold_results, warm_results, bare) -> int:
     print(f"cold processes, median of {runs} interleaved runs; warm: in-process, median of {runs}\n")
     print("| command | cold s | × sqlite-utils tables | budget | peak RSS MiB | warm ms |")
     print("|---|---:|---:|---:|---:|---:|")
-    print(f"| `sqlite-utils tables DB` | {base:.3f} | 1.00× | | {max(base_rss) / 1024:.0f} | |")
+    print(f"| `sqlite-utils tables DB` | {base:.3f} | 1.00× | | {mib(base_rss)} | |")
     over = []
     for name, (times, rss) in cold_results.items():
         if name == "sqlite-utils tables":
@@ -176,7 +189,7 @@ def report(db: Path, runs: int, cold_results, warm_results, bare) -> int:
             over.append(name)
         mark = "" if ratio <= budget else " **over**"
         print(
-            f"| `{name}` | {median:.3f} | {ratio:.2f}×{mark} | ≤ {budget}× | {max(rss) / 1024:.0f} "
+            f"| `{name}` | {median:.3f} | {ratio:.2f}×{mark} | ≤ {budget}× | {mib(rss)} "
             f"| {warm_results[name] * 1000:.1f} |"
         )
     if bare is not None:

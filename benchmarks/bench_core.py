@@ -29,7 +29,8 @@ def pct(values: list[float], p: float) -> float:
 
 def bench_flows(repeat: int = 20) -> list[dict]:
     from assistant import locations
-    from assistant.flows import CATALOGUE_NAME, TOPICS_NAME, load_catalogue, load_flow
+    from assistant.flows import CATALOGUE_NAME, TOPICS_NAME, load_flow
+    from assistant.indicators import load_catalogue
 
     catalogue = load_catalogue(locations.shipped_flows_dir() / CATALOGUE_NAME)
     rows = []

@@ -22,7 +22,8 @@ from jinja2 import meta
 
 from assistant import render
 from assistant.conditions import ContainsAny, Flag, walk
-from assistant.flows import Flow, load_catalogue, load_flow
+from assistant.flows import Flow, load_flow
+from assistant.indicators import load_catalogue
 from tests.method_questions import (
     DOC_000_BANK,
     DOC_000_QUESTIONS,

@@ -39,8 +39,8 @@ from typing import Any
 from assistant.data import stats
 from assistant.flagstates import CLAIMS, STATE_LABELS
 from assistant.flagstates import FLAG_STATES as STATES
+from assistant.formatting import procent, tal
 from assistant.indicators import Catalogue
-from assistant.render import procent, tal
 
 __all__ = ["STATES", "STATE_LABELS", "FlagRow", "compute_flags", "flag_to_json", "newest_per_indicator"]
 

@@ -674,7 +674,7 @@ def load_indicator_catalogue() -> Catalogue:
     """The shipped indicator catalogue with the region's own over it (a missing shipped file is
     a FlowError naming it)."""
     from assistant import locations
-    from assistant.flows import default_catalogue, load_catalogue
+    from assistant.indicators import default_catalogue, load_catalogue
 
     catalogue = default_catalogue()
     if catalogue is None:

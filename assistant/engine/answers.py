@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.engine.commands import EngineError
+from assistant.engine.errors import EngineError
 from assistant.flows import Question
 from assistant.textsafe import MAX_TEXT, normalise_typed
 

@@ -1,14 +1,11 @@
-"""The commands a door gives the engine (``step(state, command, now)``), and ``EngineError``: a
-command that does not fit the state, with a Swedish message for the user."""
+"""The commands a door gives the engine: ``step(state, command, now)`` (``engine.dispatch``) turns
+each into events, or refuses it with an ``EngineError``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-
-class EngineError(Exception):
-    """A command that does not fit the state. The message is Swedish and meant for the user."""
 
 @dataclass(frozen=True)
 class Answer:

@@ -28,7 +28,6 @@ from assistant.engine.commands import (
     DiscussFlags,
     Dismiss,
     EndSection,
-    EngineError,
     Finish,
     Jump,
     Offer,
@@ -42,6 +41,7 @@ from assistant.engine.commands import (
     StartOptions,
     UpdateAction,
 )
+from assistant.engine.errors import EngineError
 from assistant.engine.navigation import (
     back_target,
     first_in_section,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from assistant import render
-from assistant.engine.commands import EngineError
+from assistant.engine.errors import EngineError
 from assistant.engine.state import State
 from assistant.events import Event
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from assistant.engine.errors import ReplayError
 from assistant.engine.evaluation import Context, evaluate
 from assistant.events import Event
 from assistant.flows import Flow, Question, Section
@@ -20,10 +21,6 @@ from assistant.labels import action_overdue
 # A gap between two events longer than this is a pause (lunch, the next day), not meeting time.
 PAUSE = timedelta(minutes=30)
 FOLLOWUP_PREFIX = "foljd."
-
-
-class ReplayError(Exception):
-    """The events do not fit the flow or each other (a damaged or foreign log)."""
 
 
 @dataclass(frozen=True)
