@@ -363,8 +363,6 @@ class Dialogue:
     def topics(self) -> E.TopicSet | None:
         """The flow's topic catalogue, compiled once per dialogue opening (None without one)."""
         if self._topics is _UNSET:
-            from assistant.topics import topic_set
-
             self._topics = topic_set(self.flow)
         return self._topics
 
@@ -483,3 +481,30 @@ def canonical_clinic(store, name: str) -> str:
         if clinic["name"].casefold() == wanted:
             return clinic["name"]
     return name.strip()
+
+
+def topic_set(flow: Any) -> E.TopicSet | None:
+    """The shipped (and region's) topics compiled for a flow, or None when there is no catalogue,
+    it cannot be read, or it does not fit the flow (a dialogue resumed after the catalogue was
+    edited: it still opens; only answer-topic suggestions are missing; ``dialogstod flows check``
+    names the problem)."""
+    from assistant.topics import check_against_flow, default_topics
+
+    try:
+        catalogue = default_topics()
+    except FlowError:
+        return None
+    if catalogue is None:
+        return None
+    key = (id(flow), id(catalogue))
+    found = _COMPILED.get(key)
+    if found is None or found[0] is not flow:
+        if len(_COMPILED) > 32:
+            _COMPILED.clear()
+        fits = not check_against_flow(catalogue, flow)
+        found = (flow, E.compile_topics(catalogue, flow) if fits else None)
+        _COMPILED[key] = found
+    return found[1]
+
+
+_COMPILED: dict[tuple[int, int], tuple[Any, Any]] = {}

@@ -257,31 +257,5 @@ def merge(catalogues: list[TopicCatalogue]) -> TopicCatalogue:
     return TopicCatalogue(topics=list(topics.values()), **cues)
 
 
-def topic_set(flow: Flow):
-    """The shipped (and region's) topics compiled for a flow, or None when there is no catalogue,
-    it cannot be read, or it does not fit the flow (a dialogue resumed after the catalogue was
-    edited: it still opens; only answer-topic suggestions are missing; ``dialogstod flows check``
-    names the problem)."""
-    from assistant.engine.topics import compile_topics
-    from assistant.tomlfiles import FlowError
-
-    try:
-        catalogue = default_topics()
-    except FlowError:
-        return None
-    if catalogue is None:
-        return None
-    key = (id(flow), id(catalogue))
-    found = _COMPILED.get(key)
-    if found is None or found[0] is not flow:
-        if len(_COMPILED) > 32:
-            _COMPILED.clear()
-        fits = not check_against_flow(catalogue, flow)
-        found = (flow, compile_topics(catalogue, flow) if fits else None)
-        _COMPILED[key] = found
-    return found[1]
-
-
-_COMPILED: dict[tuple[int, int], tuple[Any, Any]] = {}
 _CACHE: dict[tuple, TopicCatalogue] = {}
 _ORIGINS: dict[int, dict[str, str]] = {}  # id(merged catalogue) -> topic id -> "file: topics[i]"

@@ -612,7 +612,7 @@ def test_fysio_telefon_rules_cover_every_worse_state(fysio):
 @pytest.mark.parametrize("name", ["fysioterapi-2023", "vardcentral"])
 def test_patient_safety_talk_leads_to_deviation_reporting(name):
     # What is said in answers is read through the topic catalogue (flows/topics.toml), not rules.
-    from assistant.topics import topic_set
+    from assistant.session import topic_set
 
     topics = topic_set(load(name)).topics
     assert topics["avvikelser"].questions[0] == "p4.patientsakerhet.avvikelser"
@@ -622,7 +622,7 @@ def test_patient_safety_talk_leads_to_deviation_reporting(name):
 
 @pytest.mark.parametrize("name", ["fysioterapi-2023", "vardcentral"])
 def test_konkret_exempel_is_proposed_from_flags_and_from_answers(name):
-    from assistant.topics import topic_set
+    from assistant.session import topic_set
 
     flow = load(name)
     rules = [r for r in flow.rules if "p4.konkret.omrade" in r.suggest]

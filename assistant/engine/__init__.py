@@ -64,7 +64,7 @@ _WHERE = {
     "replay": "assistant.engine.state",
     "start": "assistant.engine.dispatch",
     "step": "assistant.engine.dispatch",
-    "Suggestion": "assistant.engine.suggest",
+    "Suggestion": "assistant.engine.suggestion",
     "suggestions": "assistant.engine.suggest",
     "TopicSet": "assistant.engine.topics",
     "compile_topics": "assistant.engine.topics",

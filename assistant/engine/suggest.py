@@ -5,58 +5,20 @@ per question."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant import render
 from assistant.engine.evaluation import Context, evaluate
 from assistant.engine.state import FOLLOWUP_PREFIX, State
+from assistant.engine.suggestion import Suggestion
 from assistant.flagstates import SEVERITY
 
 if TYPE_CHECKING:
     from assistant.engine.topics import TopicSet
 
 _TAGS = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    sid: str
-    rule: str
-    reason: str
-    questions: tuple[str, ...] = ()
-    text: str | None = None  # a follow-up question not in the bank, or the text of a proposed action
-    section: str | None = None
-    action: bool = False
-    score: int = 0
-    indicator: str | None = None
-    labels: tuple[str, ...] = field(default=())  # the questions' texts, for display
-    topic: str | None = None  # the answer topic it follows up (topic suggestions)
-    alternatives: tuple[str, ...] = field(default=(), repr=False)  # a topic's other open questions
-
-    def payload(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"sid": self.sid, "rule": self.rule, "reason": self.reason, "questions": list(self.questions)}
-        if self.text:
-            out["text"] = self.text
-        if self.section:
-            out["section"] = self.section
-        if self.action:
-            out["action"] = True
-        if self.indicator:
-            out["indicator"] = self.indicator
-        if self.topic:
-            out["topic"] = self.topic
-        return out
-
-    @property
-    def title(self) -> str:
-        """What accepting it would ask or do, for a one-line list."""
-        if self.action:
-            return "Gör om till åtgärd: " + (self.text or "")
-        if self.text:
-            return self.text
-        return " / ".join(self.labels)
 
 
 def _render(template: str, state: State, ctx: Context) -> str:

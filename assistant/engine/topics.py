@@ -383,7 +383,7 @@ def topic_suggestions(state: State, topics: TopicSet, flags: list[Any] | None = 
     the topic's other open questions, for when a better-ranked suggestion already asks the first."""
     from assistant.engine.navigation import next_question, prompt_text
     from assistant.engine.state import FOLLOWUP_PREFIX
-    from assistant.engine.suggest import Suggestion
+    from assistant.engine.suggestion import Suggestion
 
     found = cues(state, topics)
     if not found:
