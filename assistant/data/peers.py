@@ -14,8 +14,10 @@ A clinic is compared only with the clinics of its peer group, decided in this or
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from assistant.data.importer import fold
@@ -38,10 +40,10 @@ class PeerGroup:
 UNKNOWN = PeerGroup(UNKNOWN_KEY, "enheter vars typ inte är känd", "unknown")
 
 
+@lru_cache(maxsize=65536)
 def clinic_key(name: str) -> str:
-    from assistant.data.flags import clinic_key as key
-
-    return key(name)
+    """How clinic names are compared: case-folded, whitespace collapsed (as storage keys them)."""
+    return " ".join(unicodedata.normalize("NFC", str(name)).split()).casefold()
 
 
 def _kind_group(kind_id: str, catalogue: Catalogue, source: str) -> PeerGroup:
