@@ -32,7 +32,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant import privacy
 from assistant.events import Event
@@ -40,6 +40,9 @@ from assistant.textsafe import MAX_SHORT, MAX_TEXT, json_text, normalise_typed
 from storage.bundles import DIALOGUE_FIELDS, Entry
 from storage.dialogues import MODES, STATUSES
 from storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from storage import Store
 
 # A bundle is read whole into memory and parsed: 100 MB is some thousands of dialogues. A larger
 # archive moves in several bundles (bundle export takes any set of ids).
@@ -356,14 +359,14 @@ def masked_entry(entry: Entry) -> Entry:
 # ---------------------------------------------------------------- the service both doors use
 
 
-def export_dialogue_json(store: Any, ref: str) -> str:
+def export_dialogue_json(store: Store, ref: str) -> str:
     """The dialogue as a pretty-printed, lossless ``dialogstod-dialogue`` JSON document."""
     entry = store.dump_dialogue(ref)
     doc = make_dialogue_export(entry, store.flow_sources([entry["dialogue"]]))
     return json_text(doc, indent=2) + "\n"
 
 
-def export_bundle(store: Any, refs: list[str], path: str | os.PathLike[str], *, parents: bool = False) -> int:
+def export_bundle(store: Store, refs: list[str], path: str | os.PathLike[str], *, parents: bool = False) -> int:
     """Write the dialogues (ids or unique prefixes) to a bundle file (mode 0600, replaced
     atomically, never over anything but a regular file; ``parents``: create missing
     directories); returns how many."""
@@ -385,7 +388,7 @@ def export_bundle(store: Any, refs: list[str], path: str | os.PathLike[str], *, 
     return len(entries)
 
 
-def import_bundle(store: Any, path: str | os.PathLike[str]) -> dict[str, int]:
+def import_bundle(store: Store, path: str | os.PathLike[str]) -> dict[str, int]:
     """Import a bundle or a JSON export, checked like live input: every dialogue must replay
     against its flow (shipped, stored here, or carried in the file and hash-checked) before
     anything is written; one that does not refuses the whole file, with the reason. Returns

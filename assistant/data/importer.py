@@ -47,9 +47,12 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.indicators import Catalogue, Indicator
+
+if TYPE_CHECKING:
+    from storage import Store
 
 MAX_FILE_BYTES = 50_000_000  # read at most this much, whatever the file is (a pipe, /dev/zero)
 MAX_ROWS = 500_000
@@ -710,7 +713,7 @@ def read_indicator_file(path: str | Path, source: str | None = None) -> tuple[li
     return rows, mask_identity_numbers(source).text
 
 
-def import_file(path: str | Path, source: str | None = None, *, store: Any) -> tuple[int, dict[str, int]]:
+def import_file(path: str | Path, source: str | None = None, *, store: Store) -> tuple[int, dict[str, int]]:
     """Read an indicator file (``read_indicator_file``) and store its rows in the caller's
     ``store``, all or nothing; returns (rows, counts)."""
     rows, source = read_indicator_file(path, source)

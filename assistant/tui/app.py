@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -18,6 +18,11 @@ from textual.message import Message
 from textual.screen import Screen
 
 from assistant.tui.keys import APP_KEYS, bindings
+
+if TYPE_CHECKING:
+    from assistant.session import Dialogue
+    from assistant.tui.chatlog import History
+    from storage import Store
 
 Clock = Callable[[], datetime]
 
@@ -46,13 +51,13 @@ class DialogstodApp(App[None]):
 
     def __init__(
         self,
-        store: Any = None,
+        store: Store | None = None,
         clock: Clock | None = None,
         *,
         db_path: str | None = None,
     ) -> None:
         super().__init__()
-        self._store = store
+        self._store: Store | None = store
         self._owns_store = store is None
         self._db_path = db_path
         self._store_lock = threading.Lock()
@@ -73,7 +78,7 @@ class DialogstodApp(App[None]):
         return StartScreen()
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store:
         """The open store (opened on first use; call from a worker the first time)."""
         with self._store_lock:
             if self._store is None:
@@ -237,14 +242,14 @@ class DialogstodApp(App[None]):
 
     # ------------------------------------------------------------ opening dialogues
 
-    def open_dialogue(self, ref: str, dialogue: Any = None) -> None:
+    def open_dialogue(self, ref: str, dialogue: Dialogue | None = None) -> None:
         """Show a dialogue (opening the meeting if it was prepared), from its id or an already
         resumed ``Dialogue`` (so that nothing is replayed twice). Keys typed meanwhile wait for it."""
         self.hold_keys()
         self._open_dialogue(ref, dialogue)
 
     @work(thread=True, exclusive=True, group="open-dialogue")
-    def _open_dialogue(self, ref: str, dialogue: Any = None) -> None:
+    def _open_dialogue(self, ref: str, dialogue: Dialogue | None = None) -> None:
         """Only what the first paint needs happens here: the replay and the conversation's messages.
         The clinic's data, the suggestions and "Från förra dialogen" load on the screen, in a
         worker, after the first paint."""
@@ -274,7 +279,7 @@ class DialogstodApp(App[None]):
         self.call_from_thread(self.show_dialogue, dialogue, fresh=opened, history=history, find_previous=opened)
 
     def show_dialogue(
-        self, dialogue: Any, *, fresh: bool = False, history: Any = None, find_previous: bool = False
+        self, dialogue: Dialogue, *, fresh: bool = False, history: History | None = None, find_previous: bool = False
     ) -> None:
         from assistant.tui.dialogue import DialogueScreen
 

@@ -8,7 +8,7 @@ find the others. A table of every dialogue in a large archive costs seconds and 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -23,6 +23,10 @@ from assistant.tui.keys import ARCHIVE_KEYS, TRANSCRIPT_KEYS, bindings
 from assistant.tui.start import STATUS_SV, flow_titles, local_time
 from assistant.tui.text import option, plain
 from assistant.tui.widgets import KeyBar, TopBar
+
+if TYPE_CHECKING:
+    from assistant.session import Dialogue
+    from storage import Store
 
 LIST_LIMIT = 200
 BUSY_MS = 1000  # a correction or an action waits this long for a busy database, then asks to try again
@@ -228,7 +232,7 @@ class TranscriptScreen(Screen):
     def __init__(self, ref: str, *, offer_export: bool = False) -> None:
         super().__init__()
         self.ref = ref
-        self.d: Any = None
+        self.d: Dialogue | None = None
         self.offer_export = offer_export
 
     def compose(self) -> ComposeResult:
@@ -258,7 +262,7 @@ class TranscriptScreen(Screen):
         text = transcript_text(d.state, d.row)
         self.app.call_from_thread(self.show, d, text)
 
-    def show(self, d: Any, text: str) -> None:
+    def show(self, d: Dialogue, text: str) -> None:
         from assistant.report import OVERDUE, local_today, review_label
 
         self.d = d
@@ -477,7 +481,7 @@ class TranscriptScreen(Screen):
         yield "Fortsätt dialogen", "Öppna dialogen (f)", self.action_continue
 
 
-def export_dialogue(store: Any, d: Any, fmt: str, folder: Path, generated: Any = None) -> Path:
+def export_dialogue(store: Store, d: Dialogue, fmt: str, folder: Path, generated: Any = None) -> Path:
     """Write one export with the default name into ``folder`` (created 0700 if missing).
     ``pack-html`` / ``pack-docx`` write the pre-meeting pack instead of the documentation."""
     from assistant.export import default_filename, export_bytes, pack_bytes

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
 
 from assistant import engine as E
 from assistant.tui.text import plain
+
+if TYPE_CHECKING:
+    from assistant.session import Dialogue
 
 VIA_LABELS = {"parked": "parkerad fråga", "suggestion": "förslag", "back": "tillbaka", "jump": ""}
 
@@ -227,7 +230,7 @@ class History:
 RECENT = 16  # messages laid out (and made widgets) when a conversation opens
 
 
-def history(dialogue: Any, *, fresh: bool, recent: int | None = None) -> History:
+def history(dialogue: Dialogue, *, fresh: bool, recent: int | None = None) -> History:
     """The conversation so far (welcome first) and the tracker to go on with.
 
     Only the newest ``recent`` (default ``RECENT``) messages are laid out now: building content

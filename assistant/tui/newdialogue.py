@@ -6,7 +6,7 @@ focus of the party being followed up. A staged flow (Nära vård's Del 1–3) as
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,6 +24,9 @@ from assistant.tui.chatlog import previous_content
 from assistant.tui.keys import NEW_KEYS, bindings
 from assistant.tui.text import flag_mark, flag_summary, option, plain
 from assistant.tui.widgets import KeyBar, TopBar
+
+if TYPE_CHECKING:
+    from assistant.session import Dialogue
 
 DEFAULT_FLOW = "fysioterapi-2023"
 
@@ -432,7 +435,7 @@ class NewDialogueScreen(Screen):
         self.app.drop_keys()
         self.query_one("#new-error", Static).update(Content(message))
 
-    def created(self, dialogue: Any) -> None:
+    def created(self, dialogue: Dialogue) -> None:
         from assistant.tui.dialogue import DialogueScreen
 
         if dialogue.state.status == "prepared":

@@ -7,7 +7,7 @@ and the worker then warms the imports the other screens need.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -35,6 +35,9 @@ DEMO_HINT = (
     "föreslår följdfrågor."
 )
 
+if TYPE_CHECKING:
+    from storage import Store
+
 
 def local_time(value: Any) -> str:
     """An ISO timestamp from the database as local 'YYYY-MM-DD HH:MM'."""
@@ -58,7 +61,7 @@ def flow_titles() -> dict[str, str]:
     return out
 
 
-def import_indicator_file(store: Any, path: str | Path, source: str | None = None) -> str:
+def import_indicator_file(store: Store, path: str | Path, source: str | None = None) -> str:
     """Import a file the way `dialogstod data import` does, into the app's ``store``; returns a
     summary, raises on errors."""
     from assistant.data.importer import import_file
