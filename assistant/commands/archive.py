@@ -320,11 +320,7 @@ def cmd_actions(args) -> int:
         if args.json:
             _print_json_list(rows)
             return 0
-        shown = overdue = 0
-        for a in rows:
-            shown += 1
-            overdue += a["overdue"]
-            _print_action(a)
+        shown, overdue = _print_actions(rows)
     if overdue:
         print(f"{overdue} {'åtgärd är försenad' if overdue == 1 else 'åtgärder är försenade'} (⚠).")
     if not shown:
@@ -343,25 +339,30 @@ def _actions(store, clinic: str | None, *, open_only: bool, overdue_only: bool):
             yield a
 
 
-def _print_action(a: dict) -> None:
+def _print_actions(rows) -> tuple[int, int]:
+    """Print each action (two lines: the action, then owner, due date and whether it is late),
+    written in batches as they are read; returns how many were shown and how many are late."""
     from assistant.labels import OVERDUE
 
-    mark = "☐" if a["status"] == "open" else "☑"
-    if a["overdue"]:
-        mark = "⚠"
-    extra = " · ".join(
-        x
-        for x in (
-            a.get("owner") and f"ansvarig {a['owner']}",
-            a.get("due") and f"klart senast {a['due']}",
-            a["overdue"] and OVERDUE.upper(),
-        )
-        if x
-    )
-    ref = one_line(f"{a['dialogue_id'][:8]}:{a['action_id']}", 40)
-    print(f"{mark} {ref}  {one_line(a['clinic'], 28)}  {one_line(a['text'], 70)}")
-    if extra:
-        print(f"      {terminal_safe(extra)}")
+    late = OVERDUE.upper()
+    shown = overdue = 0
+    lines: list[str] = []
+    for a in rows:
+        shown += 1
+        overdue += a["overdue"]
+        mark = "⚠" if a["overdue"] else "☐" if a["status"] == "open" else "☑"
+        ref = one_line(f"{a['dialogue_id'][:8]}:{a['action_id']}", 40)
+        lines.append(f"{mark} {ref}  {one_line(a['clinic'], 28)}  {one_line(a['text'], 70)}\n")
+        extra = [x for x in (a["owner"] and f"ansvarig {a['owner']}", a["due"] and f"klart senast {a['due']}") if x]
+        if a["overdue"]:
+            extra.append(late)
+        if extra:
+            lines.append(f"      {terminal_safe(' · '.join(extra))}\n")
+        if len(lines) >= 512:
+            sys.stdout.write("".join(lines))
+            lines.clear()
+    sys.stdout.write("".join(lines))
+    return shown, overdue
 
 
 def cmd_review(args) -> int:
