@@ -350,6 +350,22 @@ class DialogstodApp(App[None]):
             terminal_safe(str(message)), title=terminal_safe(str(title)), severity=severity, timeout=timeout, markup=markup
         )
 
+    def action_command_palette(self) -> None:
+        """Ctrl+P: the command palette, in Swedish."""
+        from textual.command import CommandPalette
+
+        from assistant.tui.palette import SwedishPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(SwedishPalette(id="--command-palette"))
+
+    def search_themes(self) -> None:
+        from textual.theme import ThemeProvider
+
+        from assistant.tui.palette import THEMES_PLACEHOLDER, SwedishPalette
+
+        self.push_screen(SwedishPalette(providers=[ThemeProvider], placeholder=THEMES_PLACEHOLDER))
+
     def action_help(self) -> None:
         from assistant.tui.modals import HelpScreen
 

@@ -138,7 +138,7 @@ def bindings(keys) -> list:
 
 _ALL_KEYS = tuple(k for _, keys in HELP_SECTIONS for k in keys)
 _RANKS = {k.action: k.rank for k in _ALL_KEYS}
-_OWN_ACTIONS = frozenset(k.action for k in _ALL_KEYS) | {"cancel", "command_palette"}
+_OWN_ACTIONS = frozenset(k.action for k in _ALL_KEYS) | {"cancel", "command_palette", "escape"}
 
 # Keys of Textual's own widgets that reach the key bar (an open Select list, the palette), in Swedish.
 # A widget key that is not here is left out of the bar rather than shown in English.
