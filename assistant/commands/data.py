@@ -162,6 +162,13 @@ def cmd_flags(clinic: str, period: str | None, as_json: bool) -> int:
         names.setdefault(clinic_key(r["clinic"]), r["clinic"])
     key = clinic_key(clinic)
     if key not in names:
+        from assistant.session import likely_clinic
+
+        meant = likely_clinic(list(names.values()), clinic)  # "Fysio Norr" for "Fysio Norr (påhittad)", as in the app
+        if meant is not None:
+            print(f"dialogstod: Visar ”{terminal_safe(meant)}” – det enda namnet i datan som passar.", file=sys.stderr)
+            key = clinic_key(meant)
+    if key not in names:
         listing = sorted(names.values(), key=str.casefold)
         raise UserError(
             f"Ingen data för enheten {clinic!r}.",
