@@ -248,7 +248,8 @@ IN_TRANSCRIPT = {"exportera": "e", "ratta-svar": "r", "granskning": "g"}
 
 
 @pytest.mark.parametrize("key", list(IN_TRANSCRIPT.values()), ids=list(IN_TRANSCRIPT))
-def test_transcript_dialogs_at_80x24(snap_compare, world, key):
+def test_transcript_dialogs_at_80x24(snap_compare, world, key, monkeypatch):
+    monkeypatch.setenv("DIALOGSTOD_DATA_DIR", "data")  # Exportera shows its folder: the same in every run
     store, clock = world
     fill(store, clock)
 
