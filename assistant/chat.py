@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from assistant import engine as E
-from assistant import lexicon
+from assistant import glossary, lexicon
 from assistant.continuity import PREVIOUS_PARTY
 from assistant.engine.answers import parse_due
 from assistant.flagstates import flag_marker, flagged
@@ -134,11 +134,6 @@ def ask_focus(flow, mode: str, inp: TextIO, out: TextIO, *, wished: tuple[str, .
             chosen[party.id] = sections
             break
     return chosen
-
-
-def fmt_clock(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 class LineChat:
@@ -388,7 +383,15 @@ class LineChat:
             return
         self.say("Förslag:")
         for i, s in enumerate(found, 1):
-            self.say(f"  {i}. {self.user(s.reason)} → {self.user(s.title)}")
+            if s.action or s.text or len(s.labels) < 2:
+                self.say(f"  {i}. {self.user(s.reason)} → {self.user(s.title)}")
+                continue
+            self.say(f"  {i}. {self.user(s.reason)}")
+            asked, more = glossary.suggestion_leads_to(s.labels, shown=3)
+            for line in asked:
+                self.say(f"       → {self.user(line)}")
+            if more:
+                self.say(f"         {more}")
         self.say("Skriv /ta N för att ta ett förslag, /avböj N för att avböja.")
 
     def _pick(self, arg: str) -> E.Suggestion | None:
@@ -448,10 +451,10 @@ class LineChat:
 
     def cmd_status(self, arg: str) -> None:
         st = self.d.state
-        self.say(f"Mötestid {int(self.d.elapsed() // 60)} av {st.flow.meeting_minutes} min.")
+        self.say(glossary.meeting_time(self.d.elapsed(), st.flow.meeting_minutes) + ".")
         areas = self.d.coverage()
         for a in areas:
-            mark = "✓" if a.status == "complete" else ("●" if a.touched else "○")
+            mark = glossary.coverage_mark(a.status)
             focus = " (fokus)" if a.focus else ""
             spent = f"{int(a.spent_seconds // 60)}/{a.minutes} min"
             self.say(
@@ -461,6 +464,10 @@ class LineChat:
         untouched = [a.label for a in areas if not a.touched]
         if untouched:
             self.say("  Ej berört ännu: " + ", ".join(untouched))
+        for a in areas:
+            for x in a.exercises:
+                if x.answered:
+                    self.say(f"  {x.title} (i {a.label}): {x.answered} av {x.total} steg")
         self.say(f"Parkerade frågor: {len(st.parked)} · Anteckningar: {len(st.notes)} · Åtgärder: {len(st.actions)}")
 
     def cmd_summary(self, arg: str) -> None:
@@ -486,13 +493,16 @@ class LineChat:
                 self.say(f"    {f.get('marker', '▼')} {self.user(f['label'])} {f['period']}")
         self.say("  Täckning:")
         for c in doc["coverage"]:
-            mark = {"complete": "✓", "touched": "●"}.get(c["status"], "○")
+            mark = glossary.coverage_mark(c["status"])
             self.say(f"    {mark} {c['label']}: {c['answered']} besvarade, {c['skipped']} överhoppade, {c['untouched']} kvar")
         if doc["untouched"]:
             self.say("  Ej berört: " + ", ".join(doc["untouched"]))
 
     def cmd_finish(self, arg: str) -> bool:
         if self.interactive and arg.casefold() not in ("ja", "j", "yes", "y"):
+            untouched = [a.label for a in self.d.coverage() if not a.touched]
+            if untouched:
+                self.say("Ej berört ännu: " + ", ".join(untouched) + ".")
             self.out.write("Avsluta dialogen? Den kan fortfarande rättas och exporteras. [j/N] ")
             self.flush()
             reply = self.inp.readline().strip().casefold()
@@ -537,6 +547,9 @@ class LineChat:
         for c in COMMANDS:
             usage = f"/{c.sv} {c.arg}".strip()
             self.say(f"  {usage:<44} {c.help} (/{c.en})")
+        self.say("Ord: " + glossary.coverage_legend())
+        for t in glossary.GLOSSARY:
+            self.say(f"  {t.word}: {t.means}")
 
     # ------------------------------------------------------------ showing things
 
@@ -748,8 +761,8 @@ class LineChat:
             return
         if force_header or view.section != self.last_section:
             line = f"── {view.section_label} "
-            where = f"{view.position}/{view.total}" if view.position else "följdfråga"
-            right = f" {where} · {fmt_clock(self.d.elapsed())}"
+            where = glossary.question_counter(view.position, view.total)
+            right = f" {where} · {glossary.meeting_time(self.d.elapsed(), self.d.flow.meeting_minutes).lower()}"
             self.say(line + "─" * max(3, 72 - len(line) - len(right)) + right)
             if view.section_intro and view.section != self.last_section:
                 self.say(self.user(view.section_intro))
@@ -766,8 +779,8 @@ class LineChat:
         self.say(self.user(view.text))
         for line in view.choice_lines():
             self.say("  " + self.user(line))
-        if view.scale:
-            self.say(f"  (svara {view.scale[0]}–{view.scale[1]})")
+        if view.answer_hint:
+            self.say(f"  ({view.answer_hint[0].lower()}{view.answer_hint[1:].rstrip('.')})")
         if view.help:
             self.say("  Hjälp: " + self.user(view.help))
         if view.origin_note and view.origin_note != self.last_origin:

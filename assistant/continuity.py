@@ -114,9 +114,9 @@ def wished_sections(flow: Flow, wish: str | None) -> list[str]:
 
 
 def _describe(flag: dict[str, Any]) -> str:
-    from assistant.flagstates import STATE_LABELS
+    from assistant.flagstates import state_words
 
-    words = [STATE_LABELS[s] for s in flag.get("states", []) if s in STATE_LABELS and s != "insufficient_data"]
+    words = state_words(s for s in flag.get("states", []) if s != "insufficient_data")
     return ", ".join(words) if words else "inte flaggad"
 
 

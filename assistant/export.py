@@ -164,7 +164,7 @@ def _docx(ctx: dict[str, Any]) -> bytes:
     for area in ctx["areas"]:
         heading(area["label"], 1)
         if not area["entries"] and not area["notes"]:
-            doc.add_paragraph("Inte berört under dialogen.").runs[0].italic = True
+            doc.add_paragraph("Ej berört under dialogen.").runs[0].italic = True
         sub = None
         for item in area["entries"]:
             if item["subarea"] and item["subarea"] != sub:
@@ -233,6 +233,11 @@ def _docx(ctx: dict[str, Any]) -> bytes:
             who = f" ({r['who']})" if r["who"] else ""
             note = f" – {r['note']}" if r["note"] else ""
             _add(doc, f"{r['at']}: {r['label']}{who}{note}", bullet)
+    heading("Ord i dokumentet", 1)
+    for t in ctx["glossary"]:
+        para = _add(doc, "", bullet)
+        para.add_run(t["word"]).bold = True
+        para.add_run(": " + t["means"])
     sources = f" Källor: {'; '.join(ctx['sources'])}." if ctx["sources"] else ""
     foot = doc.add_paragraph(f"{ctx['flow']['provenance']}.{sources} Dialog {ctx['dialogue_id']}.")
     foot.runs[0].font.size = Pt(8)

@@ -41,6 +41,9 @@ _ERRNO_SV = {
     errno.EXDEV: "olika filsystem",
     errno.ETXTBSY: "filen används",
     errno.EFBIG: "filen blir för stor",
+    errno.EEXIST: "finns redan",
+    errno.EINVAL: "ogiltigt namn eller värde",
+    errno.EBUSY: "används av ett annat program",
 }
 
 
@@ -49,8 +52,13 @@ class FileProblem(Exception):
 
 
 def reason(exc: OSError) -> str:
-    """An OSError in a few Swedish words (the system's own words when there is no translation)."""
-    return _ERRNO_SV.get(exc.errno or 0) or exc.strerror or str(exc)
+    """An OSError in a few Swedish words – never the system's English ("No such file or
+    directory"): an error without a translation is named by its code."""
+    found = _ERRNO_SV.get(exc.errno or 0)
+    if found:
+        return found
+    code = errno.errorcode.get(exc.errno or 0)
+    return f"systemfel {code} ({exc.errno})" if code else "okänt systemfel"
 
 
 # ---------------------------------------------------------------- reading

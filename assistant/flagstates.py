@@ -74,3 +74,13 @@ def flagged(flags: Iterable[Any]) -> list[Any]:
     or a neutral indicator outside its peers' or its own history's limits."""
     return [f for f in flags if flag_marker(f) != "·"]
 
+# A state that a stronger one already says: "tydligt sämre än jämförbara enheter" is also "sämre än
+# jämförbara enheter" (the row carries both states), so only the stronger is said.
+IMPLIED_BY = {"worse_than_peers": "clearly_worse_than_peers", "better_than_peers": "clearly_better_than_peers"}
+
+
+def state_words(states) -> list[str]:
+    """The labels to show for a flag's states, each thing said once."""
+    states = list(states)
+    held = set(states)
+    return [STATE_LABELS[s] for s in states if s in STATE_LABELS and IMPLIED_BY.get(s) not in held]

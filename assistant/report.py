@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant import engine as E
+from assistant import glossary
 from assistant.labels import (  # noqa: F401 - the labels, also for callers of report
     ACTION_STATUS,
     MODE_LABELS,
@@ -46,6 +47,42 @@ def _date(value: datetime | None) -> str | None:
 
 def _when(value: datetime | None) -> str | None:
     return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else None
+
+
+def discussed_flags(state: E.State) -> list[dict[str, Any]]:
+    """"Data som diskuterades": the shown flags the dialogue took up (``engine.discussed``, with the
+    topic catalogue's links), the same for both doors and every export."""
+    from assistant.engine.discussed import discussed
+
+    if not state.flags_shown:  # nothing shown, nothing discussed: the catalogue is not read
+        return []
+    return discussed(state, indicator_links(state.flow))
+
+
+def indicator_links(flow: Any) -> Any:
+    """What the catalogue ties to indicators in ``flow`` (``engine.IndicatorLinks``): each
+    indicator's topic questions and each topic's indicators – for "Data som diskuterades". No
+    compiling and no word list: an export pays nothing for it. Empty without a readable catalogue."""
+    from assistant.engine.discussed import IndicatorLinks
+    from assistant.flows import FlowError
+    from assistant.topics import default_topics
+
+    try:
+        catalogue = default_topics()
+    except FlowError:
+        catalogue = None
+    if catalogue is None:
+        return IndicatorLinks()
+    questions: dict[str, set[str]] = {}
+    topics: dict[str, frozenset[str]] = {}
+    for t in catalogue.topics:
+        own = [q for q in t.questions_for(flow.id) if q in flow.question_index]
+        if not own:
+            continue
+        topics[t.id] = frozenset(t.indicators)
+        for ind in t.indicators:
+            questions.setdefault(ind, set()).update(own)
+    return IndicatorLinks({k: frozenset(v) for k, v in questions.items()}, topics)
 
 
 def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = None) -> dict[str, Any]:
@@ -175,7 +212,7 @@ def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = N
         "coverage": coverage,
         "untouched": [c["label"] for c in coverage if c["status"] == "untouched"],
         "flags_shown": state.flags_shown,
-        "flags_discussed": state.discussed(),
+        "flags_discussed": discussed_flags(state),
         "corrections": [
             {
                 "added": c.previous is None,
@@ -192,4 +229,8 @@ def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = N
         "data_caveat": DATA_CAVEAT,
         "generated": _when(generated) if generated else None,
         "pii_masked": state.pii_masked,
+        "glossary": [
+            {"word": t.word, "means": t.means}
+            for t in glossary.document_terms(data=bool(state.flags_shown), focus=bool(focus))
+        ],
     }

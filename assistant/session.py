@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import engine as E
+from assistant.data.peers import likely_clinic  # noqa: F401 - the app asks here too
 from assistant.flows import FlowError, LoadedFlow, flow_from_source, get_flow
 
 Clock = Callable[[], datetime]
@@ -481,6 +482,33 @@ def canonical_clinic(store, name: str) -> str:
         if clinic["name"].casefold() == wanted:
             return clinic["name"]
     return name.strip()
+
+
+def known_clinics(store) -> list[str]:
+    """Every clinic name the database knows: from earlier dialogues and from the imported data."""
+    names = {c["name"].casefold(): c["name"] for c in store.clinics()}
+    for name in store.indicator_clinics():
+        names.setdefault(name.casefold(), name)
+    return sorted(names.values(), key=str.casefold)
+
+
+OPEN_STATUSES = ("in_progress", "prepared")
+
+
+def open_dialogues(store, clinic: str) -> list[dict[str, Any]]:
+    """The clinic's dialogues in progress or prepared, most recently changed first: starting another
+    one beside them is most often a mistake (both doors ask first)."""
+    return [r for r in store.list_dialogues(clinic=clinic.strip()) if r["status"] in OPEN_STATUSES]
+
+
+def open_dialogue_text(row: dict[str, Any]) -> str:
+    """'pågående dialog (startad 2026-03-12, Uppföljningsdialog 2023 – …, 3f2a1b2c)'."""
+    try:
+        title = get_flow(row["flow_id"]).flow.title
+    except FlowError:
+        title = row["flow_id"]
+    what = "förberedd dialog" if row["status"] == "prepared" else "pågående dialog"
+    return f"{what} (startad {str(row['started'])[:10]}, {title}, {row['id'][:8]})"
 
 
 def topic_set(flow: Any) -> E.TopicSet | None:

@@ -131,3 +131,11 @@ class Indicators(StoreBase):
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY clinic_key, indicator, period"
         return self._rows(sql, tuple(params))
+
+    @guarded
+    def indicator_clinics(self) -> list[str]:
+        """The clinics the imported indicator data names (one spelling each), in name order."""
+        return [
+            r["clinic"]
+            for r in self._rows("SELECT min(clinic) AS clinic FROM indicator_values GROUP BY clinic_key ORDER BY clinic_key")
+        ]

@@ -32,6 +32,29 @@ def mini_flow():
     return load_flow(FIXTURES / "flows" / "mini.toml").flow
 
 
+@pytest.fixture
+def mini(isolated_dirs):
+    """The test flow `mini` installed as a user flow (user_flows_dir = DIALOGSTOD_DATA_DIR/flows)."""
+    import shutil
+
+    from assistant import locations
+
+    folder = locations.user_flows_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / "flows" / "mini.toml", folder / "mini.toml")
+    return "mini"
+
+
+@pytest.fixture
+def store(isolated_dirs):
+    """The default store (in the test's data directory)."""
+    from assistant.database import open_store
+
+    s = open_store()
+    yield s
+    s.close()
+
+
 class Clock:
     """A fixed clock that moves only when told."""
 

@@ -96,6 +96,7 @@ ENGINE_MAY_IMPORT = {
     "assistant.events",
     "assistant.flagstates",
     "assistant.flows",
+    "assistant.glossary",
     "assistant.labels",
     "assistant.lexicon",
     "assistant.privacy",

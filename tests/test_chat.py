@@ -355,7 +355,8 @@ def test_status_shows_each_area_the_time_and_the_counts(user_flows):
         "Mötestid 0 av 60 min.\n"
         "  ✓ P1 Personal: 1 besvarade, 1 överhoppade, 0 parkerade, 0 kvar · 0/10 min\n"
         "  ○ P2 Syfte: 0 besvarade, 0 överhoppade, 1 parkerade, 0 kvar · 0/10 min\n"
-        "  ● P3 Processer (fokus): 1 besvarade, 0 överhoppade, 0 parkerade, 3 kvar · 0/20 min\n"
+        # P3's own questions: its Konkret exempel exercise is counted apart (not begun: not shown)
+        "  ● P3 Processer (fokus): 1 besvarade, 0 överhoppade, 0 parkerade, 1 kvar · 0/20 min\n"
         "  ● P4 Mönster (fokus): 1 besvarade, 0 överhoppade, 0 parkerade, 2 kvar · 0/10 min\n"
         "  Ej berört ännu: P2 Syfte\n"
         "Parkerade frågor: 1 · Anteckningar: 1 · Åtgärder: 1\n"

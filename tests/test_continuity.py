@@ -79,6 +79,6 @@ def test_a_prepared_dialogue_in_between_does_not_hide_the_wish(user_flows):  # n
     first = "/avsnitt aterkoppling\nVi önskar fokus på mönster\n/klar\n"
     assert chat(user_flows, first, "--flow", "mini", "--clinic", "Fysio Norr")[0] == 0
     assert chat(user_flows, "", "--flow", "mini", "--clinic", "Fysio Norr", "--prepare")[0] == 0
-    assert chat(user_flows, "/klar\n", "--flow", "mini", "--clinic", "Fysio Norr", "--mode", "self")[0] == 0
-    code, out, _ = chat(user_flows, "/quit\n", "--flow", "mini", "--clinic", "Fysio Norr")
+    assert chat(user_flows, "/klar\n", "--flow", "mini", "--clinic", "Fysio Norr", "--mode", "self", "--ny")[0] == 0
+    code, out, _ = chat(user_flows, "/quit\n", "--flow", "mini", "--clinic", "Fysio Norr", "--ny")
     assert "Önskemål inför detta möte: Vi önskar fokus på mönster" in out

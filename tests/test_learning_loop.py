@@ -172,7 +172,7 @@ def test_prepared_dialogue_exports_a_pack_with_data_last_year_and_the_method(use
     prepared = next(r for r in json.loads(run("list", "--json")[1]) if r["status"] == "prepared")
     md = run("export", prepared["id"][:8], "--pack", "--format", "md", "-o", "-")[1]
     assert md.startswith("# Underlag inför uppföljningsdialogen")
-    assert "Inte berört" not in md  # not the empty documentation
+    assert "Ej berört under dialogen" not in md  # not the empty documentation
     for part in (
         "## Fokusområden hittills",
         "P5 Mönster i verksamhetens utveckling (Patterns) | 15 | fokus",  # the wish pre-selected the area
@@ -311,7 +311,8 @@ def test_nara_vard_dialogues_belong_to_a_del_and_the_next_continues_it(user_flow
     assert "Del 1: Förbereda för gemensam uppföljning och utveckling:" in out
     assert "Under uppföljningsdialogen" not in out
     first = json.loads(run("list", "--json")[1])[0]["id"]
-    code, out, _ = chat(user_flows, "/avsluta\n", "--flow", "nara-vard", "--clinic", "Södra Älvsborg")
+    # Del 1 was left open: the next Del is a new dialogue all the same (--ny)
+    code, out, _ = chat(user_flows, "/avsluta\n", "--flow", "nara-vard", "--clinic", "Södra Älvsborg", "--ny")
     assert "Del 2: Utveckla modell för gemensam uppföljning och utveckling:" in out
     assert "Fortsätter lärmöte" in out and first[:8] in out
     with open_store() as store:

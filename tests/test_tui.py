@@ -4,7 +4,6 @@ exported; user text never acts as markup or escape sequences; `serve` and the st
 from __future__ import annotations
 
 import json
-import shutil
 import stat
 import subprocess
 import sys
@@ -19,26 +18,6 @@ SIZE = (120, 40)
 
 
 # ---------------------------------------------------------------- helpers and fixtures
-
-
-@pytest.fixture
-def mini(isolated_dirs):
-    """The test flow `mini` installed as a user flow (user_flows_dir = DIALOGSTOD_DATA_DIR/flows)."""
-    from assistant import locations
-
-    folder = locations.user_flows_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(FIXTURES / "flows" / "mini.toml", folder / "mini.toml")
-    return "mini"
-
-
-@pytest.fixture
-def store(isolated_dirs):
-    from assistant.database import open_store
-
-    s = open_store()
-    yield s
-    s.close()
 
 
 def tel_rows(clinic: str = "Fysio Test", k: int = 780, n: int = 1000) -> list[dict]:
@@ -588,7 +567,12 @@ async def test_finish_opens_the_transcript_and_offers_export(store, clock, mini)
         await pilot.press("enter")
         await pilot.press("f9")
         await pilot.pause()
-        await pilot.press("enter")  # "Avsluta dialogen" has the focus
+        await pilot.press("enter")  # the safe button has the focus: the meeting goes on
+        await settle(pilot)
+        assert kinds(store, d.id)[-1] != "finished" and not isinstance(app.screen, ExportModal)
+        await pilot.press("f9")
+        await pilot.pause()
+        await pilot.click("#yes")
         await settle(pilot)
         assert isinstance(app.screen, ExportModal)
         await pilot.press("escape")
@@ -757,8 +741,7 @@ async def test_export_from_the_transcript_writes_a_private_file(store, clock, mi
         assert isinstance(app.screen, TranscriptScreen)
         await pilot.press("e")
         await pilot.pause()
-        await pilot.press("down", "down", "enter")  # html → docx → md
-        await pilot.click("#export")
+        await pilot.press("down", "down", "enter")  # html → docx → md, Enter exports it
         await settle(pilot)
         messages = [n.message for n in app._notifications]
     folder = locations.exports_dir()
@@ -912,13 +895,17 @@ async def test_prepared_dialogue_opened_on_the_meeting_day_shows_the_previous_di
         assert "Önskemålet nämner: P3 " in block  # prepared without these areas in focus
 
 
-async def test_resumed_dialogue_does_not_repeat_the_previous_dialogue(store, clock, mini):
+async def test_resumed_dialogue_shows_the_previous_dialogue_again(store, clock, mini):
+    """Issue #15 point 7: "Från förra dialogen" was gone after a resume (the meeting still needs it:
+    the wish, last year's open actions)."""
     held_dialogue(store, clock)
     start_dialogue(store, clock)  # in progress: the meeting has already begun
     app = app_for(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_first_dialogue(pilot)
-        assert "previous" not in [k for k, _ in chat_texts(app)]
+        shown = [k for k, _ in chat_texts(app)]
+        assert shown.count("previous") == 1 and shown.index("previous") == 1  # right after the welcome
+        assert "Se över telefontiderna" in dict(chat_texts(app))["previous"]
 
 
 async def test_a_broken_regional_flow_is_named_on_ny_dialog(store, clock, mini):
@@ -987,7 +974,10 @@ async def test_the_key_bar_fits_any_width_and_keeps_help(store, clock, mini, wid
         bar = app.screen.query_one(KeyBar)
         text = bar.render().plain
         assert len(text) <= width
-        assert "f1 Hjälp" in text and "⏎ Skicka" in text
+        # What matters most is kept at every width: help, skip, go to, note, action – and ending the
+        # meeting, which never showed before (issue #15 point 6).
+        for key in ("f1 Hjälp", "^s Hoppa", "^g Gå till", "^n Anteckning", "^a Åtgärd", "f9 Avsluta"):
+            assert key in text, (key, text)
         assert "Kommandon" not in text or text.rstrip().endswith("^p Kommandon")
         # Nothing is drawn over anything else: the line is whole "<key> <label>" items and spaces.
         shown, palette = bar.keys()

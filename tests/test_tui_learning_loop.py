@@ -5,21 +5,17 @@ off from a new one, and parties read from the flow on Ny dialog."""
 from __future__ import annotations
 
 from assistant import engine as E
-from tests.test_tui import (  # noqa: F401 - fixtures
+from tests.test_tui import (
     SIZE,
     app_for,
-    clinic_info_now,
     finished_dialogue,
     held_dialogue,
-    mini,
     settle,
     start_dialogue,
-    store,
-    type_text,
 )
 
 
-async def test_region_overview_lists_every_clinic_with_review_and_overdue_actions(store, clock, mini):  # noqa: F811
+async def test_region_overview_lists_every_clinic_with_review_and_overdue_actions(store, clock, mini):
     from assistant.tui.region import RegionScreen
 
     d = finished_dialogue(store, clock, clinic="Fysio Åby")
@@ -44,7 +40,7 @@ async def test_region_overview_lists_every_clinic_with_review_and_overdue_action
         assert app.screen.__class__.__name__ == "TranscriptScreen"
 
 
-async def test_review_and_owner_due_from_the_transcript(store, clock, mini):  # noqa: F811
+async def test_review_and_owner_due_from_the_transcript(store, clock, mini):
     d = finished_dialogue(store, clock)
     app = app_for(store, clock)
     async with app.run_test(size=SIZE) as pilot:
@@ -72,7 +68,7 @@ async def test_review_and_owner_due_from_the_transcript(store, clock, mini):  # 
     assert store.load_events(d.id)[-1].payload == {"action_id": "a1", "owner": "Bo", "due": "2020-01-01"}
 
 
-async def test_gor_om_till_atgard_asks_for_owner_and_date(store, clock, mini):  # noqa: F811
+async def test_gor_om_till_atgard_asks_for_owner_and_date(store, clock, mini):
     d = start_dialogue(store, clock)
     d.do(E.Jump("sammanfattning"))
     d.do(E.Answer("Bra stämning"))
@@ -95,7 +91,7 @@ async def test_gor_om_till_atgard_asks_for_owner_and_date(store, clock, mini):  
     assert (added[-1].text, added[-1].payload) == ("Telefontiderna", {"action_id": "a1", "owner": "Anna", "due": "2027-03-31"})
 
 
-async def test_previous_dialogues_action_ticked_off_from_the_new_one(store, clock, mini):  # noqa: F811
+async def test_previous_dialogues_action_ticked_off_from_the_new_one(store, clock, mini):
     old = held_dialogue(store, clock)
     new = start_dialogue(store, clock)
     app = app_for(store, clock)
@@ -119,7 +115,7 @@ async def test_previous_dialogues_action_ticked_off_from_the_new_one(store, cloc
     assert update.kind == "action_updated" and update.payload == {"action_id": "a1", "status": "done", "via": new.id}
 
 
-async def test_new_dialogue_reads_the_parties_from_the_flow(store, clock, mini):  # noqa: F811
+async def test_new_dialogue_reads_the_parties_from_the_flow(store, clock, mini):
     app = app_for(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -36,6 +36,13 @@ def register(sub) -> None:
     p.add_argument("--resume", metavar="ID", help="fortsätt en sparad dialog (id eller början av id)")
     p.add_argument("--reopen", action="store_true", help="med --resume: öppna en avslutad dialog igen")
     p.add_argument(
+        "--ny",
+        "--new",
+        dest="new",
+        action="store_true",
+        help="starta en ny dialog även om mottagningen redan har en pågående eller förberedd",
+    )
+    p.add_argument(
         "--keep-identity-numbers",
         action="store_true",
         help="spara personnummer som de skrivs (standard: de maskeras innan de sparas)",
@@ -105,6 +112,8 @@ def cmd_chat(args) -> int:
         raise UserError("Ange --flow och --clinic för en ny dialog, eller --resume ID för att fortsätta en.")
     store = open_store()
     try:
+        if not args.resume and not args.new:
+            args.resume = _already_open(store, args)
         if args.resume:
             try:
                 dialogue = Dialogue.resume(store, args.resume)
@@ -129,6 +138,10 @@ def cmd_chat(args) -> int:
                         "rätta med `dialogstod correct`, eller fortsätt med --reopen."
                     )
                 dialogue.do(E.Reopen())
+            if previous is None and not dialogue.state.finished:  # for /förra, /bocka and /ändra
+                previous = previous_dialogue(
+                    store, dialogue.clinic, dialogue.flow, dialogue.flags(), exclude=dialogue.id
+                )
         else:
             flow = get_flow(args.flow).flow
             focus = parse_focus(flow, args.focus)
@@ -171,6 +184,33 @@ def cmd_chat(args) -> int:
         return chat.run(fresh=fresh)
     finally:
         store.close()
+
+
+def _already_open(store, args) -> str | None:
+    """A clinic with a dialogue in progress (or prepared) gets no second one by mistake: typed, the
+    line mode asks whether to continue it (Enter does); piped, it stops with what to do. Returns
+    the id to resume, or None to start a new one."""
+    from assistant.chat import ask_line
+    from assistant.errors import UserError
+    from assistant.session import open_dialogue_text, open_dialogues
+    from assistant.textsafe import terminal_safe
+
+    found = open_dialogues(store, args.clinic)
+    if not found:
+        return None
+    row = found[0]
+    said = f"Det finns redan en {open_dialogue_text(row)} med {terminal_safe(row['clinic'])}."
+    if len(found) > 1:
+        said += f" (och {len(found) - 1} till, se `dialogstod list --clinic`)"
+    if not sys.stdin.isatty():
+        raise UserError(f"{said} Fortsätt den med `{_resume_hint(args, row['id'])}`, eller starta en ny ändå med --ny.")
+    while True:
+        reply = ask_line(f"{said} Fortsätta den? [J/n – n startar en ny] ", sys.stdin, sys.stdout)
+        if reply is None or reply.casefold() in ("", "j", "ja", "y", "yes"):
+            return row["id"]
+        if reply.casefold() in ("n", "nej", "no", "ny"):
+            return None
+        print("Svara j (fortsätt den) eller n (starta en ny).")
 
 
 def _install_hangup_handler() -> None:

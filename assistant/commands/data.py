@@ -78,23 +78,16 @@ def _open_store():
     return open_store()
 
 
-def _summary(n: int, counts: dict[str, int], shown: str) -> str:
-    return (
-        f"Importerade {n} {'rad' if n == 1 else 'rader'} ({counts.get('inserted', 0)} nya, {counts.get('updated', 0)} ändrade, "
-        f"{counts.get('unchanged', 0)} oförändrade) från {shown}"
-    )
-
-
 # ---------------------------------------------------------------- commands
 
 
 def _import(file: str | Path, source: str | None, shown: str) -> None:
-    from assistant.data.importer import read_indicator_file
+    from assistant.data.importer import import_summary, read_indicator_file
 
     rows, source = read_indicator_file(file, source)  # a file with errors leaves the database as it was
     with _open_store() as store:
         counts = store.replace_indicator_values(rows, source=source)
-    print(_summary(len(rows), counts, shown))
+    print(import_summary(len(rows), counts, shown))
 
 
 def cmd_import(file: str) -> int:
@@ -128,6 +121,13 @@ def cmd_flags(clinic: str, period: str | None, as_json: bool) -> int:
         for r in rows:
             names.setdefault(clinic_key(r["clinic"]), r["clinic"])
         key = clinic_key(clinic)
+        if key not in names:
+            from assistant.data.peers import likely_clinic
+
+            meant = likely_clinic(list(names.values()), clinic)  # "Fysio Norr" for "Fysio Norr (påhittad)", as in the app
+            if meant is not None:
+                print(f"dialogstod: Visar ”{terminal_safe(meant)}” – det enda namnet i datan som passar.", file=sys.stderr)
+                key = clinic_key(meant)
         if key not in names:
             listing = sorted(names.values(), key=str.casefold)
             raise UserError(

@@ -36,7 +36,7 @@ from typing import Any
 
 from assistant.data import stats
 from assistant.data.peers import clinic_key
-from assistant.flagstates import CLAIMS, STATE_LABELS
+from assistant.flagstates import CLAIMS, STATE_LABELS, state_words
 from assistant.flagstates import FLAG_STATES as STATES
 from assistant.formatting import procent, tal
 from assistant.indicators import Catalogue
@@ -99,7 +99,7 @@ class FlagRow:
 
     @property
     def state_labels(self) -> list[str]:
-        return [STATE_LABELS[s] for s in self.states]
+        return state_words(self.states)
 
     @property
     def peer_position(self) -> str | None:

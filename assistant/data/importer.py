@@ -718,3 +718,14 @@ def import_file(path: str | Path, source: str | None = None, *, store: Store) ->
     ``store``, all or nothing; returns (rows, counts)."""
     rows, source = read_indicator_file(path, source)
     return len(rows), store.replace_indicator_values(rows, source=source)
+
+
+def import_summary(n: int, counts: dict[str, int], shown: str) -> str:
+    """"Importerade 1 rad (1 ny, 0 ändrade, 0 oförändrade) från fil.csv" – the CLI and the app."""
+    from assistant.glossary import counted
+
+    return (
+        f"Importerade {counted(n, 'rad', 'rader')} ({counted(counts.get('inserted', 0), 'ny', 'nya')}, "
+        f"{counted(counts.get('updated', 0), 'ändrad', 'ändrade')}, "
+        f"{counted(counts.get('unchanged', 0), 'oförändrad', 'oförändrade')}) från {shown}"
+    )

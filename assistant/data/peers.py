@@ -104,3 +104,24 @@ def resolve_groups(
         else:
             out[key] = UNKNOWN
     return out
+
+
+def _bare(name: str) -> str:
+    """'Fysio Norr (påhittad)' -> 'fysio norr': without a parenthesis at the end, case or extra spaces."""
+    import re
+
+    return " ".join(re.sub(r"\s*\([^)]*\)\s*$", "", name).split()).casefold()
+
+
+def likely_clinic(known: list[str], typed: str) -> str | None:
+    """The one known clinic a name that is not known probably means: "Fysio Norr" for "Fysio Norr
+    (påhittad)" (the same name without its parenthesis), or the only one that begins with it. None
+    when the name is known as typed, or when it could mean none or several."""
+    wanted = " ".join(typed.split()).casefold()
+    if not wanted or any(k.casefold() == wanted for k in known):
+        return None
+    same = [k for k in known if _bare(k) == _bare(typed)]
+    if len(same) == 1:
+        return same[0]
+    starts = [k for k in known if k.casefold().startswith(wanted)] if len(wanted) >= 4 else []
+    return starts[0] if len(starts) == 1 else None

@@ -43,6 +43,8 @@ _WHERE = {
     "StartOptions": "assistant.engine.commands",
     "UpdateAction": "assistant.engine.commands",
     "AreaCoverage": "assistant.engine.progress",
+    "Exercise": "assistant.engine.progress",
+    "IndicatorLinks": "assistant.engine.discussed",
     "coverage": "assistant.engine.progress",
     "warnings": "assistant.engine.progress",
     "Context": "assistant.engine.evaluation",

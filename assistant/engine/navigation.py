@@ -39,6 +39,14 @@ def with_sequence_steps(state: State, questions: list[str]) -> list[str]:
     return out
 
 def next_question(state: State) -> str | None:
+    """The question to ask next: a suggestion's queued questions, the question a detour
+    interrupted, the rest of the area on screen, then the first open question in the planned order
+    (focus areas first, the closing sections last).
+
+    The planned order is kept after a jump: jumping from P5 to P1 goes on with what is left of P5,
+    then the other areas as planned, and the summary and feedback last – not with the areas that
+    happen to follow P1. Only from a closing section (Sammanfattning, Återkoppling: wrapping up) does
+    the walk go on forward from where it is."""
     for qid in state.queue:
         if state.is_open(qid) or qid in state.parked:
             return qid
@@ -46,22 +54,35 @@ def next_question(state: State) -> str | None:
         return state.resume_at
     order = state.order
     position = -1
+    section: str | None = None
     anchors = ([state.current.qid] if state.current else []) + list(reversed(state.history))
     index = {q: i for i, q in enumerate(order)}
     for qid in anchors:
         if qid in index:
             position = index[qid]
+            section = state.section_id_of(qid)
             break
         if qid in state.followups:  # a follow-up sits at the start of its section
             sec = state.followups[qid].section
             firsts = [index[q.id] for q in state.flow.section_questions(sec) if q.id in index]
             if firsts:
                 position = firsts[0] - 1
+                section = sec
                 break
-    for qid in order[position + 1 :] + order[: position + 1]:
-        if state.is_open(qid) and (state.current is None or qid != state.current.qid):
-            return qid
-    return None
+
+    def askable(qid: str) -> bool:
+        return state.is_open(qid) and (state.current is None or qid != state.current.qid)
+
+    if section is not None:
+        for qid in order[position + 1 :]:  # the rest of the area on screen (an area's questions are together)
+            if state.section_id_of(qid) != section:
+                break
+            if askable(qid):
+                return qid
+        if state.flow.section_index[section].kind != "dialogue":
+            return next((q for q in order[position + 1 :] + order[: position + 1] if askable(q)), None)
+    return next((q for q in order if askable(q)), None)
+
 
 def prompt_next(state: State, now: datetime, via: str = "next") -> list[Event]:
     qid = next_question(state)

@@ -11,7 +11,21 @@ SHORT_TIME_SHARE = 0.75  # "time is short" once this share of the meeting has pa
 
 
 @dataclass(frozen=True)
+class Exercise:
+    """An exercise inside an area (a sub-area with ``sequence = true``: Konkret exempel)."""
+
+    subarea: str
+    title: str
+    answered: int
+    total: int
+
+
+@dataclass(frozen=True)
 class AreaCoverage:
+    """One area's coverage. The counts are the area's ordinary questions (its own and the
+    follow-ups asked in it); an exercise inside the area (Konkret exempel) is counted apart, in
+    ``exercises``, so that doing the exercise does not make the area count as touched."""
+
     section: str
     area: str | None
     title: str
@@ -27,15 +41,20 @@ class AreaCoverage:
     focus: bool
     ended: bool
     current: bool
+    exercises: tuple[Exercise, ...] = ()
 
     @property
     def touched(self) -> bool:
+        """"Berört": one of the area's ordinary questions answered (an area that is nothing but an
+        exercise: one of its steps)."""
+        if self.total == 0 and self.exercises:
+            return any(e.answered for e in self.exercises)
         return self.answered > 0
 
     @property
     def status(self) -> str:
         """'untouched' (warning), 'touched', or 'complete'."""
-        if not self.answered:
+        if not self.touched:
             return "untouched"
         if self.untouched == 0 and self.parked == 0:
             return "complete"
@@ -55,8 +74,19 @@ def coverage(state: State, now: datetime | None = None, *, all_sections: bool = 
             continue
         if state.mode == "self" and section.facilitator_only:
             continue
-        qids = [q.id for q in flow.section_questions(section.id) if state.relevant(q.id)]
+        exercise_ids = {q.id for sub in section.subareas if sub.sequence for q in sub.questions}
+        qids = [q.id for q in flow.section_questions(section.id) if q.id not in exercise_ids and state.relevant(q.id)]
         qids += [f.qid for f in state.followups.values() if f.section == section.id]
+        exercises = tuple(
+            Exercise(
+                subarea=sub.id,
+                title=sub.title,
+                answered=sum(1 for q in sub.questions if q.id in state.answers),
+                total=sum(1 for q in sub.questions if state.relevant(q.id)),
+            )
+            for sub in section.subareas
+            if sub.sequence
+        )
         answered = sum(1 for q in qids if q in state.answers)
         skipped = sum(1 for q in qids if q in state.skipped and q not in state.answers)
         parked = sum(1 for q in qids if q in state.parked)
@@ -77,6 +107,7 @@ def coverage(state: State, now: datetime | None = None, *, all_sections: bool = 
                 focus=section.id in focus,
                 ended=section.id in state.ended_sections,
                 current=state.current is not None and state.current.section == section.id,
+                exercises=exercises,
             )
         )
     return out

@@ -201,20 +201,6 @@ class State:
     def stage(self) -> str | None:
         return self.dialogue.get("stage")
 
-    def discussed(self) -> list[dict[str, Any]]:
-        """Shown flags that the dialogue took up: named explicitly, through an accepted suggestion,
-        or through an answered question linked to the indicator."""
-        taken = set(self.discussed_flags)
-        for sid in self.accepted:
-            indicator = self.offered.get(sid, {}).get("indicator")
-            if indicator:
-                taken.add(indicator)
-        for qid in self.answers:
-            q = self.flow.question_index.get(qid)
-            if q is not None:
-                taken.update(q.indicators)
-        return [f for f in self.flags_shown if f["indicator"] in taken]
-
 
 def _order(flow: Flow, focus: tuple[str, ...], mode: str) -> list[str]:
     cache = flow.walk_cache  # per flow object, so a cached order can never belong to another flow

@@ -70,6 +70,14 @@ class DialogstodApp(App[None]):
         self._key_number = 0
         self._keys_in_flight: set[int] = set()
 
+    def get_driver_class(self):
+        """The platform's driver, its input parser with a guard for pasted text (``tui/paste.py``)."""
+        driver = super().get_driver_class()
+        from assistant.tui.paste import install
+
+        install(driver)
+        return driver
+
     # ------------------------------------------------------------ the store
 
     def get_default_screen(self) -> Screen:
@@ -216,6 +224,20 @@ class DialogstodApp(App[None]):
             self._keys_in_flight.discard(number)
             self.release_keys()
 
+    # ------------------------------------------------------------ workers
+
+    def call_on_screen(self, screen: Screen, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """From a worker thread: run ``callback`` on the UI thread if ``screen`` is still shown (or
+        waiting under a modal). A worker that finishes after its screen has gone – Ctrl+S pressed
+        while Ny dialog was still looking the clinic up – does nothing, instead of failing on
+        widgets that are no longer there."""
+
+        def if_shown() -> None:
+            if screen in self.screen_stack and screen.is_mounted:
+                callback(*args, **kwargs)
+
+        self.call_from_thread(if_shown)
+
     def _release_after(self, awaitable: Any) -> None:
         async def when_ready() -> None:
             try:
@@ -276,7 +298,8 @@ class DialogstodApp(App[None]):
                 raise
             self.call_from_thread(self.notify, "\n".join(lines), severity="error", markup=False)
             return
-        self.call_from_thread(self.show_dialogue, dialogue, fresh=opened, history=history, find_previous=opened)
+        # "Från förra dialogen" is shown whenever the meeting is on screen: when it begins and after a resume.
+        self.call_from_thread(self.show_dialogue, dialogue, fresh=opened, history=history, find_previous=True)
 
     def show_dialogue(
         self, dialogue: Dialogue, *, fresh: bool = False, history: History | None = None, find_previous: bool = False
@@ -331,6 +354,22 @@ class DialogstodApp(App[None]):
         super().notify(
             terminal_safe(str(message)), title=terminal_safe(str(title)), severity=severity, timeout=timeout, markup=markup
         )
+
+    def action_command_palette(self) -> None:
+        """Ctrl+P: the command palette, in Swedish."""
+        from textual.command import CommandPalette
+
+        from assistant.tui.palette import SwedishPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(SwedishPalette(id="--command-palette"))
+
+    def search_themes(self) -> None:
+        from textual.theme import ThemeProvider
+
+        from assistant.tui.palette import THEMES_PLACEHOLDER, SwedishPalette
+
+        self.push_screen(SwedishPalette(providers=[ThemeProvider], placeholder=THEMES_PLACEHOLDER))
 
     def action_help(self) -> None:
         from assistant.tui.modals import HelpScreen

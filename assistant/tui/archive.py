@@ -7,7 +7,6 @@ find the others. A table of every dialogue in a large archive costs seconds and 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -17,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Input, Select, Static, TextArea
+from textual.widgets.text_area import Selection
 
 from assistant.textsafe import one_line
 from assistant.tui.keys import ARCHIVE_KEYS, TRANSCRIPT_KEYS, bindings
@@ -51,6 +51,7 @@ class ArchiveScreen(Screen):
         super().__init__()
         self.filters: dict[str, Any] = {"clinic": None, "flow": None, "status": None, "year": None}
         self.options_loaded = False
+        self.hits: list[dict] = []
 
     def compose(self) -> ComposeResult:
         yield TopBar("Dialogstöd · Tidigare dialoger", "")
@@ -90,7 +91,7 @@ class ArchiveScreen(Screen):
         store = self.app.store
         rows = store.list_dialogues(**self.filters, limit=LIST_LIMIT + 1)
         titles = flow_titles()
-        self.app.call_from_thread(self.show_rows, rows[:LIST_LIMIT], titles, len(rows) > LIST_LIMIT)
+        self.app.call_on_screen(self, self.show_rows, rows[:LIST_LIMIT], titles, len(rows) > LIST_LIMIT)
         if not self.options_loaded:
             clinics = [c["name"] for c in store.clinics() if c.get("dialogues")]
             newest = max((str(c["last"])[:4] for c in store.clinics() if c.get("last")), default="")
@@ -98,7 +99,7 @@ class ArchiveScreen(Screen):
             if newest.isdigit():
                 # One cheap query per year (listing every dialogue to find their years costs far more).
                 years = [str(y) for y in range(int(newest), FIRST_YEAR - 1, -1) if store.list_dialogues(year=y, limit=1)]
-            self.app.call_from_thread(self.show_options, clinics, titles, years)
+            self.app.call_on_screen(self, self.show_options, clinics, titles, years)
 
     def show_options(self, clinics: list[str], flows: dict[str, str], years: list[str]) -> None:
         self.query_one("#f-clinic", Select).set_options([(option(c, 40), c) for c in clinics])
@@ -171,11 +172,15 @@ class ArchiveScreen(Screen):
             lines = user_error_lines(exc)
             if lines is None:
                 raise
-            self.app.call_from_thread(self.query_one("#archive-info", Static).update, Content(" ".join(lines)))
+            self.app.call_on_screen(self, self.show_info, Content(" ".join(lines)))
             return
-        self.app.call_from_thread(self.show_hits, query, hits)
+        self.app.call_on_screen(self, self.show_hits, query, hits)
+
+    def show_info(self, info: Content) -> None:
+        self.query_one("#archive-info", Static).update(info)
 
     def show_hits(self, query: str, hits: list[dict]) -> None:
+        self.hits = hits
         table = self.query_one("#hits", DataTable)
         table.clear()
         for i, h in enumerate(hits):
@@ -214,9 +219,12 @@ class ArchiveScreen(Screen):
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:
         key = str(event.row_key.value or "")
-        ref = key.split(":", 1)[1] if ":" in key else key
-        if ref:
-            self.app.show_transcript(ref)
+        if ":" in key:  # a search hit: open the dialogue at the hit
+            index, ref = key.split(":", 1)
+            hit = self.hits[int(index)] if int(index) < len(self.hits) else {}
+            self.app.push_screen(TranscriptScreen(ref, at_seq=hit.get("seq")))
+        elif key:
+            self.app.show_transcript(key)
 
     def action_open(self) -> None:
         table = self.query_one("#archive-switch", ContentSwitcher).visible_content
@@ -229,16 +237,22 @@ class TranscriptScreen(Screen):
 
     BINDINGS = bindings(TRANSCRIPT_KEYS)
 
-    def __init__(self, ref: str, *, offer_export: bool = False) -> None:
+    def __init__(self, ref: str, *, offer_export: bool = False, at_seq: int | None = None) -> None:
+        """``at_seq``: open at this event (a search hit) instead of at the top."""
         super().__init__()
         self.ref = ref
         self.d: Dialogue | None = None
         self.offer_export = offer_export
+        self.at_seq = at_seq
+        self.text = ""
+        self.line_starts: list[int] = []
+        self.laid_out_for = 0
 
     def compose(self) -> ComposeResult:
         yield TopBar("Dialogstöd · Dialog", "", id="topbar")
         with Vertical(id="transcript-body"):
-            yield TextArea("Läser in …", read_only=True, soft_wrap=True, id="transcript", show_cursor=False)
+            # Wrapped here (lay_out), so that a wrapped line keeps its indent: soft wrap does not.
+            yield TextArea("Läser in …", read_only=True, soft_wrap=False, id="transcript", show_cursor=False)
             yield Static(Content.styled("Åtgärder", "bold"), classes="panel-title")
             yield DataTable(id="actions", cursor_type="row", zebra_stripes=True)
         yield KeyBar()
@@ -260,7 +274,7 @@ class TranscriptScreen(Screen):
             self.app.call_from_thread(self.app.notify, str(exc), severity="error", markup=False)
             return
         text = transcript_text(d.state, d.row)
-        self.app.call_from_thread(self.show, d, text)
+        self.app.call_on_screen(self, self.show, d, text)
 
     def show(self, d: Dialogue, text: str) -> None:
         from assistant.report import OVERDUE, local_today, review_label
@@ -276,7 +290,8 @@ class TranscriptScreen(Screen):
         today = local_today(self.app.clock())
         self.query_one(TopBar).set_right(Content(d.id[:8]))
         area = self.query_one("#transcript", TextArea)
-        area.load_text(text)  # TextArea shows text as it is: never markup
+        self.text = text
+        self.lay_out(force=True)
         table = self.query_one("#actions", DataTable)
         table.clear()
         for a in st.actions.values():
@@ -293,9 +308,54 @@ class TranscriptScreen(Screen):
         table.display = bool(st.actions)
         self.query_one(".panel-title", Static).display = bool(st.actions)
         area.focus()
+        if self.at_seq is not None:
+            self.call_after_refresh(self.go_to_event, self.at_seq)
+            self.at_seq = None
         if self.offer_export:
             self.offer_export = False
             self.action_export()
+
+    def lay_out(self, force: bool = False) -> None:
+        """Wrap the transcript to the width it has (again after a resize), keeping the place."""
+        from assistant.tui.text import wrap_keeping_indent
+
+        area = self.query_one("#transcript", TextArea)
+        width = max(20, (area.content_size.width or self.size.width or 80) - 2)
+        if not self.text or (width == self.laid_out_for and not force):
+            return
+        top = self.raw_line_at(int(area.scroll_y))
+        wrapped, self.line_starts = wrap_keeping_indent(self.text, width)
+        self.laid_out_for = width
+        area.load_text(wrapped)  # TextArea shows text as it is: never markup
+        if top:
+            area.scroll_to(y=self.line_starts[top], animate=False)
+
+    def raw_line_at(self, wrapped_line: int) -> int:
+        import bisect
+
+        return max(0, bisect.bisect_right(self.line_starts, wrapped_line) - 1)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.lay_out)
+
+    def go_to_event(self, seq: int) -> None:
+        """Scroll to what event ``seq`` wrote (a search hit: an answer, a note, an action) and mark it."""
+        if self.d is None or not 1 <= seq <= len(self.d.events):
+            return
+        e = self.d.events[seq - 1]
+        text = self.d.state.answers.get(e.qid or "") if e.kind in ("answered", "corrected") else e.text
+        needle = " ".join((text or e.text or "").split())[:50]
+        if not needle:
+            return
+        lines = self.text.split("\n")
+        row = next((i for i, line in enumerate(lines) if needle[:30] in " ".join(line.split())), None)
+        if row is None:
+            return
+        area = self.query_one("#transcript", TextArea)
+        start = self.line_starts[row]
+        end = self.line_starts[row + 1] if row + 1 < len(self.line_starts) else area.document.line_count
+        area.selection = Selection((start, 0), (max(start, end - 1), len(area.document.get_line(max(start, end - 1)))))
+        area.scroll_to(y=max(0, start - 2), animate=False)
 
     def reload(self) -> None:
         from assistant.export import transcript_text
@@ -311,29 +371,20 @@ class TranscriptScreen(Screen):
     # ------------------------------------------------------------ export
 
     def action_export(self) -> None:
-        from assistant import locations
-        from assistant.tui.modals import ExportModal
+        from assistant.export import default_filename
+        from assistant.tui.exporting import ExportFlow
+        from assistant.tui.modals import EXPORT_FORMATS
 
         if self.d is None:
             return
-        folders = [("Exportmappen", str(locations.exports_dir())), ("Aktuell katalog", str(Path.cwd()))]
-        self.app.push_screen(ExportModal(folders), self._export_chosen)
-
-    def _export_chosen(self, choice: tuple[str, str] | None) -> None:
-        if choice:
-            self.export(*choice)
-
-    @work(thread=True, group="export")
-    def export(self, fmt: str, folder: str) -> None:
-        from assistant.fileio import FileProblem
-
-        try:
-            path = export_dialogue(self.app.store, self.d, fmt, Path(folder), self.app.clock())
-        except FileProblem as exc:
-            message = f"Kunde inte skriva exporten: {exc}"
-            self.app.call_from_thread(self.app.notify, message, severity="error", markup=False)
-            return
-        self.app.call_from_thread(self.app.notify, f"Skrev {path}", title="Exporterad", markup=False, timeout=12)
+        d = self.d
+        ExportFlow(
+            self,
+            title="Exportera dialogen",
+            formats=EXPORT_FORMATS,
+            filename=lambda fmt: default_filename(d.row, fmt.removeprefix("pack-"), pack=fmt.startswith("pack-")),
+            make=lambda fmt: export_document(self.app.store, d, fmt, self.app.clock()),
+        ).start()
 
     # ------------------------------------------------------------ actions and corrections
 
@@ -481,16 +532,11 @@ class TranscriptScreen(Screen):
         yield "Fortsätt dialogen", "Öppna dialogen (f)", self.action_continue
 
 
-def export_dialogue(store: Store, d: Dialogue, fmt: str, folder: Path, generated: Any = None) -> Path:
-    """Write one export with the default name into ``folder`` (created 0700 if missing).
-    ``pack-html`` / ``pack-docx`` write the pre-meeting pack instead of the documentation."""
-    from assistant.export import default_filename, export_bytes, pack_bytes
-    from assistant.fileio import write_regular
+def export_document(store: Store, d: Dialogue, fmt: str, generated: Any = None) -> bytes:
+    """One export's bytes: ``html``, ``docx``, ``md``, ``json``, or ``pack-html`` / ``pack-docx`` for
+    the pre-meeting pack instead of the documentation."""
+    from assistant.export import export_bytes, pack_bytes
 
-    pack = fmt.startswith("pack-")
-    fmt = fmt.removeprefix("pack-")
-    if pack:
-        data = pack_bytes(store, d, fmt, generated=generated)
-    else:
-        data = export_bytes(store, d.state, d.row, fmt, generated=generated)
-    return write_regular(Path(folder) / default_filename(d.row, fmt, pack=pack), data, parents=True)
+    if fmt.startswith("pack-"):
+        return pack_bytes(store, d, fmt.removeprefix("pack-"), generated=generated)
+    return export_bytes(store, d.state, d.row, fmt, generated=generated)

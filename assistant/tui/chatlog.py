@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from textual.content import Content
 
 from assistant import engine as E
+from assistant import glossary
 from assistant.tui.text import plain
 
 if TYPE_CHECKING:
@@ -29,6 +30,35 @@ class Msg:
     kind: str  # prompt | answer | system | note | action | welcome | previous
     content: Content
     seq: int = 0
+    qid: str | None = None  # the question a prompt or an answer is about
+
+
+def answer_place(kinds_and_qids: list[tuple[str, str | None]], qid: str | None) -> int | None:
+    """Where an answer to ``qid`` goes among messages shown so far (``(kind, qid)`` in order): right
+    under its question and any answer already there – above the notes and actions made while the
+    question was on screen – or None (at the end) when another question came after it."""
+    for i in range(len(kinds_and_qids) - 1, -1, -1):
+        kind, at = kinds_and_qids[i]
+        if kind == "prompt":
+            if at != qid:
+                return None
+            place = i + 1
+            while place < len(kinds_and_qids) and kinds_and_qids[place] == ("answer", qid):
+                place += 1
+            return place if place < len(kinds_and_qids) else None
+    return None
+
+
+def reading_order(msgs: list[Msg]) -> list[Msg]:
+    """``msgs`` (in the order they happened) in the order they read: each answer under its question."""
+    out: list[Msg] = []
+    for m in msgs:
+        place = answer_place([(x.kind, x.qid) for x in out], m.qid) if m.kind == "answer" else None
+        if place is None:
+            out.append(m)
+        else:
+            out.insert(place, m)
+    return out
 
 
 @dataclass
@@ -97,7 +127,7 @@ def prompt_message(state: E.State, event: E.Event, tracker: Tracker, current: bo
     sid, label = section_label(state, event.qid)
     parts: list = []
     if sid != tracker.last_section:
-        right = f"  {view.position}/{view.total}" if view is not None and view.position else ""
+        right = f"  {glossary.question_counter(view.position, view.total)}" if view is not None else ""
         parts.append((f"── {label} ──{right}\n", "bold $text-accent"))
         if view is not None and view.section_intro:
             parts += [plain(view.section_intro, "italic $text-muted"), "\n"]
@@ -118,19 +148,16 @@ def prompt_message(state: E.State, event: E.Event, tracker: Tracker, current: bo
     if view is not None:
         for line in view.choice_lines():
             parts += ["\n  ", plain(line)]
-        if view.choices:
-            parts.append(("\n  Svara med siffran (flera: 1, 3) eller texten.", "$text-muted"))
-        if view.scale:
-            parts.append((f"\n  Svara {view.scale[0]}–{view.scale[1]}.", "$text-muted"))
-        if view.type == "number":
-            parts.append(("\n  Svara med ett tal.", "$text-muted"))
+        hint = view.answer_hint
+        if hint:
+            parts.append(("\n  " + hint, "$text-muted"))
         if view.help:
             parts += [("\nHjälp: ", "italic $text-muted"), plain(view.help, "italic $text-muted")]
         if view.origin_note:
             parts += [("\nKälla: ", "italic $text-muted"), plain(view.origin_note, "italic $text-muted")]
         if view.previous_answer is not None:
             parts += [("\nTidigare svar: ", "$text-muted"), plain(view.previous_answer)]
-    return Msg("prompt", Content.assemble(*parts), event.seq)
+    return Msg("prompt", Content.assemble(*parts), event.seq, event.qid)
 
 
 def _action_text(state: E.State, e: E.Event) -> Content:
@@ -160,7 +187,7 @@ def messages(state: E.State, events: list[E.Event], tracker: Tracker, *, current
             current = i == last_prompt and state.current is not None and state.current.qid == e.qid
             out.append(prompt_message(state, e, tracker, current))
         elif kind == "answered":
-            out.append(Msg("answer", plain(e.text or ""), e.seq))
+            out.append(Msg("answer", plain(e.text or ""), e.seq, e.qid))
         elif kind == "skipped":
             out.append(Msg("system", Content("Hoppade över frågan."), e.seq))
         elif kind == "parked":
@@ -251,14 +278,14 @@ def history(dialogue: Dialogue, *, fresh: bool, recent: int | None = None) -> Hi
         elif e.kind == "jumped":
             tracker.last_section = None
         tracker.seen.add(e.seq)
-    recent_msgs = messages(state, events[split:], tracker)
+    recent_msgs = reading_order(messages(state, events[split:], tracker))
     if not fresh and state.answers:
         recent_msgs.append(Msg("system", Content(f"Fortsätter där dialogen slutade ({len(state.answers)} svar hittills).")))
     if not split:
         return History(tracker, [welcome(state, dialogue.row)] + recent_msgs, 0)
 
     def older() -> list[Msg]:
-        return [welcome(state, dialogue.row)] + messages(state, events[:split], Tracker(), current=False)
+        return [welcome(state, dialogue.row)] + reading_order(messages(state, events[:split], Tracker(), current=False))
 
     return History(tracker, recent_msgs, 1 + sum(1 for i in shown if i < split), older)
 

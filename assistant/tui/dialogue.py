@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -32,12 +32,12 @@ from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from assistant import engine as E
-from assistant import lexicon
+from assistant import glossary, lexicon
 from assistant.flagstates import flagged
 from assistant.session import FREE_AGAIN, Busy, Dialogue, DialogueError, NotStored, Unsaved
 from assistant.tui import chatlog
 from assistant.tui.keys import DIALOGUE_KEYS, bindings
-from assistant.tui.text import clock_text, flag_mark, flag_summary, plain, plain_line
+from assistant.tui.text import flag_mark, flag_summary, plain, plain_line
 from assistant.tui.widgets import AnswerBox, KeyBar, TopBar
 
 FOLD_AT = 120  # message widgets at most: beyond it, the oldest FOLD are folded into one block
@@ -114,8 +114,14 @@ class HistoryBlock(Widget):
         return selection.extract(self.text.plain), "\n"
 
 
-class ChatView(VerticalScroll):
-    """The conversation: the newest messages as widgets; older ones as blocks, on request."""
+class Panel(VerticalScroll, can_focus=False):
+    """A scrolling panel that a click never takes the focus to: typing always reaches the answer
+    box (the mouse wheel and PageUp/PageDown scroll it)."""
+
+
+class ChatView(Panel):
+    """The conversation: the newest messages as widgets; older ones as blocks, on request. Answers
+    are laid out under their question, above the notes and actions made while it was on screen."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -135,9 +141,17 @@ class ChatView(VerticalScroll):
         self.add(history.recent)
 
     def add(self, msgs: list[chatlog.Msg]) -> None:
-        """New messages at the end of the conversation."""
-        if msgs:
-            self.mount_all([ChatMessage(m) for m in msgs])
+        """New messages at the end of the conversation (an answer: under its question)."""
+        at_end: list[ChatMessage] = []
+        for m in msgs:
+            shown = list(self.query_children(ChatMessage))
+            place = chatlog.answer_place([(w.msg.kind, w.msg.qid) for w in shown], m.qid) if m.kind == "answer" else None
+            if place is None or at_end:
+                at_end.append(ChatMessage(m))
+            else:
+                self.mount(ChatMessage(m), before=shown[place])
+        if at_end:
+            self.mount_all(at_end)
         self.fold()
         self._update_older()
         self.anchor()
@@ -208,9 +222,10 @@ def suggestion_content(number: int, s: E.Suggestion) -> Content:
     elif s.text:
         what = Content.assemble(("→ ", "$text-muted"), plain(s.text))
     else:
-        first = s.labels[0] if s.labels else ""
-        more = f" (+{len(s.labels) - 1})" if len(s.labels) > 1 else ""
-        what = Content.assemble(("→ ", "$text-muted"), plain(first), (more, "$text-muted"))
+        asked, more = glossary.suggestion_leads_to(s.labels)
+        what = Content("\n  ").join(Content.assemble(("→ ", "$text-muted"), plain(line)) for line in asked or [""])
+        if more:
+            what = what.append(Content.styled(f"\n    {more}", "$text-muted"))
     take = Style.from_meta({"@click": f"screen.take({s.sid!r})"})
     decline = Style.from_meta({"@click": f"screen.decline({s.sid!r})"})
     return Content.assemble(
@@ -257,14 +272,14 @@ class DialogueScreen(Screen):
     def compose(self) -> ComposeResult:
         yield TopBar(self.title_content(), self.clock_content(), id="topbar")
         with Horizontal(id="body"):
-            with VerticalScroll(id="areas-panel", classes="side"):
+            with Panel(id="areas-panel", classes="side"):
                 yield Static(Content.styled("Områden", "bold"), classes="panel-title")
                 yield Static("", id="areas", markup=False)
             with Vertical(id="center"):
                 yield ChatView(id="chat")
                 yield Static("", id="status-line", markup=False)
                 yield AnswerBox(placeholder="Skriv svaret – Enter skickar, Ctrl+J ger ny rad", id="answer")
-            with VerticalScroll(id="data-panel", classes="side"):
+            with Panel(id="data-panel", classes="side"):
                 yield Static(Content.styled("Data", "bold"), classes="panel-title")
                 yield Static(Content("Läser in data …"), id="flags", markup=False)
                 yield Static(Content.styled("Förslag", "bold"), classes="panel-title")
@@ -279,7 +294,7 @@ class DialogueScreen(Screen):
         )
 
     def clock_content(self) -> Content:
-        return Content(f"{clock_text(self.d.elapsed())} / {self.d.flow.meeting_minutes} min")
+        return Content(glossary.meeting_time(self.d.elapsed(), self.d.flow.meeting_minutes))
 
     def on_mount(self) -> None:
         state = self.d.state
@@ -302,10 +317,10 @@ class DialogueScreen(Screen):
             from assistant.continuity import previous_dialogue
 
             previous = previous_dialogue(self.app.store, self.d.clinic, self.d.flow, flags, exclude=self.d.id)
-        self.app.call_from_thread(self.on_flags_ready, previous)
+        self.app.call_on_screen(self, self.on_flags_ready, previous)
         if not self.words_ready:
             lexicon.warm()  # about a second, once per process: here, not on the first answer
-            self.app.call_from_thread(self.on_words_ready)
+            self.app.call_on_screen(self, self.on_words_ready)
 
     def on_words_ready(self) -> None:
         self.words_ready = True
@@ -369,11 +384,11 @@ class DialogueScreen(Screen):
         try:
             made = self.d.do(command, asked=asked)
         except E.EngineError as exc:
-            self.app.call_from_thread(self.stored_later, command, None, str(exc))
+            self.app.call_on_screen(self, self.stored_later, command, None, str(exc))
         except DialogueError as exc:
-            self.app.call_from_thread(self.stored_later, command, None, exc)
+            self.app.call_on_screen(self, self.stored_later, command, None, exc)
         else:
-            self.app.call_from_thread(self.stored_later, command, made, None)
+            self.app.call_on_screen(self, self.stored_later, command, made, None)
 
     def stored_later(self, command: Any, made: list[E.Event] | None, problem: Any) -> None:
         self.pending = None
@@ -423,7 +438,26 @@ class DialogueScreen(Screen):
 
     # ------------------------------------------------------------ panels
 
+    def key_shown(self, action: str) -> bool:
+        """Whether the key bar shows a key now (the key itself always works): Ctrl+R with something
+        parked, Ctrl+T/Ctrl+F with suggestions, F3 while the panels are hidden, F5 with open actions
+        from the previous dialogue."""
+        if action == "return_parked":
+            return bool(self.d.state.parked)
+        if action in ("accept_first", "suggestions"):
+            return bool(self.listed)
+        if action == "toggle_panels":
+            return self.has_class("-narrow") or self.has_class("show-panels")
+        if action == "previous_actions":
+            return self.previous is not None and bool(self.previous.open_actions)
+        return True
+
+    def on_resize(self) -> None:
+        self.query_one(KeyBar).refresh()
+
     def refresh_panels(self) -> None:
+        self.query_one(KeyBar).refresh()
+        self.show_current_question()
         self.query_one(TopBar).set_right(self.clock_content())
         self.query_one("#areas", Static).update(self.areas_content())
         self.refresh_data()
@@ -434,9 +468,8 @@ class DialogueScreen(Screen):
         parts: list = []
         st = self.d.state
         for a in self.d.coverage():
-            mark, style = {"complete": ("✓", "$text-success"), "touched": ("●", "$text-accent")}.get(
-                a.status, ("○", "$text-warning")
-            )
+            mark = glossary.coverage_mark(a.status)
+            style = {"complete": "$text-success", "touched": "$text-accent"}.get(a.status, "$text-warning")
             label = short_label(a)
             label = label if len(label) <= 14 else label[:13] + "…"
             line_style = "bold reverse" if a.current else ""
@@ -446,7 +479,10 @@ class DialogueScreen(Screen):
             spent = int(a.spent_seconds // 60)
             time_style = "$text-error" if a.overrun else "$text-muted"
             # The indent is a run of its own: a styled run's leading spaces get lost in some renderers.
-            parts += ["\n  ", (f"{spent}/{a.minutes} min" + ("  (klart)" if a.ended else ""), time_style), "\n"]
+            parts += ["\n  ", (f"{spent}/{a.minutes} min" + ("  (avslutat)" if a.ended else ""), time_style), "\n"]
+            for x in a.exercises:
+                if x.answered:
+                    parts += [("  " + plain_line(x.title, 16).plain + f" {x.answered}/{x.total}\n", "$text-muted")]
         parts.append((f"\nParkerade: {len(st.parked)}", "$text-warning" if st.parked else ""))
         parts.append(f"\nAnteckningar: {len(st.notes)}")
         parts.append(f"\nÅtgärder: {len(st.actions)}")
@@ -458,7 +494,7 @@ class DialogueScreen(Screen):
         """A one-line summary, shown instead of the side panels in narrow windows."""
         parts: list = []
         for a in self.d.coverage():
-            mark = {"complete": "✓", "touched": "●"}.get(a.status, "○")
+            mark = glossary.coverage_mark(a.status)
             parts.append((f"{a.area or a.label[:3]}{mark} ", "bold" if a.current else ""))
         st = self.d.state
         if st.parked:
@@ -514,6 +550,37 @@ class DialogueScreen(Screen):
 
     # ------------------------------------------------------------ the answer box
 
+    def show_current_question(self) -> None:
+        """The question on screen, on the answer box's frame: it stays in view however far notes
+        and actions push it up the conversation."""
+        box = self.query_one(AnswerBox)
+        current = self.d.state.current
+        box.border_title = plain_line("Svar: " + current.text, 200) if current is not None else Content("Svar")
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing reaches the answer box unless another input is deliberately focused: a key that
+        bubbles up here found nothing focused to take it (a click on a button, say)."""
+        if event.is_printable and event.character and not (self.app.focused is not None and event.key in ("space", "enter")):
+            self.type_into_answer(event, event.character)
+
+    def on_paste(self, event: events.Paste) -> None:
+        self.type_into_answer(event, event.text)
+
+    def type_into_answer(self, event: events.Key | events.Paste, text: str) -> None:
+        """Text typed or pasted with nothing (or only a button) focused goes into the answer box."""
+        focused = self.app.focused
+        box = self.query_one(AnswerBox)
+        if (focused is not None and not isinstance(focused, Button)) or box.read_only:
+            return
+        event.stop()
+        event.prevent_default()
+        box.focus()
+        box.insert(text)
+
+    def action_scroll_chat(self, pages: int) -> None:
+        chat = self.query_one(ChatView)
+        chat.scroll_to(y=chat.scroll_y + pages * max(1, chat.scrollable_content_region.height - 2), animate=False)
+
     @on(AnswerBox.Submitted, "#answer")
     def send(self, event: AnswerBox.Submitted) -> None:
         self.action_send()
@@ -563,7 +630,7 @@ class DialogueScreen(Screen):
         options = []
         for s in self.visible_sections():
             a = marks.get(s.id)
-            mark = {"complete": "✓", "touched": "●"}.get(a.status, "○") if a else " "
+            mark = glossary.coverage_mark(a.status) if a else " "
             count = f"  {a.answered}/{a.total}" if a else ""
             options.append((Content(f"{mark} {self.d.flow.section_label(s)}{count}"), s.id))
         self.app.push_screen(PickerModal("Gå till avsnitt", options), self._jumped)
@@ -782,9 +849,10 @@ class DialogueScreen(Screen):
         untouched = [a.label for a in self.d.coverage() if not a.touched]
         detail = "Ni kan fortfarande rätta svar och exportera efteråt."
         if untouched:
-            detail = "Ännu inte berört: " + ", ".join(untouched) + ". " + detail
+            detail = "Ej berört ännu: " + ", ".join(untouched) + ". " + detail
         self.app.push_screen(
-            ConfirmModal("Avsluta dialogen?", detail, yes="Avsluta dialogen", no="Fortsätt"), self._finish_confirmed
+            ConfirmModal("Avsluta dialogen?", detail, yes="Avsluta dialogen", no="Fortsätt dialogen", safe="no"),
+            self._finish_confirmed,
         )
 
     def _finish_confirmed(self, yes: bool | None) -> None:

@@ -27,6 +27,7 @@ class Key:
     show: bool = True
     priority: bool = False
     bind: bool = True  # False: listed in the help only (bound another way)
+    rank: int = 50  # the key bar keeps the lowest ranks when not every key fits (F1 is always kept)
 
     def binding(self):
         from textual.binding import Binding
@@ -40,7 +41,7 @@ class Key:
 
 def _display(key: str) -> str:
     parts = key.strip().split("+")
-    names = {"ctrl": "Ctrl", "alt": "Alt", "shift": "Shift", "enter": "Enter", "escape": "Esc"}
+    names = {"ctrl": "Ctrl", "alt": "Alt", "shift": "Shift", "enter": "Enter", "escape": "Esc", "pageup": "PgUp", "pagedown": "PgDn"}
     return "+".join(names.get(p, p.upper() if len(p) <= 3 else p.capitalize()) for p in parts)
 
 
@@ -48,7 +49,7 @@ APP_KEYS = (
     Key("f1", "app.help", "Hjälp", "visa alla tangenter"),
     Key("ctrl+p", "app.command_palette", "Kommandon", "kommandopaletten: alla funktioner", show=False, priority=True),
     Key("f2", "app.toggle_dark", "Tema", "växla ljust/mörkt tema", show=False),
-    Key("ctrl+q", "app.quit", "Stäng", "stäng appen – allt är redan sparat", priority=True),
+    Key("ctrl+q", "app.quit", "Stäng", "stäng appen – allt är redan sparat", priority=True, rank=80),
 )
 
 START_KEYS = (
@@ -61,23 +62,29 @@ START_KEYS = (
     Key("1,2,3,4,5,6,7,8,9", "", "Fortsätt", "fortsätt dialog nummer 1–9 i listan", show=False, bind=False),
 )
 
+# The dialogue's keys in the order the key bar shows them; ``rank`` says which matter most when the
+# window is too narrow for all (Enter and Ctrl+J are said in the answer box itself). Keys that only
+# apply now and then (Ctrl+R with something parked, Ctrl+T/Ctrl+F with suggestions, F3 while the
+# panels are hidden, F5 with open actions from last time) are shown only then (``key_shown``).
 DIALOGUE_KEYS = (
-    Key("enter", "send", "Skicka", "skicka svaret", show=True),
-    Key("ctrl+j", "newline", "Ny rad", "ny rad i svaret (även Shift+Enter/Alt+Enter där terminalen skiljer på dem)"),
-    Key("ctrl+s", "skip", "Hoppa", "hoppa över frågan"),
-    Key("ctrl+b", "back", "Tillbaka", "tillbaka till förra frågan (i tmux: Ctrl+B två gånger)"),
-    Key("ctrl+k", "park", "Parkera", "parkera frågan till senare"),
-    Key("ctrl+n", "note", "Anteckning", "skriv en anteckning"),
-    Key("ctrl+a", "action", "Åtgärd", "lägg till en åtgärd med ansvarig och datum"),
-    Key("ctrl+g", "jump", "Gå till", "gå till ett avsnitt"),
-    Key("ctrl+t", "accept_first", "Ta förslag", "ta det översta förslaget som nästa fråga"),
-    Key("ctrl+f", "suggestions", "Förslag", "lista förslagen: ta eller avböj"),
-    Key("ctrl+r", "return_parked", "Parkerade", "ta upp en parkerad fråga", show=False),
-    Key("ctrl+e", "end_section", "Avsnitt klart", "avsluta avsnittet och gå vidare", show=False),
-    Key("f3", "toggle_panels", "Paneler", "visa/dölj sidopanelerna (smala fönster)", show=False),
-    Key("f4", "data_view", "Data", "mottagningens data med trattdiagram och serie över tid"),
-    Key("f5", "previous_actions", "Förra dialogen", "åtgärder från förra dialogen: markera klar, ändra ansvarig och datum", show=False),
-    Key("f9", "finish", "Avsluta dialogen", "avsluta dialogen (bekräftas), sedan export", show=False),
+    Key("enter", "send", "Skicka", "skicka svaret", rank=90),
+    Key("ctrl+j", "newline", "Ny rad", "ny rad i svaret (även Shift+Enter/Alt+Enter där terminalen skiljer på dem)", rank=95),
+    Key("ctrl+s", "skip", "Hoppa", "hoppa över frågan", rank=10),
+    Key("ctrl+g", "jump", "Gå till", "gå till ett avsnitt", rank=15),
+    Key("f3", "toggle_panels", "Paneler", "visa/dölj sidopanelerna (smala fönster)", rank=12),
+    Key("ctrl+n", "note", "Anteckning", "skriv en anteckning", rank=20),
+    Key("ctrl+a", "action", "Åtgärd", "lägg till en åtgärd med ansvarig och datum", rank=25),
+    Key("ctrl+t", "accept_first", "Ta förslag", "ta det översta förslaget som nästa fråga", rank=30),
+    Key("ctrl+f", "suggestions", "Förslag", "lista förslagen: ta eller avböj", rank=35),
+    Key("ctrl+k", "park", "Parkera", "parkera frågan till senare", rank=40),
+    Key("ctrl+r", "return_parked", "Parkerade", "ta upp en parkerad fråga", rank=32),
+    Key("ctrl+b", "back", "Tillbaka", "tillbaka till förra frågan (i tmux: Ctrl+B två gånger)", rank=60),
+    Key("ctrl+e", "end_section", "Avsnitt klart", "avsluta avsnittet och gå vidare", rank=70),
+    Key("f4", "data_view", "Data", "mottagningens data med trattdiagram och serie över tid", rank=65),
+    Key("f5", "previous_actions", "Förra dialogen", "åtgärder från förra dialogen: markera klar, ändra ansvarig och datum", rank=45),
+    Key("f9", "finish", "Avsluta", "avsluta dialogen (bekräftas), sedan export", rank=28),
+    Key("pageup", "scroll_chat(-1)", "Bläddra upp", "bläddra uppåt i samtalet", show=False),
+    Key("pagedown", "scroll_chat(1)", "Bläddra ned", "bläddra nedåt i samtalet", show=False),
 )
 
 ARCHIVE_KEYS = (
@@ -127,3 +134,28 @@ HELP_SECTIONS = (
 
 def bindings(keys) -> list:
     return [k.binding() for k in keys if k.bind]
+
+
+_ALL_KEYS = tuple(k for _, keys in HELP_SECTIONS for k in keys)
+_RANKS = {k.action: k.rank for k in _ALL_KEYS}
+_OWN_ACTIONS = frozenset(k.action for k in _ALL_KEYS) | {"cancel", "command_palette", "escape"}
+
+# Keys of Textual's own widgets that reach the key bar (an open Select list, the palette), in Swedish.
+# A widget key that is not here is left out of the bar rather than shown in English.
+WIDGET_LABELS = {
+    "Dismiss menu": "Stäng listan",
+    "Exit the command palette": "Stäng",
+    "Open link": "Öppna länken",
+}
+
+
+def rank_of(action: str) -> int:
+    return 0 if action == "app.help" else _RANKS.get(action, 50)
+
+
+def footer_label(action: str, description: str) -> str | None:
+    """The label the key bar shows for a binding: ours as written, a Textual widget's in Swedish,
+    None (not shown) for one we have no Swedish for."""
+    if action in _OWN_ACTIONS or action.removeprefix("app.") in _OWN_ACTIONS or action.removeprefix("screen.") in _OWN_ACTIONS:
+        return description
+    return WIDGET_LABELS.get(description)

@@ -12,14 +12,23 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Select, Static
+from textual.widgets import Button, Input, Label, OptionList, RadioButton, Select, Static
 from textual.widgets.option_list import Option
 
 from assistant.tui.keys import HELP_SECTIONS
 from assistant.tui.text import option, plain
-from assistant.tui.widgets import AnswerBox
+from assistant.tui.widgets import AnswerBox, ChoiceSet
 
 Saver = Callable[..., "str | None"]  # returns an error message to show, or None when saved
+
+
+class DialogBody(VerticalScroll):
+    """What lies between a dialog's title and its buttons, scrolling in a small window. Tab stops
+    here only when there is something to scroll: a body that fits is no invisible stop between the
+    buttons (Enter on it did nothing, and no button looked focused)."""
+
+    def allow_focus(self) -> bool:
+        return super().allow_focus() and self.max_scroll_y > 0
 
 
 class Modal(ModalScreen):
@@ -44,23 +53,28 @@ class Modal(ModalScreen):
 
 
 class ConfirmModal(Modal):
+    """A yes/no question. ``safe="no"`` for a step that cannot simply be undone (ending the
+    meeting): the safe button has the focus, so Enter does not take the step."""
+
     BINDINGS = [Binding("escape", "cancel", "Avbryt"), Binding("j", "yes", "Ja", show=False)]
 
-    def __init__(self, question: str, detail: str = "", yes: str = "Ja", no: str = "Avbryt") -> None:
+    def __init__(self, question: str, detail: str = "", yes: str = "Ja", no: str = "Avbryt", *, safe: str = "yes") -> None:
         super().__init__()
         self.question, self.detail, self.yes, self.no = question, detail, yes, no
+        self.safe = safe
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Content.styled(self.question, "bold"), classes="dialog-title")
             if self.detail:
-                yield Static(Content(self.detail), classes="muted")
+                with DialogBody(classes="dialog-body"):
+                    yield Static(Content(self.detail), classes="muted")
             with Horizontal(classes="buttons"):
-                yield Button(self.yes, id="yes", variant="primary")
-                yield Button(self.no, id="no")
+                yield Button(self.yes, id="yes", variant="default" if self.safe == "no" else "primary")
+                yield Button(self.no, id="no", variant="primary" if self.safe == "no" else "default")
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        self.query_one("#no" if self.safe == "no" else "#yes", Button).focus()
 
     def action_yes(self) -> None:
         self.dismiss(True)
@@ -88,8 +102,9 @@ class NoteModal(Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
-            yield AnswerBox(placeholder="Skriv anteckningen – Enter sparar, Ctrl+J ny rad", id="note-text")
-            yield Static("", id="error", classes="error", markup=False)
+            with DialogBody(classes="dialog-body"):
+                yield AnswerBox(placeholder="Skriv anteckningen – Enter sparar, Ctrl+J ny rad", id="note-text")
+                yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Spara", id="save", variant="primary")
                 yield Button("Avbryt", id="cancel")
@@ -126,18 +141,19 @@ class ActionModal(Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
-            yield Label("Vad ska göras?")
-            yield Input(self.text, placeholder="t.ex. Se över telefontiderna", id="action-text", disabled=self.edit)
-            yield Label("Ansvarig")
-            yield Input(
-                self.owner,
-                placeholder="namn (valfritt)",
-                id="action-owner",
-                suggester=SuggestFromList(self.names, case_sensitive=False) if self.names else None,
-            )
-            yield Label("Klart senast")
-            yield Input(self.due, placeholder="ÅÅÅÅ-MM-DD (valfritt)", id="action-due", max_length=10)
-            yield Static("", id="error", classes="error", markup=False)
+            with DialogBody(classes="dialog-body"):
+                yield Label("Vad ska göras?")
+                yield Input(self.text, placeholder="t.ex. Se över telefontiderna", id="action-text", disabled=self.edit)
+                yield Label("Ansvarig")
+                yield Input(
+                    self.owner,
+                    placeholder="namn (valfritt)",
+                    id="action-owner",
+                    suggester=SuggestFromList(self.names, case_sensitive=False) if self.names else None,
+                )
+                yield Label("Klart senast")
+                yield Input(self.due, placeholder="ÅÅÅÅ-MM-DD (valfritt)", id="action-due", max_length=10)
+                yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Spara", id="save", variant="primary")
                 yield Button("Avbryt", id="cancel")
@@ -174,24 +190,25 @@ class ReviewModal(Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Static(Content.styled("Granskning av dokumentationen", "bold"), classes="dialog-title")
-            with RadioSet(id="review-status", compact=True):
-                for i, (_, label) in enumerate(REVIEW_CHOICES):
-                    yield RadioButton(Content(label), value=i == self.start)
-            yield Input(placeholder="Vem? (valfritt)", id="review-who", compact=True)
-            yield AnswerBox(placeholder="Kommentar eller rättelse (krävs för Kommenterad) – Enter sparar", id="review-note")
-            yield Static("", id="error", classes="error", markup=False)
+            with DialogBody(classes="dialog-body"):
+                with ChoiceSet(id="review-status", compact=True):
+                    for i, (_, label) in enumerate(REVIEW_CHOICES):
+                        yield RadioButton(Content(label), value=i == self.start)
+                yield Input(placeholder="Vem? (valfritt)", id="review-who", compact=True)
+                yield AnswerBox(placeholder="Kommentar eller rättelse (krävs för Kommenterad) – Enter sparar", id="review-note")
+                yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Spara", id="save", variant="primary")
                 yield Button("Avbryt", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#review-status", RadioSet).focus()
+        self.query_one("#review-status", ChoiceSet).focus()
 
     @on(AnswerBox.Submitted)
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
-        index = max(self.query_one("#review-status", RadioSet).pressed_index, 0)
+        index = max(self.query_one("#review-status", ChoiceSet).pressed_index, 0)
         status = REVIEW_CHOICES[index][0]
         self.saved_or_error(self.save(status, self.query_one("#review-who", Input).value, self.query_one(AnswerBox).text))
 
@@ -302,42 +319,103 @@ REGION_FORMATS = (
 
 
 class ExportModal(Modal):
-    """Choose a format and a folder; returns (fmt, folder) or None."""
+    """Choose a format (the highlighted one is the one exported: Enter, a click or Exportera) and
+    the folder – the export folder unless another is picked ("Byt mapp …"). Returns (fmt, folder)."""
 
     def __init__(
         self,
-        folders: Sequence[tuple[str, str]],
+        folder: str,
         formats: Sequence[tuple[str, str]] = EXPORT_FORMATS,
         title: str = "Exportera dialogen",
     ) -> None:
         super().__init__()
-        self.folders = list(folders)  # (label, path)
+        self.folder = folder
         self.formats = list(formats)
         self.title_text = title
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
-            yield Label("Format")
-            with RadioSet(id="format"):
-                for i, (_, label) in enumerate(self.formats):
-                    yield RadioButton(Content(label), value=i == 0)
-            yield Label("Spara i")
-            with RadioSet(id="folder"):
-                for i, (label, path) in enumerate(self.folders):
-                    yield RadioButton(plain(f"{label}: {path}"), value=i == 0)
+            with DialogBody(classes="dialog-body"):
+                yield Label("Format (pilarna väljer, Enter exporterar)")
+                yield OptionList(*[Option(Content(label), id=fmt) for fmt, label in self.formats], id="format")
+                yield Label("Spara i")
+                with Horizontal(classes="row"):
+                    yield Static(plain(self.folder), id="folder", markup=False)
+                    yield Button("Byt mapp …", id="pick-folder", compact=True)
             with Horizontal(classes="buttons"):
                 yield Button("Exportera", id="export", variant="primary")
                 yield Button("Avbryt", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#format", RadioSet).focus()
+        formats = self.query_one("#format", OptionList)
+        formats.highlighted = 0
+        formats.focus()
 
+    @property
+    def chosen_format(self) -> str:
+        index = self.query_one("#format", OptionList).highlighted
+        return self.formats[index if index is not None else 0][0]
+
+    @on(OptionList.OptionSelected, "#format")
     @on(Button.Pressed, "#export")
     def _export(self) -> None:
-        fmt = self.query_one("#format", RadioSet).pressed_index
-        folder = self.query_one("#folder", RadioSet).pressed_index
-        self.dismiss((self.formats[max(fmt, 0)][0], self.folders[max(folder, 0)][1]))
+        self.dismiss((self.chosen_format, self.folder))
+
+    @on(Button.Pressed, "#pick-folder")
+    def _pick_folder(self) -> None:
+        from assistant.tui.pickers import FolderPicker, start_folder
+
+        self.app.push_screen(FolderPicker(start_folder(self.folder)), self._folder_picked)
+
+    def _folder_picked(self, folder) -> None:
+        if folder is not None:
+            self.folder = str(folder)
+            self.query_one("#folder", Static).update(plain(self.folder))
+        self.query_one("#export", Button).focus()
+
+
+class ChoiceModal(Modal):
+    """A question with a few answers as buttons; ``default`` has the focus (the safe one). Returns
+    the chosen value, or None (Esc, Avbryt)."""
+
+    def __init__(self, question: str, detail: str, choices: Sequence[tuple[str, Any]], default: Any) -> None:
+        super().__init__()
+        self.question, self.detail, self.choices, self.default = question, detail, list(choices), default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content.styled(self.question, "bold"), classes="dialog-title")
+            with DialogBody(classes="dialog-body"):
+                yield Static(plain(self.detail), classes="muted", markup=False)
+            with Horizontal(classes="buttons"):
+                for i, (label, value) in enumerate(self.choices):
+                    yield Button(label, id=f"choice-{i}", variant="primary" if value == self.default else "default")
+                yield Button("Avbryt", id="cancel")
+
+    def on_mount(self) -> None:
+        index = next((i for i, (_, v) in enumerate(self.choices) if v == self.default), 0)
+        self.query_one(f"#choice-{index}", Button).focus()
+        self.call_after_refresh(self.fit_buttons)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.fit_buttons)
+
+    def fit_buttons(self) -> None:
+        """Long answers ("Använd ”Fysio Söder (påhittad)”") do not fit side by side at 80×24: then
+        the buttons stand one under the other, one line each, so none is cut off."""
+        row = self.query_one(".buttons", Horizontal)
+        buttons = list(row.query(Button))
+        side_by_side = sum(max(16, len(str(b.label)) + 4) + 1 for b in buttons)
+        stacked = side_by_side > self.query_one(".dialog").content_region.width
+        row.set_class(stacked, "-stacked")
+        for b in buttons:
+            b.compact = stacked
+
+    @on(Button.Pressed, ".buttons Button")
+    def _chosen(self, event: Button.Pressed) -> None:
+        if event.button.id and event.button.id.startswith("choice-"):
+            self.dismiss(self.choices[int(event.button.id.removeprefix("choice-"))][1])
 
 
 class CorrectModal(Modal):
@@ -352,23 +430,24 @@ class CorrectModal(Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Static(Content.styled("Rätta ett svar", "bold"), classes="dialog-title")
-            yield Static(
-                Content("Rättelsen sparas som en egen händelse; det tidigare svaret finns kvar i loggen."),
-                classes="muted",
-            )
-            yield Select(
-                [(option(q, 90), qid) for qid, q, _ in self.questions],
-                prompt="Välj fråga",
-                id="question",
-                allow_blank=False,
-            )
-            yield AnswerBox(
-                self.questions[0][2] if self.questions else "",
-                placeholder="Den rättade texten – Enter sparar, Ctrl+J ny rad",
-                id="correct-text",
-            )
-            yield Input(value=self.who, placeholder="Vem rättar? (valfritt)", id="who")
-            yield Static("", id="error", classes="error", markup=False)
+            with DialogBody(classes="dialog-body"):
+                yield Static(
+                    Content("Rättelsen sparas som en egen händelse; det tidigare svaret finns kvar i loggen."),
+                    classes="muted",
+                )
+                yield Select(
+                    [(option(q, 90), qid) for qid, q, _ in self.questions],
+                    prompt="Välj fråga",
+                    id="question",
+                    allow_blank=False,
+                )
+                yield AnswerBox(
+                    self.questions[0][2] if self.questions else "",
+                    placeholder="Den rättade texten – Enter sparar, Ctrl+J ny rad",
+                    id="correct-text",
+                )
+                yield Input(value=self.who, placeholder="Vem rättar? (valfritt)", id="who")
+                yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Spara rättelsen", id="save", variant="primary")
                 yield Button("Avbryt", id="cancel")
@@ -420,4 +499,11 @@ def help_content() -> Content:
             parts.append((f"  {k.display:<24}", "bold"))
             parts.append(f" {k.help}\n")
         parts.append("\n")
+    from assistant import glossary
+
+    parts.append(("Ord\n", "bold $text-accent"))
+    parts.append(f"  {glossary.coverage_legend()}\n")
+    for t in glossary.GLOSSARY:
+        parts.append((f"  {t.word}", "bold"))
+        parts.append(f": {t.means}\n")
     return Content.assemble(*parts).rstrip()

@@ -5,7 +5,7 @@ focus of the party being followed up. A staged flow (Nära vård's Del 1–3) as
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -13,17 +13,18 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
+from textual_autocomplete import AutoComplete, DropdownItem
 
 from assistant import engine as E
 from assistant.continuity import previous_dialogue, wished_sections
 from assistant.flows import LoadedFlow, all_flows
+from assistant.textsafe import control_character, one_line
 from assistant.tui.chatlog import previous_content
 from assistant.tui.keys import NEW_KEYS, bindings
-from assistant.tui.text import flag_mark, flag_summary, option, plain
-from assistant.tui.widgets import KeyBar, TopBar
+from assistant.tui.text import flag_mark, flag_summary, option, plain, plain_line
+from assistant.tui.widgets import ChoiceSet, KeyBar, TopBar
 
 if TYPE_CHECKING:
     from assistant.session import Dialogue
@@ -37,6 +38,33 @@ def role_label(role: Any, mode: str = "facilitator") -> str:
     if role.responsibility and mode != "self":
         return f"{role.title} – {role.responsibility.lower()}"
     return role.title
+
+
+@dataclass(frozen=True)
+class ClinicInfo:
+    """What Ny dialog shows for the name typed: the data (flags, those that stand out), "Från förra
+    dialogen", the clinic a name not known probably means, and the clinic's open dialogues."""
+
+    clinic: str
+    flags: tuple[list, list] | None = None
+    previous: Any = None
+    meant: str | None = None
+    open: list = field(default_factory=list)
+
+
+class ClinicNames(AutoComplete):
+    """The clinic names of the imported data and of earlier dialogues, offered as the name is typed
+    (textual-autocomplete: Down/Up, Enter or Tab takes one, a click too, Esc closes the list)."""
+
+    def post_completion(self) -> None:
+        super().post_completion()
+        # The name is put in without an Input.Changed: look the chosen clinic up now (a choice needs
+        # no pause for typing), or its data, "Menade du …" and the dialogue in progress would stay
+        # those of the name as typed.
+        screen = self.screen
+        if screen._clinic_timer is not None:
+            screen._clinic_timer.stop()
+        screen._clinic_info_now()
 
 
 class ParticipantRow(Horizontal):
@@ -82,6 +110,7 @@ class NewDialogueScreen(Screen):
         self.focus_touched = False
         self._clinic_timer = None
         self.busy = False
+        self.info = ClinicInfo("")
 
     @property
     def flow(self):
@@ -98,9 +127,11 @@ class NewDialogueScreen(Screen):
         with Horizontal(id="new-body"):
             with VerticalScroll(id="new-form"):
                 yield Label("Mottagning", id="unit-label")
-                with Horizontal(classes="row"):
-                    yield Input(placeholder="Mottagningens namn – skriv eller välj en tidigare", id="clinic", compact=True)
-                    yield Select([], prompt="Tidigare mottagningar", id="earlier", classes="hidden", compact=True)
+                yield Input(placeholder="Mottagningens namn – förslag visas medan du skriver", id="clinic", compact=True)
+                yield Static("", id="open-warning", classes="warning hidden", markup=False)
+                with Horizontal(id="clinic-actions", classes="row hidden"):
+                    yield Button("", id="use-name", compact=True, classes="hidden")
+                    yield Button("Fortsätt den pågående", id="resume-open", compact=True, classes="hidden")
                 yield Label("Flöde")
                 yield Select(
                     [(option(f.flow.title), f.flow.id) for f in self.flows],
@@ -110,7 +141,7 @@ class NewDialogueScreen(Screen):
                     compact=True,
                 )
                 yield Label("Form")
-                with RadioSet(id="mode", compact=True):
+                with ChoiceSet(id="mode", compact=True):
                     yield RadioButton("Uppföljningsdialog – den som leder dialogen dokumenterar", value=True, id="mode-meeting")
                     yield RadioButton("Självskattning – teamet går igenom frågorna själva")
                 yield Label("Deltagare och roller")
@@ -131,6 +162,9 @@ class NewDialogueScreen(Screen):
                 yield Static(Content.styled("Från förra dialogen", "bold"), classes="panel-title hidden", id="prev-title")
                 yield Static("", id="previous", classes="hidden", markup=False)
         yield KeyBar()
+        # On the screen itself, not in the scrolling form: a click on a name would otherwise focus the form
+        # first, which closes the list before the click can take the name.
+        yield ClinicNames("#clinic", candidates=self.clinic_candidates)
 
     async def on_mount(self) -> None:
         for _ in range(2):
@@ -151,18 +185,17 @@ class NewDialogueScreen(Screen):
 
     @work(thread=True, exclusive=True, group="clinics")
     def load_clinics(self) -> None:
-        names = [c["name"] for c in self.app.store.clinics() if c.get("dialogues")]
-        self.app.call_from_thread(self.show_clinics, names)
+        from assistant.session import known_clinics
+
+        self.app.call_on_screen(self, self.show_clinics, known_clinics(self.app.store))
 
     def show_clinics(self, names: list[str]) -> None:
+        """The clinics of the imported data and of earlier dialogues, offered as the name is typed."""
         self.clinics = names
-        if not names:
-            return
-        clinic = self.query_one("#clinic", Input)
-        clinic.suggester = SuggestFromList(names, case_sensitive=False)
-        earlier = self.query_one("#earlier", Select)
-        earlier.set_options([(option(n, 50), n) for n in names])
-        earlier.remove_class("hidden")
+
+    def clinic_candidates(self, state) -> list[DropdownItem]:
+        # A name with control characters cannot be typed; it is not offered (and never drawn raw).
+        return [DropdownItem(name) for name in self.clinics if not control_character(name)]
 
     # ------------------------------------------------------------ flow, roles, focus
 
@@ -256,11 +289,6 @@ class NewDialogueScreen(Screen):
 
     # ------------------------------------------------------------ the clinic's data and history
 
-    @on(Select.Changed, "#earlier")
-    def _earlier(self, event: Select.Changed) -> None:
-        if event.value is not Select.NULL:
-            self.query_one("#clinic", Input).value = str(event.value)
-
     @on(Input.Changed, "#clinic")
     def _clinic_changed(self) -> None:
         self.schedule_clinic_info()
@@ -277,33 +305,56 @@ class NewDialogueScreen(Screen):
     def load_clinic_info(self, clinic: str) -> None:
         from assistant.flagstates import flagged
         from assistant.flagview import clinic_flags
+        from assistant.session import known_clinics, likely_clinic, open_dialogues
 
         if not clinic:
-            self.app.call_from_thread(self.show_clinic_info, clinic, None, None)
+            self.app.call_on_screen(self, self.show_clinic_info, ClinicInfo(clinic))
             return
         store = self.app.store
         flags = clinic_flags(store, clinic, latest_only=True)
-        shown = (flags, flagged(flags))
-        prev = previous_dialogue(store, clinic, self.flow, flags)
-        self.app.call_from_thread(self.show_clinic_info, clinic, shown, prev)
+        meant = None
+        if not flags and not store.list_dialogues(clinic=clinic, limit=1):
+            meant = likely_clinic(known_clinics(store), clinic)  # "Fysio Norr" for "Fysio Norr (påhittad)"
+            if meant is not None:
+                flags = clinic_flags(store, meant, latest_only=True)
+        prev = previous_dialogue(store, meant or clinic, self.flow, flags)
+        info = ClinicInfo(clinic, (flags, flagged(flags)), prev, meant, open_dialogues(store, clinic))
+        self.app.call_on_screen(self, self.show_clinic_info, info)
 
-    def show_clinic_info(self, clinic: str, flags: tuple[list, list] | None, prev: Any) -> None:
-        if clinic != self.query_one("#clinic", Input).value.strip():
-            return  # the name changed while the worker ran
+    def show_clinic_info(self, info: ClinicInfo) -> None:
+        clinic = info.clinic
+        if self.busy or clinic != self.query_one("#clinic", Input).value.strip():
+            return  # the name changed while the worker ran, or the dialogue is being started
+        self.info = info
         view = self.query_one("#new-flags", Static)
+        flags = info.flags
+        lead: list = []
+        if info.meant:
+            lead = [
+                ("Ingen mottagning heter ", "bold $text-warning"),
+                plain(f"”{clinic}”", "bold $text-warning"),
+                (". Menade du ", "bold $text-warning"),
+                plain(f"”{info.meant}”", "bold $text-warning"),
+                ("? Dess data visas här.\n\n", "bold $text-warning"),
+            ]
+        use = self.query_one("#use-name", Button)
+        use.label = plain_line(f"Använd ”{info.meant}”", 60) if info.meant else Content("")
+        use.set_class(not info.meant, "hidden")
+        self.show_open(info.open)
         if not clinic:
             view.update(Content("Skriv mottagningens namn för att se dess data."))
         elif not flags or not flags[0]:
             view.update(Content("Ingen indikatordata för mottagningen. Importera data från startsidan (i)."))
         elif not flags[1]:
-            view.update(Content(f"Inget sticker ut i datan ({len(flags[0])} indikatorer)."))
+            view.update(Content.assemble(*lead, f"Inget sticker ut i datan ({len(flags[0])} indikatorer)."))
         else:
-            parts: list = []
+            parts: list = list(lead)
             for f in flags[1]:
                 parts += [flag_mark(f), " ", plain(f.label + " ", "bold"), (f"{f.period}\n", "$text-muted")]
                 parts += ["  ", plain(flag_summary(f.text)), "\n"]
             parts.append(("Visas för alla i dialogen när mötet börjar.", "$text-muted"))
             view.update(Content.assemble(*parts))
+        prev = info.previous
         self.previous = prev
         if self.flow.stages:
             from assistant.continuity import next_stage
@@ -311,6 +362,39 @@ class NewDialogueScreen(Screen):
             self.query_one("#stage", Select).value = next_stage(self.flow, prev)
         self.apply_wish()
         self.show_previous()
+
+    def show_open(self, rows: list) -> None:
+        """A dialogue with the clinic already in progress (or prepared): say so before a second one is made."""
+        from assistant.session import open_dialogue_text
+
+        warning = self.query_one("#open-warning", Static)
+        warning.set_class(not rows, "hidden")
+        self.query_one("#resume-open", Button).set_class(not rows, "hidden")
+        self.query_one("#clinic-actions").set_class(not rows and not self.info.meant, "hidden")
+        if rows:
+            warning.update(
+                Content.assemble(
+                    ("⚠ Det finns redan en ", "bold $text-warning"),
+                    plain(open_dialogue_text(rows[0]), "bold $text-warning"),
+                    (" med mottagningen. Fortsätt den hellre än att starta en till.", "bold $text-warning"),
+                )
+            )
+
+    @on(Button.Pressed, "#use-name")
+    def _use_name(self) -> None:
+        if self.info.meant:
+            clinic = self.query_one("#clinic", Input)
+            clinic.value = self.info.meant
+            clinic.focus()
+
+    @on(Button.Pressed, "#resume-open")
+    def _resume_open(self) -> None:
+        if self.info.open:
+            self.resume_instead(self.info.open[0]["id"])
+
+    def resume_instead(self, dialogue_id: str) -> None:
+        self.app.pop_screen()
+        self.app.open_dialogue(dialogue_id)
 
     def wished(self) -> list[str]:
         """The sections of the chosen flow that the previous wish names (at most the flow's maximum)."""
@@ -406,18 +490,85 @@ class NewDialogueScreen(Screen):
     def _cancel(self) -> None:
         self.app.pop_screen()
 
-    def begin(self, prepared: bool) -> None:
+    def begin(self, prepared: bool, *, checked: bool = False) -> None:
         if self.busy:
             return
         error = self.query_one("#new-error", Static)
-        if not self.query_one("#clinic", Input).value.strip():
+        typed = self.query_one("#clinic", Input).value.strip()
+        if not typed:
             error.update(Content("Ange mottagningens namn."))
             self.query_one("#clinic", Input).focus()
             return
         error.update("")
+        if not checked and self.ask_first(typed, prepared):
+            return
         self.busy = True
+        # A lookup still on its way would find the dialogue about to be made: "förra dialogen" of itself.
+        if self._clinic_timer is not None:
+            self._clinic_timer.stop()
+        self.workers.cancel_group(self, "clinic-info")
         self.app.hold_keys()  # what is typed now is for the dialogue (see DialogstodApp.hold_keys)
         self.create(self.flow_id, self.options(prepared))
+
+    def ask_first(self, typed: str, prepared: bool) -> bool:
+        """Before a dialogue is made: a name that is not known but probably means a clinic that is
+        ("Fysio Norr" – the data is for "Fysio Norr (påhittad)"), and a clinic that already has a
+        dialogue in progress. True if a question is on screen (its answer goes on from there)."""
+        from assistant.session import known_clinics, likely_clinic
+        from assistant.tui.modals import ChoiceModal
+
+        store = self.app.store
+        meant = None if store.list_dialogues(clinic=typed, limit=1) else likely_clinic(known_clinics(store), typed)
+        if meant is not None:
+
+            def named(choice: str | None) -> None:
+                if choice == "meant":
+                    self.query_one("#clinic", Input).value = meant
+                    self.begin(prepared)
+                elif choice == "typed":
+                    self.check_open(typed, prepared)
+
+            self.app.push_screen(
+                ChoiceModal(
+                    f"Menade du ”{one_line(meant, 50)}”?",
+                    f"Ingen mottagning heter ”{typed}”, men ”{meant}” finns i datan. En dialog med ”{typed}” "
+                    "får ingen data och inget från förra dialogen.",
+                    [(f"Använd ”{one_line(meant, 30)}”", "meant"), (f"Starta med ”{one_line(typed, 30)}”", "typed")],
+                    default="meant",
+                ),
+                named,
+            )
+            return True
+        return self.check_open(typed, prepared, ask_only=True)
+
+    def check_open(self, typed: str, prepared: bool, *, ask_only: bool = False) -> bool:
+        from assistant.session import open_dialogue_text, open_dialogues
+        from assistant.tui.modals import ChoiceModal
+
+        found = open_dialogues(self.app.store, typed)
+        if not found:
+            if not ask_only:
+                self.begin(prepared, checked=True)
+            return False
+        row = found[0]
+
+        def decided(choice: str | None) -> None:
+            if choice == "resume":
+                self.resume_instead(row["id"])
+            elif choice == "new":
+                self.begin(prepared, checked=True)
+
+        more = f" Mottagningen har {len(found)} sådana." if len(found) > 1 else ""
+        self.app.push_screen(
+            ChoiceModal(
+                "Det finns redan en dialog med mottagningen",
+                f"{row['clinic']} har en {open_dialogue_text(row)}.{more} Fortsätta den i stället för att starta en till?",
+                [("Fortsätt den", "resume"), ("Starta en ny ändå", "new")],
+                default="resume",
+            ),
+            decided,
+        )
+        return True
 
     @work(thread=True, exclusive=True, group="create")
     def create(self, flow_id: str, options: E.StartOptions) -> None:
@@ -426,9 +577,9 @@ class NewDialogueScreen(Screen):
         try:
             dialogue = Dialogue.start(self.app.store, flow_id, options, clock=self.app.clock)
         except E.EngineError as exc:
-            self.app.call_from_thread(self.failed, str(exc))
+            self.app.call_on_screen(self, self.failed, str(exc))
             return
-        self.app.call_from_thread(self.created, dialogue)
+        self.app.call_on_screen(self, self.created, dialogue)
 
     def failed(self, message: str) -> None:
         self.busy = False

@@ -7,7 +7,6 @@ indicator across all clinics); the table paints first, the text below it when re
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -134,7 +133,7 @@ class RegionScreen(Screen):
             newest = max((str(c["last"])[:4] for c in store.clinics() if c.get("last")), default="")
             if newest.isdigit():
                 years = [str(y) for y in range(int(newest), FIRST_YEAR - 1, -1) if store.list_dialogues(year=y, limit=1)]
-        self.app.call_from_thread(self.show, ctx, years, titles)
+        self.app.call_on_screen(self, self.show, ctx, years, titles)
 
     def show(self, ctx: dict[str, Any], years: list[str], titles: dict[str, str]) -> None:
         self.ctx = ctx
@@ -196,30 +195,19 @@ class RegionScreen(Screen):
         self.app.pop_screen()
 
     def action_export(self) -> None:
-        from assistant import locations
-        from assistant.tui.modals import REGION_FORMATS, ExportModal
-
-        folders = [("Exportmappen", str(locations.exports_dir())), ("Aktuell katalog", str(Path.cwd()))]
-        self.app.push_screen(ExportModal(folders, REGION_FORMATS, "Exportera regionöversikten"), self._export_chosen)
-
-    def _export_chosen(self, choice: tuple[str, str] | None) -> None:
-        if choice:
-            self.export(*choice)
-
-    @work(thread=True, group="region-export")
-    def export(self, fmt: str, folder: str) -> None:
-        from assistant.fileio import FileProblem, write_regular
         from assistant.region import region_bytes
+        from assistant.tui.exporting import ExportFlow
+        from assistant.tui.modals import REGION_FORMATS
 
-        try:
-            data = region_bytes(self.app.store, fmt, year=self.year, flow=self.flow, generated=self.app.clock())
-            name = "regionoversikt" + (f"-{self.year}" if self.year else "") + (f"-{self.flow}" if self.flow else "")
-            path = write_regular(Path(folder) / f"{name}.{fmt}", data, parents=True)
-        except FileProblem as exc:
-            message = f"Kunde inte skriva exporten: {exc}"
-            self.app.call_from_thread(self.app.notify, message, severity="error", markup=False)
-            return
-        self.app.call_from_thread(self.app.notify, f"Skrev {path}", title="Exporterad", markup=False, timeout=12)
+        year, flow = self.year, self.flow
+        name = "regionoversikt" + (f"-{year}" if year else "") + (f"-{flow}" if flow else "")
+        ExportFlow(
+            self,
+            title="Exportera regionöversikten",
+            formats=REGION_FORMATS,
+            filename=lambda fmt: f"{name}.{fmt}",
+            make=lambda fmt: region_bytes(self.app.store, fmt, year=year, flow=flow, generated=self.app.clock()),
+        ).start()
 
     def palette_commands(self):
         yield "Exportera regionöversikten", "html, docx, md eller json (e)", self.action_export

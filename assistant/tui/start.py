@@ -64,20 +64,16 @@ def flow_titles() -> dict[str, str]:
 def import_indicator_file(store: Store, path: str | Path, source: str | None = None) -> str:
     """Import a file the way `dialogstod data import` does, into the app's ``store``; returns a
     summary, raises on errors."""
-    from assistant.data.importer import import_file
+    from assistant.data.importer import import_file, import_summary
 
     n, counts = import_file(path, source=source, store=store)
-    return (
-        f"Importerade {n} rader ({counts.get('inserted', 0)} nya, {counts.get('updated', 0)} ändrade, "
-        f"{counts.get('unchanged', 0)} oförändrade) från {Path(path).name}."
-    )
+    return import_summary(n, counts, Path(path).name) + "."
 
 
 class StartScreen(Screen):
     BINDINGS = (
         bindings(START_KEYS)
         + [Binding(str(n), f"resume({n})", show=False) for n in range(1, 10)]
-        + [Binding("escape", "cancel_import", show=False)]
     )
 
     def __init__(self) -> None:
@@ -85,6 +81,7 @@ class StartScreen(Screen):
         self.open_ids: list[str] = []
         self.loaded = False
         self.pending_resume: int | None = None  # 1–9 pressed before the list had loaded
+        self.last_import_folder: str | None = None
         self.suspended = False
 
     def compose(self) -> ComposeResult:
@@ -101,11 +98,6 @@ class StartScreen(Screen):
                 yield Button("Tidigare dialoger", id="archive")
                 yield Button("Importera data", id="import")
                 yield Button("Prova demodata", id="demo")
-            yield Input(
-                placeholder="Sökväg till indikatorfil (CSV eller .xlsx) – Enter importerar, Esc avbryter",
-                id="import-path",
-                classes="hidden",
-            )
             yield Static("", id="welcome", classes="hidden", markup=False)
             yield Static(Content.styled("Pågående och förberedda dialoger", "bold"), id="open-heading")
             yield Static("Läser in …", id="open-empty", classes="muted", markup=False)
@@ -154,9 +146,9 @@ class StartScreen(Screen):
             lines = user_error_lines(exc)
             if lines is None:
                 raise
-            app.call_from_thread(self.show_error, lines)
+            app.call_on_screen(self, self.show_error, lines)
             return
-        app.call_from_thread(self.show_lists, rows, any_dialogue, has_data, titles, more)
+        app.call_on_screen(self, self.show_lists, rows, any_dialogue, has_data, titles, more)
         warm_imports()
 
     def show_error(self, lines: list[str]) -> None:
@@ -226,16 +218,15 @@ class StartScreen(Screen):
         yield "Regionöversikt", "Alla mottagningar: dialoger, granskning, åtgärder, teman och data (r)", self.action_region
 
     def action_import(self) -> None:
-        box = self.query_one("#import-path", Input)
-        box.remove_class("hidden")
-        box.focus()
+        """Choose the file in a file picker (it opens where the last import was made)."""
+        from assistant.tui.pickers import ImportFilePicker, start_folder
 
-    def action_cancel_import(self) -> None:
-        box = self.query_one("#import-path", Input)
-        if not box.has_class("hidden"):
-            box.value = ""
-            box.add_class("hidden")
-            self.set_focus(None)
+        self.app.push_screen(ImportFilePicker(start_folder(self.last_import_folder)), self._import_chosen)
+
+    def _import_chosen(self, path: Path | None) -> None:
+        if path is not None:
+            self.last_import_folder = str(Path(path).parent)
+            self.run_import(str(path), None)
 
     def action_demo(self) -> None:
         from assistant.data import DEMO_FILE
@@ -284,13 +275,6 @@ class StartScreen(Screen):
         if event.row_key.value:
             self.app.open_dialogue(str(event.row_key.value))
 
-    @on(Input.Submitted, "#import-path")
-    def _import_path(self, event: Input.Submitted) -> None:
-        path = event.value.strip().strip("'\"")
-        if not path:
-            return
-        self.run_import(str(Path(path).expanduser()), None)
-
     @work(thread=True, exclusive=True, group="import")
     def run_import(self, path: str, source: str | None) -> None:
         app = self.app
@@ -311,8 +295,7 @@ class StartScreen(Screen):
         if source and source.startswith("demo"):
             summary += " Påhittade exempeldata: prova en ny dialog med ”Fysio Norr (påhittad)”."
         app.call_from_thread(app.notify, summary, title="Data importerad", markup=False, timeout=10)
-        app.call_from_thread(self.action_cancel_import)
-        app.call_from_thread(self.reload)
+        app.call_on_screen(self, self.reload)
 
 
 def _clip(text: str, width: int) -> str:

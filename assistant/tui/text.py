@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from textual.content import Content
 
 from assistant.textsafe import one_line, terminal_safe
@@ -44,18 +46,33 @@ def flag_mark(flag: object) -> Content:
 
 
 def flag_summary(text: str) -> str:
-    """The first clause of a flag's text: value, n and target, without the confidence interval."""
-    import re
-
+    """The first clause of a flag's text: value, n and target, without the uncertainty interval."""
     head = re.split(r",\s*95\s*%\s*KI", str(text), maxsplit=1)[0]
     return head.split(". ")[0]
 
 
-def clock_text(seconds: float) -> str:
-    """Meeting time as HH:MM (the line mode's format)."""
-    minutes = int(max(0.0, seconds) // 60)
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+_MARKER = re.compile(r"^(\s*)((?:> |– |- |· |▼ |▲ |◆ |☐ |☑ |⚠ )?)")
 
 
-def minutes_text(seconds: float) -> str:
-    return f"{int(max(0.0, seconds) // 60)}"
+def wrap_keeping_indent(text: str, width: int) -> tuple[str, list[int]]:
+    """``text`` wrapped at ``width`` so that a wrapped line keeps its line's indent – and its quote
+    mark ("    > " under an answer) – instead of starting at the left edge (a TextArea's own soft
+    wrap does that). Returns the text and, per line of ``text``, the line it starts on now."""
+    import textwrap
+
+    out: list[str] = []
+    starts: list[int] = []
+    for line in text.split("\n"):
+        starts.append(len(out))
+        if len(line) <= width or not line.strip():
+            out.append(line)
+            continue
+        lead, mark = _MARKER.match(line).groups()  # type: ignore[union-attr]
+        hang = lead + (mark if mark == "> " else " " * len(mark))
+        room = max(10, width)
+        pieces = textwrap.wrap(
+            line[len(lead) + len(mark):], room - len(hang), break_on_hyphens=False, break_long_words=True
+        )
+        out.append(lead + mark + (pieces[0] if pieces else ""))
+        out += [hang + piece for piece in pieces[1:]]
+    return "\n".join(out), starts

@@ -11,11 +11,12 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Static, TextArea
+from textual.widgets import RadioButton, RadioSet, Static, TextArea
 
 NEWLINE_KEYS = ("ctrl+j", "shift+enter", "alt+enter")
 # TextArea's editing keys that the dialogue screen uses for its own commands (Home/End still work).
-TAKEN_KEYS = {"ctrl+a", "ctrl+e", "ctrl+k"}
+# PageUp/PageDown scroll the conversation (a one-line answer box has no pages to move through).
+TAKEN_KEYS = {"ctrl+a", "ctrl+e", "ctrl+k", "pageup", "pagedown"}
 
 
 def _without_taken(bindings):
@@ -80,6 +81,41 @@ class AnswerBox(TextArea, inherit_bindings=False):
         self.replace("\n", start, end, maintain_selection_offset=False)
 
 
+class ChoiceSet(RadioSet):
+    """A RadioSet whose highlighted choice is the choice: the arrow keys press the button they move
+    to. (In Textual's RadioSet they only move a highlight; Down to "Självskattning" and on with Tab
+    kept the choice that was pressed before – what you see is not what you get.)"""
+
+    def __init__(self, *buttons, **kwargs) -> None:
+        super().__init__(*buttons, **kwargs)
+        self._ready = False
+
+    def _on_mount(self, event) -> None:
+        # Runs before RadioSet's own mount handler (handlers run from the subclass up), which
+        # highlights the first button: settle on the pressed one once that is done.
+        self.call_after_refresh(self._settle)
+
+    def _settle(self) -> None:
+        if self.pressed_index >= 0:
+            self._selected = self.pressed_index
+        self._ready = True
+
+    def action_next_button(self) -> None:
+        super().action_next_button()
+        self._press_highlighted()
+
+    def action_previous_button(self) -> None:
+        super().action_previous_button()
+        self._press_highlighted()
+
+    def _press_highlighted(self) -> None:
+        if not self._ready or self._selected is None:
+            return
+        button = self._nodes[self._selected]
+        if isinstance(button, RadioButton) and not button.value:
+            button.value = True
+
+
 class TopBar(Horizontal):
     """One line at the top: a title on the left, a clock or status on the right."""
 
@@ -119,8 +155,11 @@ class KeyBar(Widget, can_focus=False):
 
     ``Footer`` recomposes one widget per key whenever the focus moves (tens of milliseconds each
     time, on every screen), and in a narrow window its right-docked palette key is drawn over the
-    other keys. This is one widget that re-renders: keys that do not fit are left out (F1 lists
-    them all, and "Hjälp" is always shown); a click on a key presses it."""
+    other keys. This is one widget that re-renders. When not every key fits, the ones that matter
+    most are kept (``keys.rank_of``; "Hjälp" always, and F1 lists them all), in their own order;
+    a screen's ``key_shown(action)`` can leave out a key that does not apply just now (nothing
+    parked: no Ctrl+R). Keys of Textual's own widgets are shown in Swedish or not at all. A click
+    on a key presses it."""
 
     DEFAULT_CSS = """
     KeyBar {
@@ -149,34 +188,63 @@ class KeyBar(Widget, can_focus=False):
         self.refresh()
 
     def keys(self) -> tuple[list[tuple[str, str, str, bool]], tuple[str, str, str, bool] | None]:
-        """(display, label, key, enabled) of the keys shown, and the command palette's key."""
+        """(display, label, key, enabled) of the keys that may be shown, in order, and the command
+        palette's key."""
+        from assistant.tui.keys import footer_label
+
         app = self.app
+        screen = self.screen
+        applies = getattr(screen, "key_shown", None)
         seen: set[str] = set()
         shown: list[tuple[str, str, str, bool]] = []
         palette = None
-        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+        for _node, binding, enabled, _tooltip in screen.active_bindings.values():
             key = binding.key.split(",")[0].strip()
             if key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE:
-                palette = (app.get_key_display(binding), binding.description or "Kommandon", key, enabled)
+                palette = (app.get_key_display(binding), "Kommandon", key, enabled)
                 continue
             if not binding.show or binding.action in seen:
                 continue
+            label = footer_label(binding.action, binding.description)
+            if not label or (applies is not None and not applies(binding.action)):
+                continue
             seen.add(binding.action)
-            shown.append((app.get_key_display(binding), binding.description, key, enabled))
+            shown.append((app.get_key_display(binding), label, key, enabled))
         # Help last, so that it is never the key left out.
         shown.sort(key=lambda k: k[2] == "f1")
         return shown, palette
 
+    def fitting(self, shown: list[tuple[str, str, str, bool]], width: int) -> list[Content | tuple]:
+        """The keys that fit in ``width``, the most important first, laid out in their own order."""
+        from assistant.tui.keys import rank_of
+
+        ranks = {k[2]: rank_of(self._action_of(k[2])) for k in shown}
+        for gap in (2, 1, 0):
+            items = {k[2]: _key_item(k, gap) for k in shown}
+            if sum(i.cell_length for i in items.values()) - gap <= width:  # (the last gap may be cut)
+                return [(items[k[2]], k[2]) for k in shown]
+        kept: set[str] = set()
+        used = 0
+        for k in sorted(shown, key=lambda k: ranks[k[2]]):
+            if used + items[k[2]].cell_length - gap <= width or not kept:
+                kept.add(k[2])
+                used += items[k[2]].cell_length
+        return [(items[k[2]], k[2]) for k in shown if k[2] in kept]
+
+    def _action_of(self, key: str) -> str:
+        for _node, binding, _enabled, _tooltip in self.screen.active_bindings.values():
+            if binding.key.split(",")[0].strip() == key:
+                return binding.action
+        return ""
+
     def render(self) -> Content:
         shown, palette = self.keys()
         width = self.size.width
-        for gap in (2, 1):
-            items = [(_key_item(k, gap), k[2]) for k in shown]
-            if sum(i.cell_length for i, _ in items) <= width:
-                break
-        while len(items) > 1 and sum(i.cell_length for i, _ in items) > width:
-            items.pop(-2)  # drop the last key before Hjälp
+        items = self.fitting(shown, width)
         used = sum(i.cell_length for i, _ in items)
+        if items and used > width:  # only the last key's trailing gap is over: cut it
+            items[-1] = (items[-1][0].rstrip(), items[-1][1])
+            used = sum(i.cell_length for i, _ in items)
         if palette is not None:
             right = _key_item(palette, 1)
             if used + right.cell_length + 1 <= width:
