@@ -17,9 +17,10 @@ from typing import TextIO
 from assistant import engine as E
 from assistant import glossary, lexicon, verbs
 from assistant.continuity import preselected
-from assistant.engine.step import parse_due
+from assistant.engine.answers import parse_due
 from assistant.engine.view import NO_DATA
-from assistant.session import FREE_AGAIN, Dialogue, DialogueError, NotStored, Unsaved, flag_marker
+from assistant.flagstates import flag_marker
+from assistant.session import FREE_AGAIN, Dialogue, DialogueError, NotStored, Unsaved
 from assistant.textsafe import one_line, repair_undecodable, terminal_safe
 from assistant.verbs import slash_hint
 
@@ -72,7 +73,7 @@ def ask_focus(
     """Ask each party for its focus areas (a flow that asks for a choice, e.g. "Välj ut 2-3 områden
     som är extra viktiga att diskutera"). Enter skips a party (or takes the previous wish, ``wished``
     as ``continuity.wished_focus`` gives it)."""
-    from assistant.engine.step import check_focus_count
+    from assistant.engine.dispatch import check_focus_count
 
     probe = E.State(flow=flow)
     lo, hi = flow.focus.min, flow.focus.max

@@ -2,8 +2,8 @@
 
 Each command group lives in ``assistant/commands/<group>.py`` and exposes
 ``register(subparsers)``; each registered parser sets ``func`` to a function ``(args) -> int``.
-Errors the user can act on are ``UserError`` (or storage/flow errors): printed as one clear line
-each, exit code 2, never a traceback.
+Errors the user can act on (``assistant.errors``: ``UserError``, flow, file, dialogue and storage
+errors) are printed as one clear line each, exit code 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -13,22 +13,28 @@ import importlib
 import os
 import sys
 
-COMMAND_MODULES = (
-    "assistant.commands.flows",
-    "assistant.commands.chat",
-    "assistant.commands.archive",
-    "assistant.commands.data",
-    "assistant.commands.region",
-    "assistant.commands.app",
-)
+from assistant.errors import user_error_lines
 
-
-class UserError(Exception):
-    """Bad input or a state the user can fix. ``lines`` are printed to stderr."""
-
-    def __init__(self, *lines: str):
-        super().__init__("\n".join(lines))
-        self.lines = list(lines)
+# The module that registers each command, in the order --help lists them. Only the module of the
+# command given is imported (a one-shot command skips the other five, ~25 ms); --help, no command
+# or a mistyped one build them all. tests/test_architecture.py checks the table against what
+# each module registers.
+COMMANDS = {
+    "flows": "assistant.commands.flows",
+    "chat": "assistant.commands.chat",
+    "list": "assistant.commands.archive",
+    "show": "assistant.commands.archive",
+    "search": "assistant.commands.archive",
+    "export": "assistant.commands.archive",
+    "bundle": "assistant.commands.archive",
+    "actions": "assistant.commands.archive",
+    "review": "assistant.commands.archive",
+    "correct": "assistant.commands.archive",
+    "locate": "assistant.commands.archive",
+    "data": "assistant.commands.data",
+    "region": "assistant.commands.region",
+    "serve": "assistant.commands.app",
+}
 
 
 _ARGPARSE_SV = {
@@ -53,7 +59,8 @@ def _swedish_argparse() -> None:
     argparse._ = lambda text: _ARGPARSE_SV.get(text, text)  # type: ignore[attr-defined]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command, or only with ``command``'s module (see ``COMMANDS``)."""
     _swedish_argparse()
     parser = argparse.ArgumentParser(
         prog="dialogstod",
@@ -67,15 +74,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="SQLite-databas att använda (standard: $DIALOGSTOD_DB eller användarens datakatalog)",
     )
     sub = parser.add_subparsers(dest="command", metavar="KOMMANDO", title="kommandon")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # a command group not written yet
-                continue
-            raise
-        module.register(sub)
+    modules = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for name in modules:
+        importlib.import_module(name).register(sub)
     return parser
+
+
+def command_in(argv: list[str]) -> str | None:
+    """The command named in ``argv`` (after the global ``--db PATH``), or None: none, a help
+    option first, or a word that is no command."""
+    words = iter(argv)
+    for word in words:
+        if word == "--db":
+            next(words, None)
+        elif word.startswith("--db="):
+            continue
+        else:
+            return word if word in COMMANDS else None
+    return None
 
 
 # Arguments that name files: kept as the bytes the system gave (Python's surrogateescape), so a
@@ -114,8 +130,10 @@ def _tolerant_streams() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     _tolerant_streams()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    # Dialogstöd uses no pydantic plugins; looking for them reads every installed package's metadata.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(command_in(argv)).parse_args(argv)
     _repair_text_arguments(args)
     if args.db:
         os.environ["DIALOGSTOD_DB"] = args.db
@@ -148,30 +166,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def user_error_lines(exc: BaseException) -> list[str] | None:
-    """The lines to show for an error a user can act on, or None for a bug."""
-    from assistant.fileio import FileProblem
-    from assistant.flows import FlowError
-    from assistant.session import DialogueError
+def run() -> None:
+    """The console script (``dialogstod``, ``python -m assistant.cli``): ``main()``, then out.
 
-    if isinstance(exc, UserError):
-        return exc.lines
-    if isinstance(exc, FlowError):
-        return exc.problems
-    if isinstance(exc, FileProblem | DialogueError):
-        return [str(exc)]
-    try:
-        from storage import StorageError
-    except ImportError:  # pragma: no cover - storage always ships
-        StorageError = ()  # type: ignore[assignment]
-    if StorageError and isinstance(exc, StorageError):
-        return [str(exc)]
-    return None
+    A one-shot command has closed its database and written its files when ``main`` returns, so
+    the process ends there, without the interpreter's teardown of every module and object
+    (~40 ms after loading the flows, a tenth of ``dialogstod show``; ``docs/performance.md``).
+    Only when no other thread is running: one still at work is waited for, as Python does."""
+    import threading
+
+    code = main()
+    if threading.active_count() > 1:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`), a closed stream
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":
-    # `python -m assistant.cli`: run the imported module's main, so that UserError here and the
-    # UserError the commands import from assistant.cli are one class.
-    from assistant.cli import main as _main
-
-    sys.exit(_main())
+    run()

@@ -16,7 +16,7 @@ A condition is a TOML/JSON table with exactly one key naming its kind::
     { mode = "self" }
     { all = [ ... ] }, { any = [ ... ] }, { not = { ... } }
 
-Evaluation is a plain tree walk over these models (see ``engine.evaluate``); nothing is ever
+Evaluation is a plain tree walk over these models (see ``engine.evaluation``); nothing is ever
 ``eval``-ed. Every id a condition names is checked when the flow is loaded.
 """
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.render import procent, tal
+from assistant.formatting import procent, tal
 
 SPARKS = "▁▂▃▄▅▆▇█"
 

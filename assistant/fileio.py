@@ -22,6 +22,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from storage.files import kind_of, make_private_dirs  # noqa: F401 - shared with storage, used here and by callers
+
 CHUNK = 1 << 20
 
 _ERRNO_SV = {
@@ -57,21 +59,6 @@ def reason(exc: OSError) -> str:
         return found
     code = errno.errorcode.get(exc.errno or 0)
     return f"systemfel {code} ({exc.errno})" if code else "okänt systemfel"
-
-
-def kind_of(mode: int) -> str:
-    """What a file that is not a regular file is, in Swedish."""
-    if stat.S_ISDIR(mode):
-        return "en katalog"
-    if stat.S_ISCHR(mode):
-        return "en teckenenhet"
-    if stat.S_ISBLK(mode):
-        return "en blockenhet"
-    if stat.S_ISFIFO(mode):
-        return "en namngiven rörledning (fifo)"
-    if stat.S_ISSOCK(mode):
-        return "en socket"
-    return "ingen vanlig fil"
 
 
 # ---------------------------------------------------------------- reading
@@ -121,23 +108,6 @@ def _check_target(path: Path) -> None:
             " Ange ett filnamn i katalogen."
         )
         raise FileProblem(f"{path} finns redan och är {kind_of(st.st_mode)}, inte en vanlig fil; den skrivs inte över.{hint}")
-
-
-def make_private_dirs(folder: Path) -> None:
-    """Create ``folder`` and any missing parents, each one created here with mode 0700."""
-    missing: list[Path] = []
-    p = folder
-    while not p.exists():
-        missing.append(p)
-        if p.parent == p:
-            break
-        p = p.parent
-    for d in reversed(missing):
-        try:
-            d.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        os.chmod(d, 0o700)  # mkdir's mode is filtered by the umask
 
 
 def write_regular(

@@ -1,28 +1,38 @@
 """Flow definitions: pydantic models, loading and validation with located error messages.
 
 A flow is a TOML file in ``flows/`` named after its id. Loading never raises anything but
-``FlowError``, whose ``problems`` are one line each, located as ``file:line: …`` for syntax errors
-and ``file: sections[3].questions[2].id: …`` for schema and reference errors.
+``FlowError`` (``assistant.tomlfiles``, which reads every TOML file of Dialogstöd), whose
+``problems`` are one line each, located as ``file:line: …`` for syntax errors and
+``file: sections[3].questions[2].id: …`` for schema and reference errors. The indicator catalogue
+is ``assistant.indicators``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant import render
 from assistant.conditions import Condition, Flag, referenced_ids, walk
-from assistant.ids import ID_PATTERN, Id
-from assistant.indicators import Catalogue
-from assistant.textsafe import control_character
+from assistant.ids import Id
+from assistant.indicators import Catalogue, default_catalogue
+from assistant.tomlfiles import (
+    AREA_PATTERN,
+    CATALOGUE_NAME,
+    LANGUAGE_PATTERN,
+    TOPICS_NAME,
+    FlowError,
+    format_validation_error,
+    parse_toml,
+    read_bytes,
+)
 
 if TYPE_CHECKING:
     from assistant.topics import TopicCatalogue
@@ -33,12 +43,6 @@ QuestionType = Literal["text", "single", "multi", "scale", "number"]
 # Dialogstöd. Unset means: as the enclosing sub-area / section (and the flow's document at the top).
 Origin = Literal["document", "borrowed", "adapted", "added"]
 ORIGIN_LABELS = {"document": "ur dokumentet", "borrowed": "lånad", "adapted": "anpassad", "added": "tillägg i Dialogstöd"}
-AREA_PATTERN = r"^(P[1-5]|[A-C])$"
-LANGUAGE_PATTERN = r"^[a-z]{2}$"
-MAX_FLOW_BYTES = 2_000_000
-_M = TypeVar("_M", bound=BaseModel)
-CATALOGUE_NAME = "indicators.toml"
-TOPICS_NAME = "topics.toml"  # the topic catalogue (assistant.topics)
 
 
 class _Strict(BaseModel):
@@ -392,172 +396,7 @@ class LoadedFlow:
     source: str = ""  # the file's exact text (kept with each dialogue held on it)
 
 
-class FlowError(Exception):
-    """A flow (or catalogue) file could not be loaded. ``problems`` holds one located line each."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
 # ---------------------------------------------------------------- loading
-
-
-def _loc(loc: Iterable[Any]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
-_UNION_TAGS = {
-    "answered",
-    "skipped",
-    "equals",
-    "selected",
-    "contains_any",
-    "focus",
-    "flag",
-    "untouched",
-    "time_used",
-    "mode",
-    "all",
-    "any",
-    "not",
-}
-
-
-def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    # A tagged union repeats its tag in the location ("when.equals.equals.question"); drop the echo.
-    out: list[Any] = []
-    for part in loc:
-        if out and part == out[-1] and part in _UNION_TAGS:
-            continue
-        out.append(part)
-    return tuple(out)
-
-
-# pydantic's messages in Swedish, by error type; anything not listed keeps pydantic's own words.
-_SV_ERRORS = {
-    "extra_forbidden": "okänt fält",
-    "missing": "obligatoriskt fält saknas",
-    "string_type": "ska vara text",
-    "int_type": "ska vara ett heltal",
-    "int_parsing": "ska vara ett heltal",
-    "int_from_float": "ska vara ett heltal",
-    "float_type": "ska vara ett tal",
-    "float_parsing": "ska vara ett tal",
-    "bool_type": "ska vara true eller false",
-    "bool_parsing": "ska vara true eller false",
-    "list_type": "ska vara en lista",
-    "dict_type": "ska vara en tabell",
-    "model_type": "ska vara en tabell",
-    "model_attributes_type": "ska vara en tabell",
-    "string_too_short": "får inte vara tom",
-    "too_short": "har för få element (minst {min_length})",
-    "too_long": "har för många element (högst {max_length})",
-    "string_too_long": "är för lång (högst {max_length} tecken)",
-    "string_pattern_mismatch": "har fel form",
-    "greater_than_equal": "ska vara minst {ge}",
-    "less_than_equal": "ska vara högst {le}",
-    "literal_error": "ska vara ett av: {expected}",
-    "condition": "ett villkor är en tabell med exakt en av nycklarna: " + ", ".join(sorted(_UNION_TAGS)),
-    "recursion_depth_exceeded": "villkoren är för djupt nästlade",
-}
-
-# What a value of each pattern looks like (``string_pattern_mismatch``).
-_PATTERN_ERRORS = {
-    ID_PATTERN: "har fel form: gemener a–z, siffror och . _ - (t.ex. p4.konkret.omrade)",
-    AREA_PATTERN: "ska vara P1–P5 eller A–C",
-    LANGUAGE_PATTERN: "ska vara en språkkod med två gemener, t.ex. sv",
-}
-
-
-def format_validation_error(name: str, exc: ValidationError) -> list[str]:
-    lines = []
-    for err in exc.errors(include_url=False):
-        where = _loc(_clean_loc(err["loc"]))
-        template = _SV_ERRORS.get(err["type"])
-        if err["type"] == "string_pattern_mismatch":
-            template = _PATTERN_ERRORS.get((err.get("ctx") or {}).get("pattern"), template)
-        msg = err["msg"]
-        if template is not None:
-            ctx = dict(err.get("ctx") or {})
-            if "expected" in ctx:
-                ctx["expected"] = str(ctx["expected"]).replace(" or ", " eller ")
-            try:
-                msg = template.format(**ctx)
-            except (KeyError, IndexError):
-                msg = template
-        elif err["type"] == "value_error":
-            msg = msg.removeprefix("Value error, ")
-        # A check of the whole file (a model validator) names its own place in its message.
-        lines.append(f"{name}: {msg}" if not err["loc"] and err["type"] == "value_error" else f"{name}: {where}: {msg}")
-    return lines
-
-
-_TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML file, turning every failure into a located ``FlowError``."""
-    return parse_toml(str(path), _read_bytes(path))
-
-
-def _read_bytes(path: Path) -> bytes:
-    """The file, read once and bounded (a pipe or a device such as /dev/zero ends at the limit)."""
-    from assistant.fileio import FileProblem, read_limited
-
-    try:
-        return read_limited(path, MAX_FLOW_BYTES)
-    except FileProblem as exc:
-        raise FlowError([f"{path}: {exc}"]) from None
-
-
-def parse_toml(name: str, raw: bytes) -> dict[str, Any]:
-    if len(raw) > MAX_FLOW_BYTES:
-        raise FlowError([f"{name}: filen är för stor ({len(raw)} byte, högst {MAX_FLOW_BYTES})"])
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise FlowError([f"{name}:{line}: inte UTF-8-text"]) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        m = _TOML_LINE.search(msg)
-        line, col = (m.group(1), m.group(2)) if m else ("1", "1")
-        msg = _TOML_LINE.sub("", msg).strip()
-        raise FlowError([f"{name}:{line}: TOML-syntaxfel: {msg} (kolumn {col})"]) from None
-    except RecursionError:
-        raise FlowError([f"{name}:1: TOML-strukturen är för djupt nästlad"]) from None
-    problems = control_character_problems(name, data)
-    if problems:
-        raise FlowError(problems)
-    return data
-
-
-def control_character_problems(name: str, data: Any, where: tuple[Any, ...] = ()) -> list[str]:
-    """Located problems for every text in a flow or catalogue that holds a control character
-    (an escape sequence, a bidirectional override …): a flow's texts are shown in terminals."""
-    problems: list[str] = []
-    if isinstance(data, str):
-        ch = control_character(data)
-        if ch is not None:
-            problems.append(
-                f"{name}: {_loc(where)}: texten innehåller ett styrtecken (U+{ord(ch):04X}); ta bort det"
-            )
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            problems += control_character_problems(name, value, (*where, key))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            problems += control_character_problems(name, value, (*where, i))
-    return problems
 
 
 def is_method(path: Path) -> bool:
@@ -566,19 +405,6 @@ def is_method(path: Path) -> bool:
 
 def is_catalogue(data: dict[str, Any], path: Path) -> bool:
     return path.name == CATALOGUE_NAME or ("indicators" in data and "sections" not in data)
-
-
-def load_validated(path: Path, model: type[_M]) -> _M:
-    """A TOML file read and validated as ``model``; every failure a located ``FlowError``."""
-    data = read_toml(path)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise FlowError(format_validation_error(str(path), exc)) from None
-
-
-def load_catalogue(path: Path) -> Catalogue:
-    return load_validated(path, Catalogue)
 
 
 def parse_flow(
@@ -617,7 +443,7 @@ def load_flow(
     """Load and validate a flow. ``strict`` also parses every template (``dialogstod flows check``);
     ``topics``: the topic catalogue, whose questions are checked against this flow."""
     path = Path(path)
-    raw = _read_bytes(path)
+    raw = read_bytes(path)
     flow = parse_flow(parse_toml(str(path), raw), str(path), catalogue, strict=strict, topics=topics)
     if path.stem != flow.id:
         raise FlowError([f"{path}: id: flödets id {flow.id!r} måste vara detsamma som filnamnet {path.stem!r}"])
@@ -820,7 +646,7 @@ def sample_answers(flow: Flow) -> dict[str, str]:
 def sample_rule_context() -> dict[str, Any]:
     """What a rule's reason and text are rendered with: a flag and a matched word (sample values)."""
     from assistant.data.flags import FlagRow
-    from assistant.engine.evaluate import WordMatch
+    from assistant.engine.evaluation import WordMatch
 
     flag = FlagRow(
         indicator="exempel", label="Exempelindikator", name="Exempelindikator", period="2025", value=0.62,
@@ -850,40 +676,6 @@ def _check_choice_values(where: str, cond: Any, qindex: dict[str, Question], pro
 # ---------------------------------------------------------------- the flows a user can pick
 
 
-def default_catalogue() -> Catalogue | None:
-    """The shipped indicator catalogue, with a region's own ``indicators.toml`` (in the user flows
-    directory) laid over it: an indicator or kind there replaces the shipped one with the same id
-    (a region's own target, say), new ids are added, and its ``peer_groups`` are the groups used."""
-    from assistant import locations
-
-    shipped = locations.shipped_flows_dir() / CATALOGUE_NAME
-    own = locations.user_flows_dir() / CATALOGUE_NAME
-    key = tuple((str(p), p.stat().st_mtime) for p in (shipped, own) if p.exists())
-    if not key:
-        return None
-    cached = _CATALOGUES.get(key)
-    if cached is None:
-        merged: dict[str, Any] = {}
-        kinds: dict[str, Any] = {}
-        groups: list[Any] = []
-        for path in (shipped, own):
-            if path.exists():
-                loaded = load_catalogue(path)
-                for ind in loaded.indicators:
-                    merged[ind.id] = ind
-                for kind in loaded.kinds:
-                    kinds[kind.id] = kind
-                if loaded.peer_groups:
-                    groups = list(loaded.peer_groups)  # the region's own groups replace any shipped ones
-        cached = Catalogue(indicators=list(merged.values()), kinds=list(kinds.values()), peer_groups=groups)
-        _CATALOGUES.clear()
-        _CATALOGUES[key] = cached
-    return cached
-
-
-_CATALOGUES: dict[tuple, Catalogue] = {}
-
-
 def flow_files() -> dict[str, Path]:
     """Flow id -> file; a region's own flow in the user flows dir replaces a shipped one."""
     from assistant import locations
@@ -900,20 +692,28 @@ def flow_files() -> dict[str, Path]:
 _LOADED: dict[tuple[str, float, int], LoadedFlow] = {}
 
 
-def get_flow(flow_id: str) -> LoadedFlow:
-    """Load a flow by id (cached per file and modification time). Raises FlowError."""
+def get_flow(flow_id: str, *, checked: bool = True) -> LoadedFlow:
+    """Load a flow by id (cached per file and modification time). Raises FlowError.
+
+    ``checked``: also check the flow against the indicator catalogue and the topic catalogue, as
+    every dialogue that starts does. Reading a dialogue that was held (``session.flow_for``:
+    show, export, the archive) passes False – history is read as it was written, like a stored
+    flow (``flow_from_source``) – and a one-shot command then reads neither ``indicators.toml``
+    nor ``topics.toml``. The flow's own ids are checked either way."""
     path = flow_files().get(flow_id)
     if path is None:
         known = ", ".join(sorted(flow_files())) or "inga"
         raise FlowError([f"Det finns inget flöde {flow_id!r}. Tillgängliga flöden: {known}"])
-    key = (str(path), path.stat().st_mtime)
-    from assistant.topics import default_topics
+    catalogue = topics = None
+    if checked:
+        from assistant.topics import default_topics
 
-    topics = default_topics()
-    loaded = _LOADED.get((*key, id(topics)))
+        catalogue, topics = default_catalogue(), default_topics()
+    key = (str(path), path.stat().st_mtime, checked, id(catalogue), id(topics))
+    loaded = _LOADED.get(key)
     if loaded is None:
-        loaded = load_flow(path, default_catalogue(), topics=topics)
-        _LOADED[(*key, id(topics))] = loaded
+        loaded = load_flow(path, catalogue, topics=topics)
+        _LOADED[key] = loaded
     return loaded
 
 

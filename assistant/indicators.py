@@ -12,11 +12,13 @@ the group of clinics whose kind is not known.
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assistant.ids import Id
+from assistant.tomlfiles import CATALOGUE_NAME, load_validated
 
 
 class Indicator(BaseModel):
@@ -130,3 +132,45 @@ class Catalogue(BaseModel):
     @property
     def ids(self) -> set[str]:
         return {ind.id for ind in self.indicators}
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    """One indicator catalogue file, validated (a located FlowError)."""
+    return load_validated(path, Catalogue)
+
+
+def default_catalogue() -> Catalogue | None:
+    """The shipped indicator catalogue, with a region's own ``indicators.toml`` (in the user flows
+    directory) laid over it: an indicator or kind there replaces the shipped one with the same id
+    (a region's own target, say), new ids are added, and its ``peer_groups`` are the groups used."""
+    from assistant import locations
+
+    shipped = locations.shipped_flows_dir() / CATALOGUE_NAME
+    own = locations.user_flows_dir() / CATALOGUE_NAME
+    key = tuple((str(p), p.stat().st_mtime) for p in (shipped, own) if p.exists())
+    if not key:
+        return None
+    cached = _CATALOGUES.get(key)
+    if cached is None:
+        merged: dict[str, Any] = {}
+        kinds: dict[str, Any] = {}
+        groups: list[Any] = []
+        for path in (shipped, own):
+            if path.exists():
+                loaded = load_catalogue(path)
+                for ind in loaded.indicators:
+                    merged[ind.id] = ind
+                for kind in loaded.kinds:
+                    kinds[kind.id] = kind
+                if loaded.peer_groups:
+                    groups = list(loaded.peer_groups)  # the region's own groups replace any shipped ones
+        cached = Catalogue(indicators=list(merged.values()), kinds=list(kinds.values()), peer_groups=groups)
+        _CATALOGUES.clear()
+        _CATALOGUES[key] = cached
+    return cached
+
+
+_CATALOGUES: dict[tuple, Catalogue] = {}

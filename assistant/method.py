@@ -12,7 +12,8 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from assistant.flows import FlowError, Source, format_validation_error, read_toml
+from assistant.flows import FlowError, Source, format_validation_error
+from assistant.tomlfiles import read_toml
 
 METHOD_NAME = "metod.toml"
 

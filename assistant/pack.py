@@ -27,8 +27,9 @@ def _when(value: datetime | None) -> str | None:
 def build_pack(store: Any, d: Any, *, generated: datetime | None = None) -> dict[str, Any]:
     """The pack for ``d`` (a ``session.Dialogue``)."""
     from assistant.continuity import previous_dialogue
+    from assistant.flagstates import flag_marker, flagged
+    from assistant.flagview import clinic_flags
     from assistant.method import method
-    from assistant.session import clinic_flags, flag_marker, flagged
 
     state, flow = d.state, d.flow
     today = local_today(generated)

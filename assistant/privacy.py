@@ -2,7 +2,7 @@
 
 ``mask_identity_numbers(text)`` is the one masking function: every text that enters the database
 passes through it — what is typed in the line mode and the app and given as command-line options
-(through the engine, ``engine.step.seal``), bundles and JSON imports (``storage.bundles``) and
+(through the engine, ``engine.dispatch.seal``), bundles and JSON imports (``assistant.bundles``) and
 indicator files (``Store.replace_indicator_values``). ``mask_strings`` and ``mask_event`` apply it
 to every human text of a value or an event, leaving identifiers alone.
 
@@ -185,7 +185,7 @@ def mask_strings(value: Any, *, skip: frozenset[str] = ID_KEYS) -> tuple[Any, in
 
 
 def mask_event(event: Any) -> tuple[Any, int]:
-    """An event (``engine.events.Event``) with its text and the text in its payload masked.
+    """An event (``assistant.events.Event``) with its text and the text in its payload masked.
     The question id is an identifier and stays. Returns (event, numbers masked)."""
     text, n_text = mask_strings(event.text)
     payload, n_payload = mask_strings(event.payload)

@@ -238,7 +238,7 @@ def build_region(
             theme_texts[row.clinic] = texts
 
     from assistant.figures import region_figures
-    from assistant.session import flow_kinds
+    from assistant.flagview import FlowKinds
 
     indicators = [
         {
@@ -247,7 +247,7 @@ def build_region(
             "period": period,
             "figures": [asdict(f) for f in region_figures(label, period, flags)],
         }
-        for ind, label, period, flags in _indicator_flags(data_rows, flow_kinds(store) if data_rows else {})
+        for ind, label, period, flags in _indicator_flags(data_rows, FlowKinds(store))
     ]
     return {
         "title": "Regionöversikt",
@@ -297,7 +297,7 @@ def _indicator_flags(data_rows: list[dict[str, Any]], kinds: dict[str, str]):
         return []
     from assistant.data import stats
     from assistant.data.flags import Analysis
-    from assistant.flows import default_catalogue
+    from assistant.indicators import default_catalogue
 
     catalogue = default_catalogue()
     if catalogue is None:
@@ -335,3 +335,31 @@ def region_json(ctx: dict[str, Any]) -> dict[str, Any]:
         for i in ctx["indicators"]
     ]
     return out
+
+
+def region_bytes(store, fmt: str, *, year=None, flow=None, generated=None) -> bytes:
+    from assistant import render
+    from assistant.export import _terminal
+
+    ctx = build_region(store, year=year, flow=flow, generated=generated)
+    if fmt == "json":
+        from assistant.textsafe import json_text
+
+        return (json_text(region_json(ctx), indent=2, default=str) + "\n").encode("utf-8")
+    ctx = _terminal(ctx)
+    if fmt in ("html", "docx"):
+        from assistant.data import charts
+        from assistant.figures import with_pictures
+
+        for i in ctx["indicators"]:
+            for figure in i["figures"]:
+                with_pictures(figure, fmt, (charts.FUNNEL,))
+    if fmt == "md":
+        return render.render_prompt("region.md.j2", **ctx).encode("utf-8")
+    if fmt == "html":
+        return render.render_prompt("region.html.j2", **ctx).encode("utf-8")
+    if fmt == "docx":
+        from assistant.export import region_docx
+
+        return region_docx(ctx)
+    raise ValueError(f"unknown format {fmt!r}")

@@ -11,39 +11,20 @@ from typing import Any
 
 from assistant import engine as E
 from assistant import glossary
+from assistant.labels import (  # noqa: F401 - the labels, also for callers of report
+    ACTION_STATUS,
+    MODE_LABELS,
+    NO_REVIEW,
+    OVERDUE,
+    REVIEW_LABELS,
+    STATUS_LABELS,
+    action_status_label,
+    local_today,
+    review_label,
+    review_step_label,
+)
 
 TITLE = "Dokumentation och återkoppling efter genomförd Uppföljningsdialog"
-MODE_LABELS = {"facilitator": "Uppföljningsdialog", "self": "Självskattning"}
-STATUS_LABELS = {"prepared": "Förberedd", "in_progress": "Pågår", "finished": "Avslutad", "new": "Ny"}
-ACTION_STATUS = {"open": "öppen", "done": "klar"}
-OVERDUE = "försenad"  # an open action past its due date, wherever actions are listed
-REVIEW_LABELS = {"sent": "skickad", "commented": "kommenterad", "approved": "godkänd"}
-NO_REVIEW = "inte skickad"
-
-
-def review_label(status: str | None) -> str:
-    return REVIEW_LABELS.get(status or "", NO_REVIEW)
-
-
-def review_step_label(status: str, flow) -> str:
-    """ "Skickad till Fysioterapimottagning", "Kommenterad av Vårdcentralen", "Godkänd" – the
-    party named as the flow names it."""
-    party = flow.followed_up_party
-    if status == "sent":
-        return "Skickad till " + (party.title if party else "parterna")
-    if status == "commented":
-        return "Kommentarer och rättelser" + (f" från {party.title}" if party else "")
-    return "Godkänd"
-
-
-def action_status_label(status: str, due: str | None, today) -> str:
-    label = ACTION_STATUS.get(status, status)
-    return f"{label}, {OVERDUE}" if today is not None and E.action_overdue(status, due, today) else label
-
-
-def local_today(now: datetime | None = None):
-    """The date today where the user is (due dates are local calendar dates)."""
-    return (now or datetime.now().astimezone()).astimezone().date()
 DATA_CAVEAT = (
     "Siffrorna ska läsas i sitt sammanhang: slumpvariation (särskilt på små mottagningar), "
     "skillnader i patientgrupper och uppdrag och skillnader i registrering påverkar utfallet. "
@@ -71,9 +52,37 @@ def _when(value: datetime | None) -> str | None:
 def discussed_flags(state: E.State) -> list[dict[str, Any]]:
     """"Data som diskuterades": the shown flags the dialogue took up (``engine.discussed``, with the
     topic catalogue's links), the same for both doors and every export."""
-    from assistant.topics import indicator_links
+    from assistant.engine.discussed import discussed
 
-    return E.discussed(state, indicator_links(state.flow))
+    if not state.flags_shown:  # nothing shown, nothing discussed: the catalogue is not read
+        return []
+    return discussed(state, indicator_links(state.flow))
+
+
+def indicator_links(flow: Any) -> Any:
+    """What the catalogue ties to indicators in ``flow`` (``engine.IndicatorLinks``): each
+    indicator's topic questions and each topic's indicators – for "Data som diskuterades". No
+    compiling and no word list: an export pays nothing for it. Empty without a readable catalogue."""
+    from assistant.engine.discussed import IndicatorLinks
+    from assistant.flows import FlowError
+    from assistant.topics import default_topics
+
+    try:
+        catalogue = default_topics()
+    except FlowError:
+        catalogue = None
+    if catalogue is None:
+        return IndicatorLinks()
+    questions: dict[str, set[str]] = {}
+    topics: dict[str, frozenset[str]] = {}
+    for t in catalogue.topics:
+        own = [q for q in t.questions_for(flow.id) if q in flow.question_index]
+        if not own:
+            continue
+        topics[t.id] = frozenset(t.indicators)
+        for ind in t.indicators:
+            questions.setdefault(ind, set()).update(own)
+    return IndicatorLinks({k: frozenset(v) for k, v in questions.items()}, topics)
 
 
 def build(state: E.State, row: dict[str, Any], *, generated: datetime | None = None) -> dict[str, Any]:

@@ -35,8 +35,6 @@ import textual_serve
 from aiohttp import web
 from textual_serve.server import Server, to_int
 
-from assistant.commands.app import is_loopback
-
 WEB_DIR = Path(__file__).parent / "web"
 STATIC_DIR = Path(textual_serve.__file__).parent / "static"  # textual.js, xterm.css, the fonts
 
@@ -61,6 +59,27 @@ def url_host(host: str) -> str:
     """A host as it is written in a URL (IPv6 literals in brackets)."""
     host = host.strip().strip("[]")
     return f"[{host}]" if ":" in host else host
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip().strip("[]")
+    if host.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_warning(host: str) -> str | None:
+    """A warning to print when the server can be reached from other machines, else None."""
+    if is_loopback(host):
+        return None
+    return (
+        f"VARNING: Dialogstöd lyssnar på {host} och kan nås från andra datorer. Trafiken är okrypterad "
+        "(http): den som kan avlyssna nätet kan läsa dialogerna och token. Använd 127.0.0.1 (standard) om "
+        "du inte har skyddat nätet på annat sätt, och dela aldrig adressen med token."
+    )
 
 
 class DialogstodServer(Server):

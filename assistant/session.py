@@ -8,7 +8,7 @@ A typed text is never lost on the way to the database:
 
 - another process wrote to the same dialogue meanwhile (a ``correct``, a second window): the
   new events are read and folded in, the command is checked against the new state with
-  ``engine.step`` and appended after them. An answer to a question that is no longer the one
+  ``engine.dispatch`` and appended after them. An answer to a question that is no longer the one
   being asked is kept as a note to that question, and the door says so;
 - the database is busy (a large data import holds the write lock for seconds): ``do`` waits,
   telling the door once through ``on_wait``, for up to ``patience`` seconds;
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import engine as E
+from assistant.data.peers import likely_clinic  # noqa: F401 - the app asks here too
 from assistant.flows import FlowError, LoadedFlow, flow_from_source, get_flow
 
 Clock = Callable[[], datetime]
@@ -83,12 +84,6 @@ class Unsaved(NotStored):
 
 
 CURRENT = object()  # Dialogue.do(asked=...): the question on screen now
-
-
-def open_store(path=None):
-    from storage import Store
-
-    return Store.open(path)
 
 
 class Dialogue:
@@ -154,7 +149,9 @@ class Dialogue:
     def resume(cls, store, ref: str, *, clock: Clock = E.utcnow) -> Dialogue:
         row = store.get_dialogue(ref)
         if row is None:
-            raise DialogueError(f"Det finns ingen dialog {ref!r}. Se `dialogstod list`.")
+            from assistant.errors import no_such_dialogue
+
+            raise DialogueError(no_such_dialogue(ref))
         return cls(store, flow_for(store, row), row, store.load_events(row["id"]), clock)
 
     # ------------------------------------------------------------ doing
@@ -183,6 +180,9 @@ class Dialogue:
         return made + self.record_flags()
 
     def record_flags(self) -> list[E.Event]:
+        from assistant.flagstates import flagged
+        from assistant.flagview import flag_snapshot
+
         shown = flagged(self.flags())
         if not shown:
             return []
@@ -356,14 +356,14 @@ class Dialogue:
     def flags(self) -> list[Any]:
         """The clinic's flags, newest period per indicator (computed once per dialogue opening)."""
         if self._flags is None:
+            from assistant.flagview import clinic_flags
+
             self._flags = clinic_flags(self.store, self.clinic, latest_only=True)
         return self._flags
 
     def topics(self) -> E.TopicSet | None:
         """The flow's topic catalogue, compiled once per dialogue opening (None without one)."""
         if self._topics is _UNSET:
-            from assistant.topics import topic_set
-
             self._topics = topic_set(self.flow)
         return self._topics
 
@@ -387,6 +387,8 @@ class Dialogue:
 
     def data_overview(self, *, show_all: bool = False) -> E.DataOverview:
         """The clinic's data as both doors list it (``engine.view.data_overview``)."""
+        from assistant.flagstates import flag_marker
+
         return E.data_overview(self.flags(), flag_marker, show_all=show_all)
 
     def coverage(self) -> list[E.AreaCoverage]:
@@ -461,7 +463,7 @@ def flow_for(store, row: dict, carried: dict[str, dict[str, Any]] | None = None)
     already checked against its hash)."""
     problems: list[str] = []
     try:
-        current = get_flow(row["flow_id"])
+        current = get_flow(row["flow_id"], checked=False)
         if current.sha256 == row["flow_sha256"]:
             return current
     except FlowError as exc:
@@ -481,43 +483,6 @@ def flow_for(store, row: dict, carried: dict[str, dict[str, Any]] | None = None)
     raise DialogueError(f"Dialogens flöde {row['flow_id']!r} kan inte läsas: {'; '.join(problems)}")
 
 
-def import_bundle(store, path) -> dict[str, int]:
-    """Import a bundle or a JSON export, checked like live input: every dialogue must replay
-    against its flow (shipped, stored here, or carried in the file and hash-checked) before
-    anything is written; one that does not refuses the whole file, with the reason."""
-    from pathlib import Path
-
-    from assistant.textsafe import one_line
-    from storage import StorageError
-    from storage.bundles import Entry
-
-    source = Path(path).expanduser()
-
-    def verify(entry: Entry, carried: dict[str, dict[str, Any]]) -> Entry:
-        row = entry.dialogue
-        which = f"dialog {row['id'][:8]} ({one_line(row['clinic'], 40)})"
-
-        def refuse(why: str) -> StorageError:
-            return StorageError(f"Filen {source} kan inte importeras: {which} {why}. Inget har importerats.")
-
-        try:
-            loaded = flow_for(store, row, carried)
-        except (DialogueError, FlowError) as exc:
-            detail = "; ".join(exc.problems) if isinstance(exc, FlowError) else str(exc)
-            raise refuse(f"hölls med flödet {row['flow_id']!r}, som inte finns här och inte följer med i filen ({detail})") from None
-        if loaded.flow.id != row["flow_id"]:
-            raise refuse(f"anger flödet {row['flow_id']!r} men flödet i filen är {loaded.flow.id!r}")
-        try:
-            state = E.replay(loaded.flow, entry.events)
-        except E.ReplayError as exc:
-            raise refuse(f"stämmer inte med sitt flöde {loaded.flow.id} (version {loaded.flow.version}): {exc}") from None
-        except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
-            raise refuse(f"har händelser med fel form ({type(exc).__name__}: {exc})") from None
-        return Entry(dict(row, status=state.status, mode=state.mode), entry.events)
-
-    return store.import_bundle(source, verify=verify)
-
-
 def canonical_clinic(store, name: str) -> str:
     """An earlier spelling of the same clinic (names are matched without regard to case)."""
     wanted = name.strip().casefold()
@@ -533,27 +498,6 @@ def known_clinics(store) -> list[str]:
     for name in store.indicator_clinics():
         names.setdefault(name.casefold(), name)
     return sorted(names.values(), key=str.casefold)
-
-
-def _bare(name: str) -> str:
-    """'Fysio Norr (påhittad)' -> 'fysio norr': without a parenthesis at the end, case or extra spaces."""
-    import re
-
-    return " ".join(re.sub(r"\s*\([^)]*\)\s*$", "", name).split()).casefold()
-
-
-def likely_clinic(known: list[str], typed: str) -> str | None:
-    """The one known clinic a name that is not known probably means: "Fysio Norr" for "Fysio Norr
-    (påhittad)" (the same name without its parenthesis), or the only one that begins with it. None
-    when the name is known as typed, or when it could mean none or several."""
-    wanted = " ".join(typed.split()).casefold()
-    if not wanted or any(k.casefold() == wanted for k in known):
-        return None
-    same = [k for k in known if _bare(k) == _bare(typed)]
-    if len(same) == 1:
-        return same[0]
-    starts = [k for k in known if k.casefold().startswith(wanted)] if len(wanted) >= 4 else []
-    return starts[0] if len(starts) == 1 else None
 
 
 OPEN_STATUSES = ("in_progress", "prepared")
@@ -575,81 +519,28 @@ def open_dialogue_text(row: dict[str, Any]) -> str:
     return f"{what} (startad {str(row['started'])[:10]}, {title}, {row['id'][:8]})"
 
 
-def clinic_flags(store, clinic: str, *, latest_only: bool = False, period: str | None = None) -> list[Any]:
-    """Flags for a clinic from the imported indicator data (all clinics are the peers)."""
+def topic_set(flow: Any) -> E.TopicSet | None:
+    """The shipped (and region's) topics compiled for a flow, or None when there is no catalogue,
+    it cannot be read, or it does not fit the flow (a dialogue resumed after the catalogue was
+    edited: it still opens; only answer-topic suggestions are missing; ``dialogstod flows check``
+    names the problem)."""
+    from assistant.topics import check_against_flow, default_topics
+
     try:
-        rows = store.indicator_values()
-    except AttributeError:  # pragma: no cover - storage without indicator support
-        return []
-    if not rows or not any(r["clinic"].casefold() == clinic.casefold() for r in rows):
-        return []
-    from assistant.data.flags import compute_flags, newest_per_indicator
-    from assistant.flows import default_catalogue
-
-    name = next(r["clinic"] for r in rows if r["clinic"].casefold() == clinic.casefold())
-    flags = compute_flags(rows, default_catalogue(), name, period=period, flow_kinds=flow_kinds(store))
-    return newest_per_indicator(flags) if latest_only else flags
-
-
-def flow_kinds(store) -> dict[str, str]:
-    """clinic_key → the ``clinic_kind`` of the flow of the clinic's most recent dialogue: how a
-    clinic's peers are chosen when the data does not say its kind (``data/peers.py``)."""
-    from assistant.data.flags import clinic_key
-
-    out: dict[str, str] = {}
-    of_flow: dict[str, str | None] = {}
-    try:
-        dialogues = store.list_dialogues()
-    except AttributeError:  # pragma: no cover - storage without dialogues
-        return out
-    for row in dialogues:  # most recently updated first
-        key = clinic_key(row["clinic"])
-        if key in out:
-            continue
-        flow_id = row["flow_id"]
-        if flow_id not in of_flow:
-            try:
-                of_flow[flow_id] = get_flow(flow_id).flow.clinic_kind
-            except FlowError:
-                of_flow[flow_id] = None
-        if of_flow[flow_id]:
-            out[key] = of_flow[flow_id]
-    return out
+        catalogue = default_topics()
+    except FlowError:
+        return None
+    if catalogue is None:
+        return None
+    key = (id(flow), id(catalogue))
+    found = _COMPILED.get(key)
+    if found is None or found[0] is not flow:
+        if len(_COMPILED) > 32:
+            _COMPILED.clear()
+        fits = not check_against_flow(catalogue, flow)
+        found = (flow, E.compile_topics(catalogue, flow) if fits else None)
+        _COMPILED[key] = found
+    return found[1]
 
 
-def flag_snapshot(flag: Any) -> dict[str, Any]:
-    from assistant.data.charts import chart_data
-
-    return {
-        "indicator": flag.indicator,
-        "label": flag.label,
-        "period": str(flag.period),
-        "text": flag.text,
-        "states": list(flag.states),
-        "value": flag.value,
-        "n": flag.n,
-        "target": flag.target,
-        "marker": flag_marker(flag),
-        "chart": chart_data(flag),  # the pictures, as the data was when shown (data/charts.py)
-    }
-
-
-def flag_marker(flag: Any) -> str:
-    """▼ something worse, ▲ only something better, ◆ a neutral indicator outside its peers' or its
-    own history's limits, · nothing."""
-    from assistant.flagstates import BETTER, WORSE
-
-    states = set(flag.states)
-    if states & WORSE:
-        return "▼"
-    if states & BETTER:
-        return "▲"
-    if getattr(flag, "peer_position", None) or getattr(flag, "change_position", None):
-        return "◆"
-    return "·"
-
-
-def flagged(flags: list[Any]) -> list[Any]:
-    """Flags worth a question: a state other than 'insufficient_data' (never a reason to ask),
-    or a neutral indicator outside its peers' or its own history's limits."""
-    return [f for f in flags if flag_marker(f) != "·"]
+_COMPILED: dict[tuple[int, int], tuple[Any, Any]] = {}

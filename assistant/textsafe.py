@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 MAX_TEXT = 2_000_000  # characters in one stored text (an answer, a note …); a 1 MB paste fits
@@ -43,6 +44,8 @@ def _visible(m: re.Match[str]) -> str:
 
 
 def terminal_safe(text: str) -> str:
+    if text.isprintable():  # no control, format or separator character: nothing to replace (fast)
+        return text
     return _CONTROL.sub(_visible, text)
 
 
@@ -58,11 +61,57 @@ _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 def json_text(value: Any, **kwargs: Any) -> str:
     """``json.dumps(value, ensure_ascii=False, **kwargs)`` with DEL, C1 controls, line/paragraph
     separators and bidirectional overrides escaped (json.dumps already escapes C0 controls)."""
-    text = json.dumps(value, ensure_ascii=False, **kwargs)
+    return _json_safe(json.dumps(value, ensure_ascii=False, **kwargs))
+
+
+def _json_safe(text: str) -> str:
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
+def json_array(items: Iterable[Any], **kwargs: Any) -> Iterator[str]:
+    """``json_text(list(items), indent=2, **kwargs)`` in pieces, one item at a time: a command prints
+    a list of 100 000 rows as they are read, never holding them all (the same text, to the byte)."""
+    first = True
+    flat_ok = set(kwargs) <= {"default"}  # ``default`` is only ever called for what is not a scalar
+    for item in items:
+        piece = _flat_object(item) if flat_ok else None
+        if piece is None:
+            piece = json_text(item, indent=2, **kwargs).replace("\n", "\n  ")
+        yield ("[\n  " if first else ",\n  ") + piece
+        first = False
+    yield "[]\n" if first else "\n]\n"
+
+
+_encode_str = json.encoder.encode_basestring  # json.dumps(str, ensure_ascii=False), in C
+
+
+def _flat_object(item: Any) -> str | None:
+    """A dict of scalars as ``json_text(item, indent=2)`` writes it one level into an array, or None
+    for anything else. json.dumps with an indent runs its pure-Python encoder; a row of a list
+    (``list --json``, ``actions --json``) is flat, and this writes it several times faster."""
+    if type(item) is not dict or not item:
+        return None
+    parts = []
+    for key, value in item.items():
+        if type(key) is not str:
+            return None
+        if type(value) is str:
+            text = _encode_str(value)
+        elif value is None:
+            text = "null"
+        elif value is True or value is False:
+            text = "true" if value else "false"
+        elif type(value) is int or type(value) is float:
+            text = json.dumps(value)
+        else:
+            return None
+        parts.append(f"{_encode_str(key)}: {text}")
+    return _json_safe("{\n    " + ",\n    ".join(parts) + "\n  }")
+
+
 def one_line(text: str, width: int = 80) -> str:
+    if len(text) <= width and text.isprintable() and "  " not in text and text.strip(" ") == text:
+        return text  # already one safe line: what the rest would make of it (fast)
     flat = " ".join(terminal_safe(text).split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 

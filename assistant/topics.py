@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from assistant.flows import TOPICS_NAME
 from assistant.ids import Id
+from assistant.tomlfiles import TOPICS_NAME
 
 if TYPE_CHECKING:
     from assistant.flows import Flow
@@ -213,7 +213,7 @@ def is_topics_file(data: dict[str, Any], path: Path) -> bool:
 
 def load_topics(path: Path) -> TopicCatalogue:
     """Read and validate one topics file. Raises FlowError with located problems."""
-    from assistant.flows import load_validated
+    from assistant.tomlfiles import load_validated
 
     return load_validated(path, TopicCatalogue)
 
@@ -257,53 +257,5 @@ def merge(catalogues: list[TopicCatalogue]) -> TopicCatalogue:
     return TopicCatalogue(topics=list(topics.values()), **cues)
 
 
-def topic_set(flow: Flow):
-    """The shipped (and region's) topics compiled for a flow, or None when there is no catalogue or
-    it cannot be read (a dialogue still opens; only answer-topic suggestions are missing)."""
-    from assistant.engine.topics import compile_topics
-    from assistant.flows import FlowError
-
-    try:
-        catalogue = default_topics()
-    except FlowError:
-        return None
-    if catalogue is None:
-        return None
-    key = (id(flow), id(catalogue))
-    found = _COMPILED.get(key)
-    if found is None or found[0] is not flow:
-        if len(_COMPILED) > 32:
-            _COMPILED.clear()
-        found = (flow, compile_topics(catalogue, flow))
-        _COMPILED[key] = found
-    return found[1]
-
-
-def indicator_links(flow: Flow):
-    """What the catalogue ties to indicators in ``flow`` (``engine.IndicatorLinks``): each
-    indicator's topic questions and each topic's indicators – for "Data som diskuterades". No
-    compiling and no word list: an export pays nothing for it. Empty without a readable catalogue."""
-    from assistant.engine.discussed import IndicatorLinks
-    from assistant.flows import FlowError
-
-    try:
-        catalogue = default_topics()
-    except FlowError:
-        catalogue = None
-    if catalogue is None:
-        return IndicatorLinks()
-    questions: dict[str, set[str]] = {}
-    topics: dict[str, frozenset[str]] = {}
-    for t in catalogue.topics:
-        own = [q for q in t.questions_for(flow.id) if q in flow.question_index]
-        if not own:
-            continue
-        topics[t.id] = frozenset(t.indicators)
-        for ind in t.indicators:
-            questions.setdefault(ind, set()).update(own)
-    return IndicatorLinks({k: frozenset(v) for k, v in questions.items()}, topics)
-
-
-_COMPILED: dict[tuple[int, int], tuple[Any, Any]] = {}
 _CACHE: dict[tuple, TopicCatalogue] = {}
 _ORIGINS: dict[int, dict[str, str]] = {}  # id(merged catalogue) -> topic id -> "file: topics[i]"

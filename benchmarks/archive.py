@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.engine.events import Event  # noqa: E402
+from assistant.events import Event  # noqa: E402
 
 WORDS = """
 vi har arbetat med avvikelser och rutiner för patientsäkerhet under året men det finns fortfarande

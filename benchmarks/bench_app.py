@@ -115,7 +115,7 @@ async def start_screen_ready(pilot) -> None:
 def child(what: str, db: str) -> dict:
     sys.path.insert(0, str(REPO))
     archive = load_archive_module()
-    from assistant.session import open_store
+    from assistant.database import open_store
     from assistant.tui.app import DialogstodApp
 
     long_id = archive.LONG_DIALOGUE_ID

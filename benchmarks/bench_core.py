@@ -29,7 +29,8 @@ def pct(values: list[float], p: float) -> float:
 
 def bench_flows(repeat: int = 20) -> list[dict]:
     from assistant import locations
-    from assistant.flows import CATALOGUE_NAME, TOPICS_NAME, load_catalogue, load_flow
+    from assistant.flows import CATALOGUE_NAME, TOPICS_NAME, load_flow
+    from assistant.indicators import load_catalogue
 
     catalogue = load_catalogue(locations.shipped_flows_dir() / CATALOGUE_NAME)
     rows = []
@@ -47,7 +48,8 @@ def bench_flows(repeat: int = 20) -> list[dict]:
 
 def bench_answers(n: int = 1000) -> dict:
     from assistant import engine as E
-    from assistant.session import Dialogue, open_store
+    from assistant.database import open_store
+    from assistant.session import Dialogue
 
     times = []
     with open_store() as store:
@@ -65,8 +67,9 @@ def bench_answers(n: int = 1000) -> dict:
 
 def bench_export(repeat: int = 10) -> list[dict]:
     from assistant import engine as E
+    from assistant.database import open_store
     from assistant.export import export_bytes
-    from assistant.session import Dialogue, open_store
+    from assistant.session import Dialogue
 
     rows = []
     with open_store() as store:

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.data.flags import compute_flags  # noqa: E402
 from assistant.data.importer import parse_indicator_file  # noqa: E402
-from assistant.flows import load_catalogue  # noqa: E402
+from assistant.indicators import load_catalogue  # noqa: E402
 from assistant.locations import shipped_flows_dir  # noqa: E402
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.engine.events import Event  # noqa: E402
+from assistant.events import Event  # noqa: E402
 from storage import Store  # noqa: E402
 
 WORDS = """
@@ -174,7 +174,7 @@ def build_archive(store: Store, dialogues: int, per_dialogue: int, seed: int) ->
 
 
 def store_sync() -> str:
-    from storage.store import SYNCHRONOUS
+    from storage.opening import SYNCHRONOUS
 
     return SYNCHRONOUS
 
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  archive: {n_dialogues} dialogues, {n_events} events, {path.stat().st_size / 1e6:.0f} MB")
 
         opens = timed(lambda: Store.open(path).close(), 5)
-        rows.append(("Store.open + close (incl. quick_check)", opens, ""))
+        rows.append(("Store.open + close (a clean file: no quick_check)", opens, ""))
 
         store = Store.open(path)
         try:

@@ -48,7 +48,7 @@ def mini(isolated_dirs):
 @pytest.fixture
 def store(isolated_dirs):
     """The default store (in the test's data directory)."""
-    from assistant.session import open_store
+    from assistant.database import open_store
 
     s = open_store()
     yield s

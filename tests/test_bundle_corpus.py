@@ -20,9 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant import engine as E
-from assistant.session import Dialogue, import_bundle, open_store
+from assistant.bundles import checksum, export_bundle, import_bundle
+from assistant.database import open_store
+from assistant.session import Dialogue
 from storage import StorageError, Store
-from storage.bundles import checksum
 from tests.test_chat import user_flows  # noqa: F401 - fixture
 from tests.test_cli_archive import run
 
@@ -40,7 +41,7 @@ def laptop(user_flows, tmp_path):  # noqa: F811
         d.do(E.Answer("God men trång"))
         d.do(E.Correct("p1.vilka", "Fyra fysioterapeuter", who="Åsa"))
         path = tmp_path / "laptop.bundle"
-        store.export_bundle([d.id], path)
+        export_bundle(store, [d.id], path)
     return json.loads(path.read_text(encoding="utf-8")), d.id
 
 

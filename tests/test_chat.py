@@ -28,9 +28,9 @@ def chat(user_flows, script: str, *args: str) -> tuple[int, str, str]:
 
 
 def events_of(dialogue_prefix: str | None = None):
-    from storage import Store
+    from assistant.database import open_store
 
-    with Store.open() as store:
+    with open_store() as store:
         rows = store.list_dialogues()
         row = rows[0] if dialogue_prefix is None else store.get_dialogue(dialogue_prefix)
         return row, store.load_events(row["id"])
@@ -241,9 +241,9 @@ def test_killed_mid_dialogue_then_resumed(proc_env, how):
         assert proc.returncode == 130
         assert "Avbrutet. Dialogen är sparad. Fortsätt med: dialogstod chat --resume " in rest
 
-    from storage import Store
+    from assistant.database import open_store
 
-    with Store.open() as store:
+    with open_store() as store:
         row = store.list_dialogues()[0]
         assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         answers = {e.qid: e.text for e in store.load_events(row["id"]) if e.kind == "answered"}
@@ -280,8 +280,9 @@ def test_finished_dialogue_is_reopened_only_when_asked(user_flows):
 
 def test_finish_asks_for_confirmation_when_typed(user_flows):
     from assistant.chat import LineChat
+    from assistant.database import open_store
     from assistant.engine import StartOptions
-    from assistant.session import Dialogue, open_store
+    from assistant.session import Dialogue
 
     with open_store() as store:
         d = Dialogue.start(store, "mini", StartOptions(clinic="X"))
@@ -295,9 +296,9 @@ def test_finish_asks_for_confirmation_when_typed(user_flows):
 def test_opening_a_prepared_dialogue_shows_what_the_last_one_handed_on(user_flows):
     chat(user_flows, "/avsnitt aterkoppling\nFokus på mönster nästa gång\n/klar\n", "--flow", "mini", "--clinic", "X")
     chat(user_flows, "", "--flow", "mini", "--clinic", "X", "--prepare")
-    from storage import Store
+    from assistant.database import open_store
 
-    with Store.open() as store:
+    with open_store() as store:
         prepared = [r for r in store.list_dialogues() if r["status"] == "prepared"][0]
     code, out, _ = chat(user_flows, "/quit\n", "--resume", prepared["id"][:8])
     assert "Från förra dialogen" in out and "Fokus på mönster nästa gång" in out

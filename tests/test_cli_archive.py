@@ -13,7 +13,8 @@ import pytest
 
 from assistant import engine as E
 from assistant.cli import main
-from assistant.session import Dialogue, open_store
+from assistant.database import open_store
+from assistant.session import Dialogue
 from tests.test_chat import user_flows  # noqa: F401 - fixture
 
 
@@ -251,3 +252,130 @@ def test_a_bundle_with_a_tampered_flow_is_refused(held, tmp_path):
     bundle.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     code, _, err = run("--db", str(tmp_path / "a.db"), "bundle", "import", str(bundle))
     assert code == 2 and "kontrollsumma" in err
+
+
+def _many(count: int) -> list[str]:
+    """``count`` dialogues made straight in the store (synthetic events, two actions each), newest last."""
+    from datetime import UTC, datetime, timedelta
+
+    from assistant.events import Event
+
+    ids = []
+    with open_store() as store:
+        for n in range(count):
+            at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n)
+            did = f"{n:08d}-0000-4000-8000-000000000000"
+            events = [
+                Event(1, "started", at, payload={"flow_id": "mini", "clinic": f"Fysio {n % 7}", "mode": "facilitator"}),
+                Event(2, "action_added", at, text=f"Åtgärd {n}a", payload={"action_id": "a1", "owner": "Åsa"}),
+                Event(3, "action_added", at, text=f"Åtgärd {n}b", payload={"action_id": "a2", "due": "2020-01-01"}),
+            ]
+            store.create_dialogue(
+                dialogue_id=did, clinic=f"Fysio {n % 7}", flow_id="mini", flow_version=1, flow_sha256="",
+                mode="facilitator", participants=[], status="in_progress", events=events,
+            )
+            ids.append(did)
+    return ids
+
+
+def test_list_and_actions_json_stream_every_row_in_order(isolated_dirs):
+    """Printed as they are read, in batches of 256: every row once, in order, the same JSON text as the whole list."""
+    from assistant.commands.archive import dialogue_json
+    from assistant.textsafe import json_text
+
+    _many(600)
+    with open_store() as store:
+        dialogues = store.list_dialogues()
+        actions = store.list_actions()
+    assert len(dialogues) == 600 and len(actions) == 1200
+    code, out, _ = run("list", "--json")
+    assert code == 0
+    assert out == json_text([dialogue_json(r) for r in dialogues], indent=2) + "\n"
+    code, out, _ = run("actions", "--json")
+    assert code == 0
+    assert [(a["dialogue_id"], a["action_id"]) for a in json.loads(out)] == [(a["dialogue_id"], a["action_id"]) for a in actions]
+    assert sum(a["overdue"] for a in json.loads(out)) == 600  # the a2 of each, due 2020
+    code, out, _ = run("actions", "--overdue")
+    assert code == 0 and out.count("⚠ ") == 600 and out.rstrip().endswith("600 åtgärder är försenade (⚠).")
+    code, out, _ = run("list")
+    assert code == 0 and len(out.splitlines()) == 601  # the header and every dialogue
+
+
+def test_empty_lists_say_so(isolated_dirs):
+    assert run("list", "--json")[1] == "[]\n"
+    assert run("actions", "--json")[1] == "[]\n"
+    assert run("list")[1].startswith("Inga dialoger.")
+    assert run("actions")[1] == "Inga åtgärder.\n"
+
+
+def test_json_export_needs_no_flow_but_show_says_what_is_missing(isolated_dirs, tmp_path):
+    """The JSON export is the stored log: it is written even when the dialogue's flow is gone."""
+    from datetime import UTC, datetime
+
+    from assistant.events import Event
+
+    with open_store() as store:
+        store.create_dialogue(
+            dialogue_id="deadbeef-0000-4000-8000-000000000000", clinic="Fysio Åby", flow_id="borttaget",
+            flow_version=1, flow_sha256="", mode="facilitator", participants=[], status="finished",
+            events=[Event(1, "started", datetime(2026, 1, 1, tzinfo=UTC), payload={"flow_id": "borttaget"})],
+        )
+    code, out, _ = run("export", "deadbeef", "-f", "json", "-o", str(tmp_path / "d.json"))
+    assert code == 0 and "Skrev" in out
+    doc = json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))
+    assert doc["dialogue"]["flow_id"] == "borttaget" and doc["events"][0]["kind"] == "started"
+    code, _, err = run("show", "deadbeef")
+    assert code == 2 and "borttaget" in err and "Traceback" not in err
+    code, _, err = run("export", "0000", "-f", "json")
+    assert code == 2 and "Det finns ingen dialog '0000'" in err
+
+
+def test_locate_check_reads_the_whole_database(held, tmp_path):
+    import sqlite3
+
+    from assistant import locations
+
+    code, out, _ = run("locate", "--check")
+    assert code == 0 and "hela databasfilen är läsbar och hel" in out
+    code, out, _ = run("locate", "--check", "--json")
+    assert code == 0 and json.loads(out)["database_checked"] is True
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(locations.db_path()) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    conn = sqlite3.connect(copy)
+    conn.execute("PRAGMA journal_mode = DELETE")
+    (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+    (last,) = conn.execute(  # an index of the events: `list` never reads it, the glance at open neither
+        "SELECT max(pageno) FROM dbstat WHERE name IN "
+        "(SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events')"
+    ).fetchone()
+    conn.close()
+    data = bytearray(copy.read_bytes())
+    data[(last - 1) * page_size : last * page_size] = bytes([0xA5]) * page_size
+    copy.write_bytes(bytes(data))
+    assert run("--db", str(copy), "list")[0] == 0  # a clean close: no check at open, the damage is further in
+    code, _, err = run("--db", str(copy), "locate", "--check")
+    assert code == 2 and "skadad" in err
+    code, _, err = run("--db", str(tmp_path / "nej.db"), "locate", "--check")
+    assert code == 2 and "finns inte" in err and not (tmp_path / "nej.db").exists()
+
+
+def test_the_program_ends_with_all_its_output_written(isolated_dirs):
+    """The console script ends without the interpreter's teardown (``cli.run``): what it printed is
+    all there in a pipe, and a reader that stops early (`| head`) is no error."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    _many(600)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a pipe is block-buffered
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "list", "--json"], capture_output=True, env=env, cwd=REPO)
+    assert done.returncode == 0 and len(json.loads(done.stdout)) == 600
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "actions"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO
+    )
+    assert proc.stdout.readline().startswith(b"\xe2\x98\x90")  # ☐, then the reader goes away
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait() == 0 and b"Traceback" not in err and b"BrokenPipe" not in err

@@ -23,8 +23,7 @@ from assistant.data.flags import (
     flag_to_json,
     newest_per_indicator,
 )
-from assistant.flows import load_catalogue
-from assistant.indicators import Catalogue, Indicator
+from assistant.indicators import Catalogue, Indicator, load_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 NBSP = "\u00a0"

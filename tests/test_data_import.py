@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.data.importer import parse_indicator_file, parse_number, share_from
-from assistant.flows import load_catalogue
+from assistant.indicators import load_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "data"

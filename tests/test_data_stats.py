@@ -368,7 +368,7 @@ def test_flags_never_import_scipy():
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from assistant.flows import load_catalogue\n"
+        "from assistant.indicators import load_catalogue\n"
         "from assistant.data import DEMO_FILE\n"
         "from assistant.data.importer import parse_indicator_file\n"
         "from assistant.data.flags import compute_flags\n"

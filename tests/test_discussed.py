@@ -5,8 +5,9 @@ flow ties to the indicator."""
 from __future__ import annotations
 
 from assistant import engine as E
+from assistant.engine.discussed import discussed
 from assistant.flows import get_flow
-from assistant.topics import indicator_links
+from assistant.report import indicator_links
 from tests.test_engine import Session
 
 TEL = {
@@ -35,7 +36,7 @@ def at_question(clock, qid: str) -> Session:
 
 
 def labels(s: Session, links=True) -> list[str]:
-    found = E.discussed(s.state, indicator_links(s.flow) if links else None)
+    found = discussed(s.state, indicator_links(s.flow) if links else None)
     return [f["label"] for f in found]
 
 

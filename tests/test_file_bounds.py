@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from assistant import engine as E
-from assistant.session import Dialogue, open_store
+from assistant.database import open_store
+from assistant.session import Dialogue
 from tests.conftest import REPO
 from tests.test_chat import user_flows  # noqa: F401 - fixture
 from tests.test_cli_archive import run
@@ -226,8 +227,8 @@ def test_an_xlsx_that_unpacks_too_far_is_refused_before_it_is_parsed(tmp_path, m
 
 
 def test_an_xlsx_is_bounded_in_cells_and_a_lying_dimension_pads_nothing(tmp_path):
-    from assistant.commands.data import load_indicator_catalogue
     from assistant.data import importer
+    from assistant.data.importer import load_indicator_catalogue
 
     catalogue = load_indicator_catalogue()
     header = b'<row r="1">' + b"".join(

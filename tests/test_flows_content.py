@@ -22,7 +22,8 @@ from jinja2 import meta
 
 from assistant import render
 from assistant.conditions import ContainsAny, Flag, walk
-from assistant.flows import Flow, load_catalogue, load_flow
+from assistant.flows import Flow, load_flow
+from assistant.indicators import load_catalogue
 from tests.method_questions import (
     DOC_000_BANK,
     DOC_000_QUESTIONS,
@@ -611,7 +612,7 @@ def test_fysio_telefon_rules_cover_every_worse_state(fysio):
 @pytest.mark.parametrize("name", ["fysioterapi-2023", "vardcentral"])
 def test_patient_safety_talk_leads_to_deviation_reporting(name):
     # What is said in answers is read through the topic catalogue (flows/topics.toml), not rules.
-    from assistant.topics import topic_set
+    from assistant.session import topic_set
 
     topics = topic_set(load(name)).topics
     assert topics["avvikelser"].questions[0] == "p4.patientsakerhet.avvikelser"
@@ -621,7 +622,7 @@ def test_patient_safety_talk_leads_to_deviation_reporting(name):
 
 @pytest.mark.parametrize("name", ["fysioterapi-2023", "vardcentral"])
 def test_konkret_exempel_is_proposed_from_flags_and_from_answers(name):
-    from assistant.topics import topic_set
+    from assistant.session import topic_set
 
     flow = load(name)
     rules = [r for r in flow.rules if "p4.konkret.omrade" in r.suggest]

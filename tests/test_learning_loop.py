@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from assistant import engine as E
-from assistant.session import Dialogue, open_store
+from assistant.database import open_store
+from assistant.session import Dialogue
 from tests.conftest import T0
 from tests.test_chat import chat, user_flows  # noqa: F401 - fixture
 from tests.test_cli_archive import run

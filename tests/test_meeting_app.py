@@ -38,6 +38,17 @@ def answer_box(app):
     return app.screen.query_one(AnswerBox)
 
 
+async def ny_dialog(pilot, clinic: str) -> None:
+    """Ny dialog with the mini flow and ``clinic`` typed (the list of names closed), looked up."""
+    await settle(pilot)
+    await pilot.press("n")
+    await settle(pilot)
+    pilot.app.screen.query_one("#flow").value = "mini"
+    await type_text(pilot, clinic)
+    await pilot.press("escape")
+    await clinic_info_now(pilot)
+
+
 # ---------------------------------------------------------------- 1. typing after a click
 
 
@@ -121,6 +132,34 @@ async def test_2_ctrl_s_while_ny_dialog_still_looks_the_clinic_up(store, clock, 
         assert app.is_running and isinstance(app.screen, DialogueScreen)
         assert app.screen.previous is None
         assert "previous" not in [k for k, _ in chat_texts(app)]
+
+
+async def test_2_a_lookup_finishing_after_ny_dialog_has_closed_does_nothing(store, clock, mini):
+    """The clinic lookup's answer arrives from its thread after Ny dialog is gone (Esc): no NoMatches."""
+    from assistant.tui.newdialogue import ClinicInfo
+
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        await pilot.press("escape")
+        await settle(pilot)
+        assert form not in app.screen_stack
+        errors: list[Exception] = []
+
+        def late() -> None:
+            try:
+                app.call_on_screen(form, form.show_clinic_info, ClinicInfo("Fysio Test"))
+            except Exception as exc:  # what call_from_thread hands back to the worker
+                errors.append(exc)
+
+        worker = threading.Thread(target=late)
+        worker.start()
+        while worker.is_alive():
+            await pilot.pause()
+        assert errors == [] and app.is_running
 
 
 # ---------------------------------------------------------------- 3. export: the highlighted format, never overwrite unasked
@@ -273,6 +312,26 @@ async def test_5_the_export_dialog_fits(store, clock, mini):
             assert on_screen(app, button), button
 
 
+async def test_5_a_choice_with_long_answers_fits(store, clock, mini):
+    """"Menade du …?" at 80×24: its three buttons all on screen, whichever way they stand."""
+
+    from assistant.tui.modals import ChoiceModal
+
+    store.replace_indicator_values(tel_rows("Fysio Söder (påhittad)"), source="test")
+    app = app_for(store, clock)
+    async with app.run_test(size=NARROW) as pilot:
+        await ny_dialog(pilot, "Fysio Söder")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceModal)
+        buttons = list(app.screen.query(".buttons Button"))
+        assert len(buttons) == 3 and all(on_screen(app, b) for b in buttons), [b.region for b in buttons]
+        assert all(b.region.width >= len(str(b.label)) for b in buttons)  # labels whole
+        await pilot.click("#cancel")
+        await pilot.pause()
+        assert not isinstance(app.screen, ChoiceModal)
+
+
 async def test_5_ny_dialog_shows_the_data_and_the_previous_dialogue_below_the_form(store, clock, mini):
     from tests.test_tui import held_dialogue
 
@@ -325,12 +384,31 @@ async def test_6_the_key_bar_shows_what_applies_and_f9_asks_safely(store, clock,
     assert "finished" not in kinds(store, d.id)
 
 
-async def test_6_the_command_palette_and_a_select_list_speak_swedish(store, clock, mini):
+async def test_6_tab_in_the_f9_confirmation_goes_between_its_buttons(store, clock, mini):
+    """A body that fits (the untouched areas) is no invisible Tab stop between the buttons."""
+    start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        await pilot.press("f9")
+        await pilot.pause()
+        seen = []
+        for _ in range(4):
+            await pilot.press("tab")
+            seen.append(app.focused.id)
+        assert seen == ["yes", "no", "yes", "no"]
+        await pilot.press("tab", "enter")  # "Avsluta dialogen", chosen on purpose
+        await settle(pilot)
+    assert "finished" in kinds(store, store.list_dialogues()[0]["id"])
+
+
+async def test_6_the_command_palette_and_a_select_list_speak_swedish(store, clock, mini, monkeypatch):
     from textual.widgets import Input
 
-    from assistant.tui.palette import NO_MATCHES, PLACEHOLDER
+    from assistant.tui.palette import NO_MATCHES, PLACEHOLDER, SwedishPalette
     from assistant.tui.widgets import KeyBar
 
+    monkeypatch.setattr(SwedishPalette, "_NO_MATCHES_COUNTDOWN", 0.01)  # (its pause before "no matches")
     app = app_for(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -338,8 +416,10 @@ async def test_6_the_command_palette_and_a_select_list_speak_swedish(store, cloc
         await settle(pilot)
         assert app.screen.query_one(Input).placeholder == PLACEHOLDER
         await type_text(pilot, "qxzqxz")
-        await pilot.pause(0.8)  # the palette's own countdown before "no matches"
-        assert NO_MATCHES in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt.renderable)
+        commands = app.screen.query_one("CommandList")
+        while SwedishPalette._NO_MATCHES not in commands._id_to_option:
+            await pilot.pause()
+        assert NO_MATCHES in str(commands.get_option(SwedishPalette._NO_MATCHES).prompt.renderable)
         await pilot.press("escape")
         await pilot.press("n")
         await settle(pilot)
@@ -468,6 +548,9 @@ async def test_9_clinic_names_are_offered_as_you_type(store, clock, mini):
         await pilot.click(names.option_list, offset=(2, offered.index("Fysio Norr (påhittad)")))
         await pilot.pause()
         assert app.screen.query_one("#clinic").value == "Fysio Norr (påhittad)"
+        await settle(pilot)
+        assert app.screen.info.clinic == "Fysio Norr (påhittad)"  # the chosen clinic's data, not the typed one's
+        assert "Telefontillgänglighet" in app.screen.query_one("#new-flags").render().plain
 
 
 async def test_9_fysio_norr_finds_the_demo_clinic(store, clock, mini):
@@ -477,13 +560,7 @@ async def test_9_fysio_norr_finds_the_demo_clinic(store, clock, mini):
     store.replace_indicator_values(tel_rows("Fysio Norr (påhittad)"), source="test")
     app = app_for(store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        app.screen.query_one("#flow").value = "mini"
-        await type_text(pilot, "Fysio Norr")
-        await pilot.press("escape")  # (closes the list of names)
-        await clinic_info_now(pilot)
+        await ny_dialog(pilot, "Fysio Norr")
         flags = app.screen.query_one("#new-flags").render().plain
         assert "Menade du ”Fysio Norr (påhittad)”?" in flags and "Telefontillgänglighet" in flags
         await pilot.press("ctrl+s")
@@ -496,6 +573,7 @@ async def test_9_fysio_norr_finds_the_demo_clinic(store, clock, mini):
 
 
 async def test_9_importing_data_offers_a_file_picker(store, clock, tmp_path):
+    from textual.widgets import Button, Select
     from textual_fspicker.parts import DirectoryNavigation
 
     from assistant.tui.pickers import ImportFilePicker
@@ -510,7 +588,12 @@ async def test_9_importing_data_offers_a_file_picker(store, clock, tmp_path):
         assert isinstance(app.screen, ImportFilePicker)
         app.screen.query_one(DirectoryNavigation).location = source
         await settle(pilot)
-        good = next(p for p in sorted(source.glob("*.csv")) if p.name.startswith("indikatorer"))
+        # at 80×24 the list shows the files and the type filter reads as a line, not a column of letters
+        listing = app.screen.query_one(DirectoryNavigation)
+        assert listing.region.height >= 8 and on_screen(app, listing)
+        assert app.screen.query_one(Select).region.width >= 20
+        assert on_screen(app, app.screen.query_one("#select", Button))
+        good = source / "semikolon-bom.csv"
         await type_text(pilot, good.name)  # typed in the list: it goes to the name field
         await pilot.press("enter")
         await settle(pilot)
@@ -539,13 +622,7 @@ async def test_10_a_clinic_with_a_dialogue_in_progress_is_offered_it(store, cloc
     d = start_dialogue(store, clock, clinic="Fysio Test")
     app = app_for(store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        app.screen.query_one("#flow").value = "mini"
-        await type_text(pilot, "fysio test")
-        await pilot.press("escape")
-        await clinic_info_now(pilot)
+        await ny_dialog(pilot, "fysio test")
         assert "Det finns redan en pågående dialog" in app.screen.query_one("#open-warning").render().plain
         await pilot.press("ctrl+s")
         await pilot.pause()

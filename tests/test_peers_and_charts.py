@@ -12,8 +12,7 @@ import pytest
 from assistant.data import charts
 from assistant.data.flags import compute_flags
 from assistant.data.peers import resolve_groups
-from assistant.flows import load_catalogue
-from assistant.indicators import Catalogue, PeerGroup
+from assistant.indicators import Catalogue, PeerGroup, load_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = load_catalogue(ROOT / "flows" / "indicators.toml")

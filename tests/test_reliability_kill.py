@@ -27,7 +27,7 @@ SCRIPT = [
 
 
 def trial(env, seed: int) -> None:
-    from storage import Store
+    from assistant.database import open_store
 
     rng = random.Random(seed)
     acknowledged = rng.randint(0, len(SCRIPT) - 2)
@@ -54,7 +54,7 @@ def trial(env, seed: int) -> None:
             except BrokenPipeError:
                 pass
 
-    with Store.open() as store:
+    with open_store() as store:
         assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         row = store.list_dialogues(clinic=f"Klinik {seed}")[0]
         answers = {e.qid: e.text for e in store.load_events(row["id"]) if e.kind == "answered"}

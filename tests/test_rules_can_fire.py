@@ -29,7 +29,8 @@ from assistant.conditions import (
     Untouched,
 )
 from assistant.data.flags import compute_flags
-from assistant.flows import load_catalogue, load_flow
+from assistant.flows import load_flow
+from assistant.indicators import load_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOWS = sorted(p.stem for p in (ROOT / "flows").glob("*.toml") if p.name not in ("indicators.toml", "topics.toml", "metod.toml"))

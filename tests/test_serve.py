@@ -186,7 +186,7 @@ async def test_a_server_for_other_machines_builds_its_websocket_url_from_the_req
 
 
 def test_serve_warning_only_for_non_loopback_hosts():
-    from assistant.commands.app import serve_warning
+    from assistant.serve import serve_warning
 
     for host in ("127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"):
         assert serve_warning(host) is None, host

@@ -135,13 +135,15 @@ HOLDER = textwrap.dedent(
     """
     import sys
     from assistant import engine as E
-    from assistant.commands.data import import_file
     from assistant.data import DEMO_FILE
-    from assistant.session import Dialogue, open_store
+    from assistant.data.importer import import_file
+    from assistant.database import open_store
+    from assistant.session import Dialogue
 
     store = open_store()
     d = Dialogue.start(store, "mini", E.StartOptions(clinic="Fysio Hållare"))
-    import_file(DEMO_FILE)  # opens the database again in this process, as the in-app import did
+    with open_store() as again:  # the database opened again in this process, as the in-app import did
+        import_file(DEMO_FILE, store=again)
     print(d.id, flush=True)
     for line in sys.stdin:
         d.do(E.AddNote(line.strip()))
@@ -261,8 +263,7 @@ def test_an_action_marked_done_elsewhere_does_not_stop_the_chat(proc_env):  # no
 
 @pytest.mark.parametrize("how", ["path", "symlink", "hard link", "relative"])
 def test_one_connection_per_database_file_per_process(tmp_path, monkeypatch, how):
-    from storage import Store
-    from storage import store as store_module
+    from storage import Store, opening
 
     db = tmp_path / "x.db"
     first = Store.open(db)
@@ -279,13 +280,13 @@ def test_one_connection_per_database_file_per_process(tmp_path, monkeypatch, how
     monkeypatch.chdir(tmp_path)
 
     def never(path):  # the file is open here: it must not be looked at by other means
-        raise AssertionError(f"_inspect({path}) while the database is open in this process")
+        raise AssertionError(f"inspect({path}) while the database is open in this process")
 
-    monkeypatch.setattr(store_module, "_inspect", never)
+    monkeypatch.setattr(opening, "inspect", never)
     second = Store.open(other)
-    assert store_module.open_count() == 1 and second.db.conn is first.db.conn
+    assert opening.open_count() == 1 and second.db.conn is first.db.conn
     first.close()
     first.close()  # a handle closes once
     assert second.list_dialogues() == []  # the other handle goes on
     second.close()
-    assert store_module.open_count() == 0
+    assert opening.open_count() == 0

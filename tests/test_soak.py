@@ -347,13 +347,15 @@ def big_csv(n: int) -> str:
 
 def soak(env: dict, tmp: Path, seconds: float, seed: int) -> Soak:
     from assistant import engine as E
-    from assistant.session import Dialogue, open_store
+    from assistant.bundles import export_bundle
+    from assistant.database import open_store
+    from assistant.session import Dialogue
     from storage import Store
 
     with Store.open(tmp / "other.db") as other:  # a bundle from another machine
         d = Dialogue.start(other, "mini", E.StartOptions(clinic="Soak paketet"))
         d.do(E.Answer("Från en annan dator"))
-        other.export_bundle([d.id], tmp / "b.bundle")
+        export_bundle(other, [d.id], tmp / "b.bundle")
     with open_store():
         pass  # create the database before the crowd arrives
 

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.engine.events import Event
+from assistant.events import Event
 from storage import SCHEMA_VERSION, StorageError, Store
 from storage.migrations import APPLICATION_ID
 
@@ -146,8 +146,10 @@ def test_a_dangling_symlink_into_a_missing_directory_is_refused_with_a_message(t
 
 
 def test_open_default_path_uses_locations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from assistant.database import open_store
+
     monkeypatch.setenv("DIALOGSTOD_DB", str(tmp_path / "env" / "x.db"))
-    with Store.open() as s:
+    with open_store() as s:
         assert s.path == tmp_path / "env" / "x.db"
     assert (tmp_path / "env" / "x.db").exists()
 
@@ -286,7 +288,8 @@ def test_refuses_database_with_garbage_after_magic(tmp_path: Path):
 
 
 def test_corruption_found_after_open_is_a_storage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Damage the bounded quick check at open does not reach is still a StorageError when read."""
+    """Damage the checks at open do not reach (a page past the first rows, the bounded quick check
+    out of time) is still a StorageError when read."""
     path = _single_file_copy(tmp_path, "x.db")
     conn = sqlite3.connect(path)
     did = conn.execute("SELECT id FROM dialogues").fetchone()[0]
@@ -296,11 +299,85 @@ def test_corruption_found_after_open_is_a_storage_error(tmp_path: Path, monkeypa
     data = bytearray(path.read_bytes())
     data[(root - 1) * page_size : root * page_size] = bytes([0xA5]) * page_size
     path.write_bytes(bytes(data))
-    monkeypatch.setattr("storage.store._quick_check", lambda conn, budget: [])  # as if out of time
+    monkeypatch.setattr("storage.opening.glance", lambda conn: None)  # as if the damage were further in
+    monkeypatch.setattr("storage.opening.bounded_quick_check", lambda conn, budget: [])  # as if out of time
     with Store.open(path) as s:
         with pytest.raises(StorageError, match="skadad") as info:
             s.load_events(did)
     assert str(path) in str(info.value) and "säkerhetskopia" in str(info.value)
+
+
+def _damage_root_page(path: Path, table: str) -> None:
+    conn = sqlite3.connect(path)
+    (root,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+    (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+    conn.close()
+    data = bytearray(path.read_bytes())
+    data[(root - 1) * page_size : root * page_size] = bytes([0xA5]) * page_size
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("table", ["dialogues", "clinics", "indicator_values"])
+def test_a_damaged_table_is_refused_at_open_after_a_clean_close(tmp_path: Path, table: str):
+    """No quick check runs on a file closed cleanly; the first page of every table is still read."""
+    path = _single_file_copy(tmp_path, "x.db")
+    _damage_root_page(path, table)
+    err = assert_refused_untouched(path, "skadad")
+    assert "säkerhetskopia" in str(err)
+
+
+def _left_open_by_a_killed_process(path: Path) -> None:
+    """A process writes to the database and dies without closing it: its -wal file stays."""
+    code = (
+        "import os, sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "c.execute(\"INSERT INTO clinics (name, key) VALUES ('Ödeby', 'ödeby')\")\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True)
+
+
+def test_the_bounded_quick_check_runs_after_an_unclean_shutdown_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from storage import opening
+
+    checks: list[float | None] = []
+    real = opening.bounded_quick_check
+    monkeypatch.setattr(opening, "bounded_quick_check", lambda conn, budget: checks.append(budget) or real(conn, budget))
+    path = tmp_path / "x.db"
+    with Store.open(path) as s:
+        create(s)
+    with Store.open(path) as s:  # closed cleanly: nothing to check
+        assert s.list_dialogues()
+    assert checks == [] and not Path(f"{path}-wal").exists()
+    _left_open_by_a_killed_process(path)
+    assert Path(f"{path}-wal").stat().st_size > 0
+    with Store.open(path) as s:
+        assert {c["name"] for c in s.clinics()} == {"Vårdcentralen Åby", "Ödeby"}  # the WAL's row is there
+    assert checks == [opening.QUICK_CHECK_BUDGET_S]
+    with Store.open(path):  # the last close was clean again
+        pass
+    assert checks == [opening.QUICK_CHECK_BUDGET_S]
+
+
+def test_check_reads_the_whole_file(tmp_path: Path):
+    """Damage past the first rows of a table passes the open (clean close) and is found by check()."""
+    path = tmp_path / "x.db"
+    with Store.open(path) as s:
+        for n in range(60):
+            create(s, clinic=f"Mottagning {n} " + "å" * 400)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = DELETE")
+    (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+    pages = [p for (p,) in conn.execute("SELECT pageno FROM dbstat WHERE name = 'clinics' AND pagetype = 'leaf'")]
+    conn.close()
+    assert len(pages) > 2
+    data = bytearray(path.read_bytes())
+    last = pages[-1]
+    data[(last - 1) * page_size : last * page_size] = bytes([0xA5]) * page_size
+    path.write_bytes(bytes(data))
+    with Store.open(path) as s:
+        with pytest.raises(StorageError, match="skadad"):
+            s.check()
 
 
 def test_closed_store_gives_storage_error(tmp_path: Path):
@@ -318,7 +395,7 @@ def test_storage_does_not_import_the_ui():
 
 
 def test_storage_error_is_shown_as_one_cli_line(tmp_path: Path):
-    from assistant.cli import user_error_lines
+    from assistant.errors import user_error_lines
 
     path = tmp_path / "notes.db"
     path.write_text("hej", encoding="utf-8")
@@ -1006,7 +1083,7 @@ WRITER = textwrap.dedent(
     """
     import sys, time
     from datetime import UTC, datetime
-    from assistant.engine.events import Event
+    from assistant.events import Event
     from storage import Store
 
     path, did, max_events, max_seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
@@ -1062,7 +1139,7 @@ CRASHER = textwrap.dedent(
     """
     import os, sys
     from datetime import UTC, datetime
-    from assistant.engine.events import Event
+    from assistant.events import Event
     from storage import Store
 
     store = Store.open(sys.argv[1])

@@ -10,16 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from assistant.engine.events import Event
+from assistant.bundles import checksum, export_bundle, export_dialogue_json, parse, read
+from assistant.events import Event
 from storage import StorageError, Store
-from storage.bundles import checksum
 
 T0 = datetime(2025, 4, 1, 13, 0, 0, 250000, tzinfo=UTC)
 
 
-def AS_IS(entry, flows):  # noqa: N802 - storage mechanics only; replay is checked in assistant.session
+def AS_IS(entry, flows):  # noqa: N802 - storage mechanics only; replay is checked in assistant.bundles
     """These dialogues are made of synthetic events (no flow): storage's own checks only."""
     return entry
+
+
+def import_as_is(store: Store, path: Path) -> dict[str, int]:
+    """The file read and checked as ``assistant.bundles.import_bundle`` does, stored without replay."""
+    parsed = parse(path, read(path))
+    return store.import_dialogues(parsed.entries, parsed.flows, verify=AS_IS, source=path)
 
 
 def t(minutes: float) -> datetime:
@@ -98,14 +104,14 @@ def test_export_import_round_trip(stores, tmp_path: Path):
         clinic="Fysio Norr",
     )
     path = tmp_path / "bundle.json"
-    assert laptop.export_bundle([a, b[:8]], path) == 2
+    assert export_bundle(laptop, [a, b[:8]], path) == 2
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert doc["format"] == "dialogstod-bundle" and doc["version"] == 1
     assert doc["sha256"] == checksum(doc["dialogues"])
     assert "Åsa" in path.read_text(encoding="utf-8")  # UTF-8, not \\u escapes
 
-    assert office.import_bundle(path, verify=AS_IS) == {"imported": 2, "already_present": 0, "extended": 0}
+    assert import_as_is(office, path) == {"imported": 2, "already_present": 0, "extended": 0}
     assert snapshot(office) == snapshot(laptop)
     assert office.get_dialogue(a)["status"] == "finished"
     assert [h["dialogue_id"] for h in office.search("kommunen")] == [b]
@@ -115,51 +121,51 @@ def test_same_bundle_twice_adds_nothing(stores, tmp_path: Path):
     laptop, office = stores
     add(laptop, events(5))
     path = tmp_path / "bundle.json"
-    laptop.export_bundle([d["id"] for d in laptop.list_dialogues()], path)
-    office.import_bundle(path, verify=AS_IS)
+    export_bundle(laptop, [d["id"] for d in laptop.list_dialogues()], path)
+    import_as_is(office, path)
     before = snapshot(office)
-    assert office.import_bundle(path, verify=AS_IS) == {"imported": 0, "already_present": 1, "extended": 0}
+    assert import_as_is(office, path) == {"imported": 0, "already_present": 1, "extended": 0}
     assert snapshot(office) == before
     # importing a bundle back into the machine it came from is also a no-op
-    assert laptop.import_bundle(path, verify=AS_IS)["already_present"] == 1
+    assert import_as_is(laptop, path)["already_present"] == 1
 
 
 def test_bundle_that_extends_a_dialogue_appends_the_new_events(stores, tmp_path: Path):
     laptop, office = stores
     did = add(laptop, events(3))
     first = tmp_path / "first.json"
-    laptop.export_bundle([did], first)
-    office.import_bundle(first, verify=AS_IS)
+    export_bundle(laptop, [did], first)
+    import_as_is(office, first)
     # the laptop continues the dialogue and finishes it
     laptop.append_events(
         did, [Event(4, "noted", t(50), text="Fortsatte på tåget hem"), Event(5, "finished", t(51))]
     )
     second = tmp_path / "second.json"
-    laptop.export_bundle([did], second)
-    assert office.import_bundle(second, verify=AS_IS) == {"imported": 1, "already_present": 0, "extended": 1}
+    export_bundle(laptop, [did], second)
+    assert import_as_is(office, second) == {"imported": 1, "already_present": 0, "extended": 1}
     assert office.load_events(did) == laptop.load_events(did)
     d = office.get_dialogue(did)
     assert (d["status"], d["events"]) == ("finished", 5)
     assert office.search("tåget")[0]["seq"] == 4
     # the older bundle is now simply already present
-    assert office.import_bundle(first, verify=AS_IS) == {"imported": 0, "already_present": 1, "extended": 0}
+    assert import_as_is(office, first) == {"imported": 0, "already_present": 1, "extended": 0}
 
 
 def test_conflicting_bundle_is_refused_and_nothing_is_imported(stores, tmp_path: Path):
     laptop, office = stores
     did = add(laptop, events(3))
     path = tmp_path / "b.json"
-    laptop.export_bundle([did], path)
-    office.import_bundle(path, verify=AS_IS)
+    export_bundle(laptop, [did], path)
+    import_as_is(office, path)
     # both machines continue the same dialogue differently
     laptop.append_events(did, [Event(4, "noted", t(60), text="Laptopens anteckning")])
     office.append_events(did, [Event(4, "noted", t(61), text="Kontorets anteckning")])
     other = add(laptop, events(3, start=200), clinic="Fysio Norr")
     conflicting = tmp_path / "conflict.json"
-    laptop.export_bundle([other, did], conflicting)  # the new dialogue comes first in the file
+    export_bundle(laptop, [other, did], conflicting)  # the new dialogue comes first in the file
     before = snapshot(office)
     with pytest.raises(StorageError, match=did) as info:
-        office.import_bundle(conflicting, verify=AS_IS)
+        import_as_is(office, conflicting)
     assert "Inget har importerats" in str(info.value) and "\n" not in str(info.value)
     assert snapshot(office) == before
     assert office.get_dialogue(other) is None
@@ -229,10 +235,10 @@ def test_damaged_bundle_is_refused_and_nothing_is_imported(
     add(laptop, events(5, start=300), clinic="Fysio Norr")
     add(laptop, events(5))
     path = tmp_path / "b.json"
-    laptop.export_bundle([d["id"] for d in laptop.list_dialogues()], path)
+    export_bundle(laptop, [d["id"] for d in laptop.list_dialogues()], path)
     _rewrite(path, mutate, fix_checksum=fix_checksum)
     with pytest.raises(StorageError, match=match) as info:
-        office.import_bundle(path, verify=AS_IS)
+        import_as_is(office, path)
     assert "Inget har importerats" in str(info.value)
     assert office.list_dialogues() == [] and office.clinics() == []
 
@@ -253,15 +259,15 @@ def test_unreadable_files_are_refused(stores, tmp_path: Path, content: bytes):
     path = tmp_path / "weird.json"
     path.write_bytes(content)
     with pytest.raises(StorageError, match="kan inte importeras"):
-        office.import_bundle(path, verify=AS_IS)
+        import_as_is(office, path)
 
 
 def test_missing_file_and_unknown_dialogue(stores, tmp_path: Path):
     laptop, office = stores
     with pytest.raises(StorageError, match="finns inte"):
-        office.import_bundle(tmp_path / "nope.json", verify=AS_IS)
+        import_as_is(office, tmp_path / "nope.json")
     with pytest.raises(StorageError, match="ingen dialog"):
-        laptop.export_bundle(["0000dead"], tmp_path / "x.json")
+        export_bundle(laptop, ["0000dead"], tmp_path / "x.json")
     assert not (tmp_path / "x.json").exists()
 
 
@@ -276,7 +282,7 @@ def test_dump_and_single_dialogue_json_are_lossless(stores, tmp_path: Path):
     ]
     assert [Event.from_dict(e) for e in dump["events"]] == evs
 
-    text = laptop.export_dialogue_json(did)
+    text = export_dialogue_json(laptop, did)
     assert text.startswith("{\n") and "Åsa" in text
     doc = json.loads(text)
     assert doc["format"] == "dialogstod-dialogue" and doc["version"] == 1
@@ -284,6 +290,6 @@ def test_dump_and_single_dialogue_json_are_lossless(stores, tmp_path: Path):
 
     path = tmp_path / "dialog.json"
     path.write_text(text, encoding="utf-8")
-    assert office.import_bundle(path, verify=AS_IS) == {"imported": 1, "already_present": 0, "extended": 0}
+    assert import_as_is(office, path) == {"imported": 1, "already_present": 0, "extended": 0}
     assert office.load_events(did) == evs
-    assert office.import_bundle(path, verify=AS_IS)["already_present"] == 1
+    assert import_as_is(office, path)["already_present"] == 1

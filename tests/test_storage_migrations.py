@@ -112,7 +112,7 @@ def test_old_database_migrates_without_losing_anything(tmp_path: Path, version: 
         assert store.get_dialogue(ABY)["review"] is None
         from datetime import UTC, datetime
 
-        from assistant.engine.events import Event
+        from assistant.events import Event
 
         store.append_events(
             ABY,

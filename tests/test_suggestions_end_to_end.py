@@ -36,9 +36,9 @@ def test_flagged_clinic_gets_matching_suggestions_and_accepting_one_asks_it(isol
     assert after[0].startswith("── P5 Mönster")  # the accepted suggestion is the next prompt
     assert "stämmer siffrorna" in after[2]
 
-    from storage import Store
+    from assistant.database import open_store
 
-    with Store.open() as store:
+    with open_store() as store:
         row = store.list_dialogues()[0]
         events = store.load_events(row["id"])
     kinds = [e.kind for e in events]

@@ -20,7 +20,8 @@ from assistant import engine as E
 from assistant import lexicon
 from assistant.engine.topics import SID_PREFIX
 from assistant.flows import get_flow
-from assistant.topics import default_topics, topic_set
+from assistant.session import topic_set
+from assistant.topics import default_topics
 from tests.conftest import FIXTURES, REPO, T0
 
 CORPUS = FIXTURES / "topics" / "corpus.toml"  # written before the detector (development set)
@@ -397,7 +398,7 @@ def test_start_up_never_imports_the_lemmatizer():
     mods = modules_after(
         "import assistant.cli, assistant.tui.app, assistant.engine, assistant.chat\n"
         "from assistant.flows import all_flows\n"
-        "from assistant.topics import topic_set\n"
+        "from assistant.session import topic_set\n"
         "for lf in all_flows():\n"
         "    topic_set(lf.flow)\n"
     )
@@ -406,7 +407,7 @@ def test_start_up_never_imports_the_lemmatizer():
 
 def test_the_lemmatizer_loads_on_first_use():
     mods = modules_after(
-        "from assistant.flows import get_flow\nfrom assistant.topics import topic_set\n"
+        "from assistant.flows import get_flow\nfrom assistant.session import topic_set\n"
         "t = topic_set(get_flow('fysioterapi-2023').flow)\nassert 'fall' in t.detect('Hon ramlade.').mentions\n"
     )
     assert "simplemma" in mods

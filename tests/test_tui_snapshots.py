@@ -41,7 +41,7 @@ def world(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     counter = iter(range(1, 1000))
     monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(f"{next(counter) * 0x1111111:08x}-0000-4000-8000-000000000000"))
-    from assistant.session import open_store
+    from assistant.database import open_store
 
     store = open_store("dialogstod.db")
     clock = FixedClock()
@@ -114,6 +114,14 @@ async def ready(pilot) -> None:
     await pilot.pause()
 
 
+async def ny_dialog_fysio_norr(pilot) -> None:
+    await settle(pilot)
+    await pilot.press("n")
+    await settle(pilot)
+    await pilot.press(*"Fysio", "space", *"Norr")
+    await clinic_info_now(pilot)  # (instead of waiting for the typing debounce)
+
+
 def test_start_empty(snap_compare, world):
     store, clock = world
     assert snap_compare(make_app(store, clock), terminal_size=WIDE, run_before=ready)
@@ -131,11 +139,7 @@ def test_new_dialogue(snap_compare, world):
     fill(store, clock)
 
     async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        await pilot.press(*"Fysio", "space", *"Norr")
-        await clinic_info_now(pilot)  # (instead of waiting for the typing debounce)
+        await ny_dialog_fysio_norr(pilot)
         pilot.app.screen.query_one("#clinic").cursor_blink = False  # no blinking cursor: the same picture every time
         await ready(pilot)
 
@@ -196,3 +200,84 @@ def test_help(snap_compare, world):
         await ready(pilot)
 
     assert snap_compare(make_app(store, clock), terminal_size=WIDE, run_before=run_before)
+
+
+def no_blink(pilot) -> None:
+    """No blinking cursor anywhere on the top screen (a dialog's own fields too)."""
+    from textual.widgets import Input, TextArea
+
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        if isinstance(widget, Input | TextArea):
+            widget.cursor_blink = False
+
+
+# Every dialog at 80×24 (issue #15): the title, the body (scrolling when it must) and the buttons all
+# on screen. In the dialogue: the key that opens it.
+IN_DIALOGUE = {
+    "ny-atgard": "ctrl+a",
+    "anteckning": "ctrl+n",
+    "ga-till": "ctrl+g",
+    "forslag": "ctrl+f",
+    "parkerade": "ctrl+r",
+    "avsluta": "f9",
+    "forra-dialogens-atgarder": "f5",
+    "hjalp": "f1",
+}
+
+
+@pytest.mark.parametrize("key", list(IN_DIALOGUE.values()), ids=list(IN_DIALOGUE))
+def test_dialogue_dialogs_at_80x24(snap_compare, world, key):
+    store, clock = world
+    fill(store, clock)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("1")
+        await ready(pilot)
+        still_cursor(pilot)
+        await pilot.press(key)
+        await ready(pilot)
+        no_blink(pilot)
+        await pilot.pause()
+
+    assert snap_compare(make_app(store, clock), terminal_size=NARROW, run_before=run_before)
+
+
+# In a finished dialogue's document: Exportera, Rätta svar, Granskning.
+IN_TRANSCRIPT = {"exportera": "e", "ratta-svar": "r", "granskning": "g"}
+
+
+@pytest.mark.parametrize("key", list(IN_TRANSCRIPT.values()), ids=list(IN_TRANSCRIPT))
+def test_transcript_dialogs_at_80x24(snap_compare, world, key, monkeypatch):
+    monkeypatch.setenv("DIALOGSTOD_DATA_DIR", "data")  # Exportera shows its folder: the same in every run
+    store, clock = world
+    fill(store, clock)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")  # the finished dialogue
+        await settle(pilot)
+        await pilot.press(key)
+        await ready(pilot)
+        no_blink(pilot)
+        await pilot.pause()
+
+    assert snap_compare(make_app(store, clock), terminal_size=NARROW, run_before=run_before)
+
+
+@pytest.mark.parametrize("keys", [(), ("ctrl+s",)], ids=["form", "already-in-progress"])
+def test_new_dialogue_at_80x24(snap_compare, world, keys):
+    """Ny dialog on a small screen: the form with the clinic's data below it, and Starta nu for
+    Fysio Norr, which has a dialogue in progress: asked first."""
+    store, clock = world
+    fill(store, clock)
+
+    async def run_before(pilot):
+        await ny_dialog_fysio_norr(pilot)
+        await pilot.press(*keys)
+        no_blink(pilot)
+        await ready(pilot)
+
+    assert snap_compare(make_app(store, clock), terminal_size=NARROW, run_before=run_before)

@@ -26,7 +26,7 @@ from tests.conftest import FIXTURES, REPO
 @pytest.fixture
 def store(isolated_dirs):
     from assistant import locations
-    from assistant.session import open_store
+    from assistant.database import open_store
 
     folder = locations.user_flows_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -39,9 +39,9 @@ def store(isolated_dirs):
 @pytest.fixture
 def short_busy_timeout(monkeypatch):
     """Give up on a held lock after 0.2 s instead of 5 (set before the store is opened)."""
-    from storage import store as store_module
+    from storage import opening
 
-    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(opening, "BUSY_TIMEOUT_MS", 200)
 
 
 def start(store, clinic="Fysio Test"):

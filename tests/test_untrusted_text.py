@@ -10,8 +10,9 @@ from html.parser import HTMLParser
 import pytest
 
 from assistant import engine as E
+from assistant.database import open_store
 from assistant.export import export_bytes, transcript_text
-from assistant.session import Dialogue, open_store
+from assistant.session import Dialogue
 from tests.test_chat import user_flows  # noqa: F401 - fixture
 
 NASTY = (
@@ -257,3 +258,57 @@ def test_markdown_export_keeps_list_markers_and_headings_as_text(user_flows, tex
     for block in (answer, note):
         shown = "".join(c.content if c.type == "text" else "\n" for c in block[1].children)
         assert shown.split("\n") == [line.strip() for line in text.split("\n")]
+
+
+# Every kind of character the fast paths of textsafe must tell apart: plain and Swedish letters,
+# spaces (ASCII, NBSP, en space), line and paragraph separators, C0 and C1 controls, DEL, ESC,
+# bidi overrides and isolates, zero-width and soft-hyphen format characters, an emoji, a surrogate.
+ALPHABET = list("aåÄö1 .\"\\/{}[]:,") + [
+    "\u00a0", "\u2002", "\u2028", "\u2029", "\n", "\t", "\r", "\x00", "\x07", "\x1b", "\x1f", "\x7f",
+    "\x85", "\x9b", "\u202e", "\u2066", "\u2069", "\u200b", "\u00ad", "\U0001f600", "\ud800", "  ",
+]
+
+
+def _texts(count: int, seed: int) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    return [NASTY, VISIBLE, ""] + ["".join(rng.choices(ALPHABET, k=rng.randint(0, 30))) for _ in range(count)]
+
+
+def test_one_line_is_the_text_flattened_with_controls_shown():
+    """``one_line`` and ``terminal_safe`` skip their work for text with nothing to replace: for every
+    text they give what their definition gives – each control shown by ``_visible``, whitespace runs
+    as one space, cut at ``width`` with an ellipsis."""
+    from assistant.textsafe import _CONTROL, _visible, one_line, terminal_safe
+
+    for text in _texts(5000, 1):
+        shown = _CONTROL.sub(_visible, text)
+        assert terminal_safe(text) == shown, repr(text)
+        flat = " ".join(shown.split())
+        for width in (80, 12):
+            assert one_line(text, width) == (flat if len(flat) <= width else flat[: width - 1] + "…"), repr(text)
+    assert one_line("Ring  tillbaka\tom\u00a0en vecka") == "Ring tillbaka om en vecka"
+    assert one_line("a\x1b[31mb") == "a␛[31mb" and one_line("x\u202ey") == "x<U+202E>y"
+    assert one_line(" ok ") == "ok" and one_line("abcdef", 4) == "abc…"
+
+
+def test_json_lists_are_the_json_text_of_the_whole_list():
+    """``json_array`` (``list --json``, ``actions --json``) writes exactly what ``json.dumps`` with an
+    indent of 2 writes for the whole list, with the characters a terminal would act on escaped."""
+    import random
+
+    from assistant.textsafe import json_array
+
+    rng = random.Random(2)
+    texts = _texts(400, 3)
+    scalars = [None, True, False, 0, -7, 2**70, 1.5, float("nan"), float("inf"), *texts]
+    rows = [{rng.choice(texts): rng.choice(scalars) for _ in range(rng.randint(0, 6))} for _ in range(300)]
+    rows += [{"nested": {"a": [1, "å"]}}, {"list": [None]}, {1: "int key"}, [1, 2], "text", 3, {"d": object()}]
+    for chunk in (rows, rows[:1], []):
+        out = "".join(json_array(chunk, default=lambda o: "obj"))
+        expected = json.dumps(chunk, ensure_ascii=False, indent=2, default=lambda o: "obj") + "\n"
+        for ch in "\x7f\x85\x9b\u2028\u2029\u202e\u2066\u2069":
+            expected = expected.replace(ch, f"\\u{ord(ch):04x}")
+        assert out == expected
+        assert json.loads(out, parse_constant=lambda c: c) is not None

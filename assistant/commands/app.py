@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shlex
 import sys
@@ -37,42 +36,22 @@ def run_app(args) -> int:
     return int(app.return_code or 0)
 
 
-def is_loopback(host: str) -> bool:
-    host = host.strip().strip("[]")
-    if host.casefold() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def serve_warning(host: str) -> str | None:
-    """A warning to print when the server can be reached from other machines, else None."""
-    if is_loopback(host):
-        return None
-    return (
-        f"VARNING: Dialogstöd lyssnar på {host} och kan nås från andra datorer. Trafiken är okrypterad "
-        "(http): den som kan avlyssna nätet kan läsa dialogerna och token. Använd 127.0.0.1 (standard) om "
-        "du inte har skyddat nätet på annat sätt, och dela aldrig adressen med token."
-    )
-
-
 def serve_command() -> str:
     """The command textual-serve runs per browser tab: this Python, this app (--db via $DIALOGSTOD_DB)."""
     return f"{shlex.quote(sys.executable)} -m assistant.cli"
 
 
 def cmd_serve(args) -> int:
-    from assistant.cli import UserError
+    from assistant.errors import UserError
 
     if not 0 < args.port < 65536:
         raise UserError(f"Porten måste vara mellan 1 och 65535, inte {args.port}.")
+    from assistant import locations
+    from assistant.serve import DialogstodServer, serve_warning
+
     warning = serve_warning(args.host)
     if warning:
         print(warning, file=sys.stderr)
-    from assistant import locations
-    from assistant.serve import DialogstodServer
 
     os.environ.setdefault(locations.DB_ENV, str(locations.db_path()))
     server = DialogstodServer(serve_command(), host=args.host, port=args.port)

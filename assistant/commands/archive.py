@@ -7,7 +7,7 @@ import stat
 import sys
 from pathlib import Path
 
-from assistant.textsafe import json_text, one_line, terminal_safe
+from assistant.textsafe import json_array, json_text, one_line, terminal_safe
 
 STATUSES = ("prepared", "in_progress", "finished")
 STATUS_SV = {"prepared": "förberedd", "in_progress": "pågår", "finished": "avslutad"}
@@ -99,17 +99,22 @@ def register(sub) -> None:
 
     p = sub.add_parser("locate", help="visa var databas, flöden och mallar finns")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="kontrollera hela databasfilen (vid varje öppning kontrolleras den bara efter en krasch)",
+    )
     p.set_defaults(func=cmd_locate)
 
 
 def _store():
-    from assistant.session import open_store
+    from assistant.database import open_store
 
     return open_store()
 
 
 def _dialogue(store, ref: str):
-    from assistant.cli import UserError
+    from assistant.errors import UserError
     from assistant.session import Dialogue, DialogueError
 
     try:
@@ -134,26 +139,35 @@ def dialogue_json(row: dict) -> dict:
     }
 
 
-def cmd_list(args) -> int:
-    with _store() as store:
-        rows = store.list_dialogues(clinic=args.clinic, flow=args.flow, status=args.status, year=args.year)
-    if args.json:
-        print(json_text([dialogue_json(r) for r in rows], indent=2))
-        return 0
-    if not rows:
-        print("Inga dialoger." + ("" if any((args.clinic, args.flow, args.status, args.year)) else " Starta en med `dialogstod chat` eller `dialogstod`."))
-        return 0
-    from assistant.report import review_label
+def _print_json_list(items) -> None:
+    for piece in json_array(items, default=str):
+        sys.stdout.write(piece)
 
-    print(f"{'id':<8}  {'start':<16}  {'status':<9}  {'granskning':<12}  {'flöde':<16}  mottagning")
-    for r in rows:
-        started = str(r["started"])[:16].replace("T", " ")
-        status = STATUS_SV.get(r["status"], r["status"])
-        review = review_label(r.get("review")) if r["status"] == "finished" or r.get("review") else "–"
-        print(
-            f"{one_line(r['id'][:8]):<8}  {one_line(started):<16}  {status:<9}  {review:<12}  "
-            f"{one_line(r['flow_id'], 40):<16}  {one_line(r['clinic'], 60)}"
-        )
+
+def cmd_list(args) -> int:
+    """Rows are printed as they are read (``Store.iter_dialogues``): listing 100 000 dialogues
+    holds one batch of them, not all."""
+    from assistant.labels import review_label
+
+    with _store() as store:
+        rows = store.iter_dialogues(clinic=args.clinic, flow=args.flow, status=args.status, year=args.year)
+        if args.json:
+            _print_json_list(dialogue_json(r) for r in rows)
+            return 0
+        shown = 0
+        for r in rows:
+            if not shown:
+                print(f"{'id':<8}  {'start':<16}  {'status':<9}  {'granskning':<12}  {'flöde':<16}  mottagning")
+            shown += 1
+            started = str(r["started"])[:16].replace("T", " ")
+            status = STATUS_SV.get(r["status"], r["status"])
+            review = review_label(r.get("review")) if r["status"] == "finished" or r.get("review") else "–"
+            print(
+                f"{one_line(r['id'][:8]):<8}  {one_line(started):<16}  {status:<9}  {review:<12}  "
+                f"{one_line(r['flow_id'], 40):<16}  {one_line(r['clinic'], 60)}"
+            )
+    if not shown:
+        print("Inga dialoger." + ("" if any((args.clinic, args.flow, args.status, args.year)) else " Starta en med `dialogstod chat` eller `dialogstod`."))
     return 0
 
 
@@ -186,19 +200,31 @@ def cmd_search(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from assistant.cli import UserError
-    from assistant.engine import utcnow
-    from assistant.export import default_filename, export_bytes, pack_bytes
+    from assistant.errors import UserError, no_such_dialogue
+    from assistant.export import default_filename
     from assistant.fileio import write_regular
 
     if args.pack and args.format == "json":
         raise UserError("Underlaget inför mötet finns som html, md eller docx (--format).")
     with _store() as store:
-        d = _dialogue(store, args.id)
-        if args.pack:
-            data = pack_bytes(store, d, args.format, generated=utcnow())
+        if args.format == "json":  # the log as stored: no flow to load, nothing to replay
+            from assistant.bundles import export_dialogue_json
+
+            row = store.get_dialogue(args.id)
+            if row is None:
+                raise UserError(no_such_dialogue(args.id))
+            data = export_dialogue_json(store, row["id"]).encode("utf-8")
+            status = row["status"]
         else:
-            data = export_bytes(store, d.state, d.row, args.format, generated=utcnow())
+            from assistant.engine import utcnow
+            from assistant.export import export_bytes, pack_bytes
+
+            d = _dialogue(store, args.id)
+            row, status = d.row, d.state.status
+            if args.pack:
+                data = pack_bytes(store, d, args.format, generated=utcnow())
+            else:
+                data = export_bytes(store, d.state, d.row, args.format, generated=utcnow())
     if args.output == "-":
         if args.format == "docx" and sys.stdout.isatty():
             raise UserError("En docx-fil kan inte skrivas till terminalen; ange en fil med -o.")
@@ -209,17 +235,18 @@ def cmd_export(args) -> int:
         else:
             sys.stdout.write(data.decode("utf-8", "replace"))
         return 0
-    name = default_filename(d.row, args.format, pack=args.pack)
+    name = default_filename(row, args.format, pack=args.pack)
     path = Path(args.output) if args.output else Path(name)
     write_regular(path, data, mode=0o644 if args.world_readable else 0o600, parents=args.parents)
     print(f"Skrev {path} ({len(data):,} byte).".replace(",", "\u00a0"))
-    if d.state.status == "prepared" and not args.pack:
-        print(f"Dialogen är förberedd men inte hållen: underlaget inför mötet får du med `dialogstod export {d.id[:8]} --pack`.")
+    if status == "prepared" and not args.pack:
+        print(f"Dialogen är förberedd men inte hållen: underlaget inför mötet får du med `dialogstod export {row['id'][:8]} --pack`.")
     return 0
 
 
 def cmd_bundle_export(args) -> int:
-    from assistant.cli import UserError
+    from assistant.bundles import export_bundle
+    from assistant.errors import UserError
 
     with _store() as store:
         ids = []
@@ -228,13 +255,13 @@ def cmd_bundle_export(args) -> int:
             if row is None:
                 raise UserError(f"Det finns ingen dialog {ref!r}.")
             ids.append(row["id"])
-        count = store.export_bundle(ids, args.output, parents=args.parents)
+        count = export_bundle(store, ids, args.output, parents=args.parents)
     print(f"Packade {count} {'dialog' if count == 1 else 'dialoger'} i {args.output}.")
     return 0
 
 
 def cmd_bundle_import(args) -> int:
-    from assistant.session import import_bundle
+    from assistant.bundles import import_bundle
 
     with _store() as store:
         result = import_bundle(store, args.file)
@@ -250,7 +277,7 @@ def cmd_bundle_import(args) -> int:
 
 
 def _split_action_ref(ref: str) -> tuple[str, str]:
-    from assistant.cli import UserError
+    from assistant.errors import UserError
 
     dialogue, sep, action = ref.partition(":")
     if not sep or not dialogue or not action:
@@ -259,9 +286,7 @@ def _split_action_ref(ref: str) -> tuple[str, str]:
 
 
 def cmd_actions(args) -> int:
-    from assistant import engine as E
-    from assistant.cli import UserError
-    from assistant.report import OVERDUE, local_today
+    from assistant.errors import UserError
 
     if (args.owner is not None or args.due is not None) and not args.set:
         raise UserError("--owner och --due ändrar en åtgärd som anges med --set DIALOG:ÅTGÄRD.")
@@ -270,6 +295,8 @@ def cmd_actions(args) -> int:
     with _store() as store:
         for ref, status in ((args.done, "done"), (args.reopen, "open"), (args.set, None)):
             if ref:
+                from assistant import engine as E
+
                 dialogue_ref, action_id = _split_action_ref(ref)
                 d = _dialogue(store, dialogue_ref)
                 command = E.UpdateAction(action_id, status=status, who=args.who, owner=args.owner, due=args.due)
@@ -289,44 +316,58 @@ def cmd_actions(args) -> int:
                         f"{terminal_safe(a.owner or '–')}, klart senast {a.due or '–'}."
                     )
                 return 0
-        rows = store.list_actions(clinic=args.clinic, open_only=args.open or args.overdue)
-    today = local_today()
-    for a in rows:
-        a["overdue"] = E.action_overdue(a["status"], a.get("due"), today)
-    if args.overdue:
-        rows = [a for a in rows if a["overdue"]]
-    if args.json:
-        print(json_text(rows, indent=2, default=str))
-        return 0
-    if not rows:
-        print("Inga försenade åtgärder." if args.overdue else "Inga åtgärder.")
-        return 0
-    for a in rows:
-        mark = "☐" if a["status"] == "open" else "☑"
-        if a["overdue"]:
-            mark = "⚠"
-        extra = " · ".join(
-            x
-            for x in (
-                a.get("owner") and f"ansvarig {a['owner']}",
-                a.get("due") and f"klart senast {a['due']}",
-                a["overdue"] and OVERDUE.upper(),
-            )
-            if x
-        )
-        ref = one_line(f"{a['dialogue_id'][:8]}:{a['action_id']}", 40)
-        print(f"{mark} {ref}  {one_line(a['clinic'], 28)}  {one_line(a['text'], 70)}")
-        if extra:
-            print(f"      {terminal_safe(extra)}")
-    overdue = sum(a["overdue"] for a in rows)
+        rows = _actions(store, args.clinic, open_only=args.open or args.overdue, overdue_only=args.overdue)
+        if args.json:
+            _print_json_list(rows)
+            return 0
+        shown, overdue = _print_actions(rows)
     if overdue:
         print(f"{overdue} {'åtgärd är försenad' if overdue == 1 else 'åtgärder är försenade'} (⚠).")
+    if not shown:
+        print("Inga försenade åtgärder." if args.overdue else "Inga åtgärder.")
     return 0
+
+
+def _actions(store, clinic: str | None, *, open_only: bool, overdue_only: bool):
+    """The actions as they are read (``Store.iter_actions``), each with ``overdue``."""
+    from assistant.labels import action_overdue, local_today
+
+    today = local_today()
+    for a in store.iter_actions(clinic=clinic, open_only=open_only):
+        a["overdue"] = action_overdue(a["status"], a.get("due"), today)
+        if a["overdue"] or not overdue_only:
+            yield a
+
+
+def _print_actions(rows) -> tuple[int, int]:
+    """Print each action (two lines: the action, then owner, due date and whether it is late),
+    written in batches as they are read; returns how many were shown and how many are late."""
+    from assistant.labels import OVERDUE
+
+    late = OVERDUE.upper()
+    shown = overdue = 0
+    lines: list[str] = []
+    for a in rows:
+        shown += 1
+        overdue += a["overdue"]
+        mark = "⚠" if a["overdue"] else "☐" if a["status"] == "open" else "☑"
+        ref = one_line(f"{a['dialogue_id'][:8]}:{a['action_id']}", 40)
+        lines.append(f"{mark} {ref}  {one_line(a['clinic'], 28)}  {one_line(a['text'], 70)}\n")
+        extra = [x for x in (a["owner"] and f"ansvarig {a['owner']}", a["due"] and f"klart senast {a['due']}") if x]
+        if a["overdue"]:
+            extra.append(late)
+        if extra:
+            lines.append(f"      {terminal_safe(' · '.join(extra))}\n")
+        if len(lines) >= 512:
+            sys.stdout.write("".join(lines))
+            lines.clear()
+    sys.stdout.write("".join(lines))
+    return shown, overdue
 
 
 def cmd_review(args) -> int:
     from assistant import engine as E
-    from assistant.cli import UserError
+    from assistant.errors import UserError
     from assistant.report import review_label, review_step_label
 
     with _store() as store:
@@ -364,7 +405,7 @@ def cmd_review(args) -> int:
 
 def cmd_correct(args) -> int:
     from assistant import engine as E
-    from assistant.cli import UserError
+    from assistant.errors import UserError
 
     with _store() as store:
         d = _dialogue(store, args.id)
@@ -397,6 +438,8 @@ def cmd_locate(args) -> int:
         "user_flows": str(locations.user_flows_dir()),
         "templates": str(locations.templates_dir()),
     }
+    if args.check:
+        places["database_checked"] = _check(db)
     if args.json:
         print(json_text(places, indent=2))
         return 0
@@ -407,4 +450,15 @@ def cmd_locate(args) -> int:
     print(f"Flöden:           {places['flows']}")
     print(f"Egna flöden:      {places['user_flows']}")
     print(f"Mallar:           {places['templates']}")
+    if args.check:
+        print("Kontroll:         hela databasfilen är läsbar och hel.")
     return 0
+
+
+def _check(db: Path) -> bool:
+    """Check the whole database file (a damaged one is a StorageError, exit code 2)."""
+    from storage import Store
+
+    with Store.open(db, create=False) as store:
+        store.check()
+    return True

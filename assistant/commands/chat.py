@@ -51,8 +51,8 @@ def register(sub) -> None:
 
 
 def _participants(raw: list[str]):
-    from assistant.cli import UserError
     from assistant.engine import Participant
+    from assistant.errors import UserError
 
     out = []
     for item in raw:
@@ -64,9 +64,9 @@ def _participants(raw: list[str]):
 
 
 def parse_focus(flow, raw: list[str]) -> dict[str, tuple[str, ...]]:
-    from assistant.cli import UserError
     from assistant.engine import EngineError, State, resolve_section
-    from assistant.engine.step import check_focus_count
+    from assistant.engine.dispatch import check_focus_count
+    from assistant.errors import UserError
 
     probe = State(flow=flow)
     out: dict[str, tuple[str, ...]] = {}
@@ -98,10 +98,12 @@ def _resume_hint(args, dialogue_id: str) -> str:
 def cmd_chat(args) -> int:
     from assistant import engine as E
     from assistant.chat import LineChat, ask_focus
-    from assistant.cli import UserError
     from assistant.continuity import next_stage, previous_dialogue, wished_focus
+    from assistant.database import open_store
+    from assistant.errors import UserError
+    from assistant.flagview import clinic_flags
     from assistant.flows import get_flow
-    from assistant.session import Dialogue, DialogueError, clinic_flags, open_store
+    from assistant.session import Dialogue, DialogueError
     from assistant.textsafe import terminal_safe
 
     previous = None
@@ -189,7 +191,7 @@ def _already_open(store, args) -> str | None:
     line mode asks whether to continue it (Enter does); piped, it stops with what to do. Returns
     the id to resume, or None to start a new one."""
     from assistant.chat import ask_line
-    from assistant.cli import UserError
+    from assistant.errors import UserError
     from assistant.session import open_dialogue_text, open_dialogues
     from assistant.textsafe import terminal_safe
 

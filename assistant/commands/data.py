@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from assistant.cli import UserError
+from assistant.errors import UserError
 from assistant.textsafe import json_text, terminal_safe
 
 PAYMENT_NOTE = (
@@ -72,111 +72,79 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 # ---------------------------------------------------------------- helpers
 
 
-def load_indicator_catalogue():
-    from assistant import locations
-    from assistant.flows import default_catalogue, load_catalogue
-
-    catalogue = default_catalogue()
-    if catalogue is None:
-        return load_catalogue(locations.shipped_flows_dir() / "indicators.toml")  # names the missing file
-    return catalogue
-
-
 def _open_store():
-    from storage import Store
+    from assistant.database import open_store
 
-    return Store.open()
-
-
-def import_file(path: str | Path, source: str | None = None, *, store=None) -> tuple[int, dict[str, int]]:
-    """Parse and store a file (all or nothing). Returns (rows, counts). Raises UserError.
-
-    ``store``: the caller's open store (the app passes its own: one store per database per process)."""
-    from assistant.data.importer import parse_indicator_file
-
-    path = Path(path)
-    catalogue = load_indicator_catalogue()
-    result = parse_indicator_file(path, catalogue)
-    if result.errors:
-        lines = [f"{path}: {msg}" if row == 0 else f"rad {row}: {msg}" for row, msg in result.errors]
-        lines.append(f"Inget importerades ({len(result.errors)} fel i {path.name}).")
-        raise UserError(*lines)
-    from assistant.textsafe import repair_undecodable
-
-    source = source or repair_undecodable(path.name)  # a name that is not UTF-8 is stored as text
-    if store is not None:
-        return len(result.rows), store.replace_indicator_values(result.rows, source=source)
-    with _open_store() as own:
-        return len(result.rows), own.replace_indicator_values(result.rows, source=source)
-
-
-def import_summary(n: int, counts: dict[str, int], shown: str) -> str:
-    """"Importerade 1 rad (1 ny, 0 ändrade, 0 oförändrade) från fil.csv" – the CLI and the app."""
-    from assistant.glossary import counted
-
-    return (
-        f"Importerade {counted(n, 'rad', 'rader')} ({counted(counts.get('inserted', 0), 'ny', 'nya')}, "
-        f"{counted(counts.get('updated', 0), 'ändrad', 'ändrade')}, "
-        f"{counted(counts.get('unchanged', 0), 'oförändrad', 'oförändrade')}) från {shown}"
-    )
+    return open_store()
 
 
 # ---------------------------------------------------------------- commands
 
 
+def _import(file: str | Path, source: str | None, shown: str) -> None:
+    from assistant.data.importer import import_summary, read_indicator_file
+
+    rows, source = read_indicator_file(file, source)  # a file with errors leaves the database as it was
+    with _open_store() as store:
+        counts = store.replace_indicator_values(rows, source=source)
+    print(import_summary(len(rows), counts, shown))
+
+
 def cmd_import(file: str) -> int:
-    n, counts = import_file(file)
-    print(import_summary(n, counts, file))
+    _import(file, None, file)
     return 0
 
 
 def cmd_demo() -> int:
     from assistant.data import DEMO_FILE
 
-    n, counts = import_file(DEMO_FILE, source="demo: " + DEMO_FILE.name)
-    print(import_summary(n, counts, DEMO_FILE.name + " (påhittade exempeldata)"))
+    _import(DEMO_FILE, "demo: " + DEMO_FILE.name, DEMO_FILE.name + " (påhittade exempeldata)")
     print('Prova: dialogstod data flags --clinic "Fysio Norr (påhittad)"')
     return 0
 
 
 def cmd_flags(clinic: str, period: str | None, as_json: bool) -> int:
     from assistant.data.flags import clinic_key, compute_flags, flag_to_json
+    from assistant.data.importer import load_indicator_catalogue
     from assistant.data.stats import period_key
+    from assistant.flagview import FlowKinds
 
     catalogue = load_indicator_catalogue()
-    from assistant.session import flow_kinds
-
-    store = _open_store()
-    try:
+    with _open_store() as store:
         rows = store.indicator_values()
-        kinds = flow_kinds(store) if rows else {}
-    finally:
-        store.close()
-    if not rows:
-        raise UserError(
-            "Det finns ingen indikatordata ännu.",
-            "Importera med: dialogstod data import FIL – eller prova: dialogstod data demo",
-        )
-    names: dict[str, str] = {}
-    for r in rows:
-        names.setdefault(clinic_key(r["clinic"]), r["clinic"])
-    key = clinic_key(clinic)
-    if key not in names:
-        listing = sorted(names.values(), key=str.casefold)
-        raise UserError(
-            f"Ingen data för enheten {clinic!r}.",
-            "Enheter med data: " + "; ".join(listing),
-        )
-    name = names[key]
-    if period is not None:
-        period = period.strip()
-        periods = sorted({r["period"] for r in rows if clinic_key(r["clinic"]) == key}, key=period_key)
-        if period not in periods:
+        if not rows:
             raise UserError(
-                f"Ingen data för {name} under perioden {period!r}.",
-                "Perioder med data: " + ", ".join(periods),
+                "Det finns ingen indikatordata ännu.",
+                "Importera med: dialogstod data import FIL – eller prova: dialogstod data demo",
             )
-    flags = compute_flags(rows, catalogue, name, period, flow_kinds=kinds)
+        names: dict[str, str] = {}
+        for r in rows:
+            names.setdefault(clinic_key(r["clinic"]), r["clinic"])
+        key = clinic_key(clinic)
+        if key not in names:
+            from assistant.data.peers import likely_clinic
+
+            meant = likely_clinic(list(names.values()), clinic)  # "Fysio Norr" for "Fysio Norr (påhittad)", as in the app
+            if meant is not None:
+                print(f"dialogstod: Visar ”{terminal_safe(meant)}” – det enda namnet i datan som passar.", file=sys.stderr)
+                key = clinic_key(meant)
+        if key not in names:
+            listing = sorted(names.values(), key=str.casefold)
+            raise UserError(
+                f"Ingen data för enheten {clinic!r}.",
+                "Enheter med data: " + "; ".join(listing),
+            )
+        name = names[key]
+        if period is not None:
+            period = period.strip()
+            periods = sorted({r["period"] for r in rows if clinic_key(r["clinic"]) == key}, key=period_key)
+            if period not in periods:
+                raise UserError(
+                    f"Ingen data för {name} under perioden {period!r}.",
+                    "Perioder med data: " + ", ".join(periods),
+                )
+        # The dialogues' flows are read only for a clinic whose peers the data does not give.
+        flags = compute_flags(rows, catalogue, name, period, flow_kinds=FlowKinds(store))
     if as_json:
         print(json_text([flag_to_json(f) for f in flags], indent=2))
         return 0
@@ -206,7 +174,7 @@ def render_table(clinic: str, flags: list[Any]) -> str:
             lines.append(f"{'':<{period_width}}  {'':<{width}}    {picture}")
         for note in f.notes:
             lines.append(f"{'':<{period_width}}  {'':<{width}}    obs: {note}")
-    from assistant.session import flagged as worth_asking
+    from assistant.flagstates import flagged as worth_asking
 
     flagged = len(worth_asking(flags))
     few = sum(1 for f in flags if f.states == ["insufficient_data"])

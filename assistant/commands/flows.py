@@ -126,15 +126,9 @@ def cmd_show(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from assistant.flows import (
-        FlowError,
-        default_catalogue,
-        is_catalogue,
-        is_method,
-        load_catalogue,
-        load_flow,
-        read_toml,
-    )
+    from assistant.flows import FlowError, default_catalogue, is_catalogue, is_method, load_flow
+    from assistant.indicators import load_catalogue
+    from assistant.tomlfiles import read_toml
     from assistant.topics import default_topics, is_topics_file
 
     problems: list[str] = []

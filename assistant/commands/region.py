@@ -24,40 +24,12 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_region)
 
 
-def region_bytes(store, fmt: str, *, year=None, flow=None, generated=None) -> bytes:
-    from assistant import render
-    from assistant.export import _terminal
-    from assistant.region import build_region, region_json
-
-    ctx = build_region(store, year=year, flow=flow, generated=generated)
-    if fmt == "json":
-        from assistant.textsafe import json_text
-
-        return (json_text(region_json(ctx), indent=2, default=str) + "\n").encode("utf-8")
-    ctx = _terminal(ctx)
-    if fmt in ("html", "docx"):
-        from assistant.data import charts
-        from assistant.figures import with_pictures
-
-        for i in ctx["indicators"]:
-            for figure in i["figures"]:
-                with_pictures(figure, fmt, (charts.FUNNEL,))
-    if fmt == "md":
-        return render.render_prompt("region.md.j2", **ctx).encode("utf-8")
-    if fmt == "html":
-        return render.render_prompt("region.html.j2", **ctx).encode("utf-8")
-    if fmt == "docx":
-        from assistant.export import region_docx
-
-        return region_docx(ctx)
-    raise ValueError(f"unknown format {fmt!r}")
-
-
 def cmd_region(args) -> int:
-    from assistant.cli import UserError
+    from assistant.database import open_store
     from assistant.engine import utcnow
+    from assistant.errors import UserError
     from assistant.fileio import write_regular
-    from assistant.session import open_store
+    from assistant.region import region_bytes
 
     if args.year is not None and not 1900 <= args.year <= 2200:
         raise UserError(f"Året {args.year} är inget rimligt år.")

@@ -30,17 +30,16 @@ their text says when they lie outside their peers' limits or their own history's
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from assistant.data import stats
+from assistant.data.peers import clinic_key
 from assistant.flagstates import CLAIMS, STATE_LABELS, state_words
 from assistant.flagstates import FLAG_STATES as STATES
+from assistant.formatting import procent, tal
 from assistant.indicators import Catalogue
-from assistant.render import procent, tal
 
 __all__ = ["STATES", "STATE_LABELS", "FlagRow", "compute_flags", "flag_to_json", "newest_per_indicator"]
 
@@ -254,12 +253,6 @@ def _eligible(r: Mapping[str, Any], min_n: int) -> tuple[float, int] | None:
     if n is None or value is None or n < min_n:
         return None
     return _k(r, n, value), n
-
-
-@lru_cache(maxsize=65536)
-def clinic_key(name: str) -> str:
-    """How clinic names are compared: case-folded, whitespace collapsed (as storage keys them)."""
-    return " ".join(unicodedata.normalize("NFC", str(name)).split()).casefold()
 
 
 # ---------------------------------------------------------------- the analysis of one data set

@@ -47,9 +47,12 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.indicators import Catalogue, Indicator
+
+if TYPE_CHECKING:
+    from storage import Store
 
 MAX_FILE_BYTES = 50_000_000  # read at most this much, whatever the file is (a pipe, /dev/zero)
 MAX_ROWS = 500_000
@@ -665,3 +668,64 @@ def _shown(raw: Any) -> str:
     if isinstance(raw, XlsxNumber):
         return _fmt(raw.value)
     return repr(_clean_text(raw))
+
+
+# ---------------------------------------------------------------- the import both doors use
+
+
+def load_indicator_catalogue() -> Catalogue:
+    """The shipped indicator catalogue with the region's own over it (a missing shipped file is
+    a FlowError naming it)."""
+    from assistant import locations
+    from assistant.indicators import default_catalogue, load_catalogue
+
+    catalogue = default_catalogue()
+    if catalogue is None:
+        return load_catalogue(locations.shipped_flows_dir() / "indicators.toml")  # names the missing file
+    return catalogue
+
+
+# The texts of an indicator row that come from the file (the numbers and the direction do not).
+FILE_TEXTS = ("clinic", "indicator", "period")
+
+
+def read_indicator_file(path: str | Path, source: str | None = None) -> tuple[list[dict[str, Any]], str]:
+    """An indicator file's rows, ready to store, and the name of their source (the file's name
+    unless given). A file with errors is a ``UserError`` listing them by row.
+
+    Text from a file is masked like typed text: a clinic, indicator, period or source name that
+    holds a personal identity number is stored with the number masked (``privacy``)."""
+    from assistant.errors import UserError
+    from assistant.privacy import mask_identity_numbers
+    from assistant.textsafe import repair_undecodable
+
+    path = Path(path)
+    result = parse_indicator_file(path, load_indicator_catalogue())
+    if result.errors:
+        lines = [f"{path}: {msg}" if row == 0 else f"rad {row}: {msg}" for row, msg in result.errors]
+        lines.append(f"Inget importerades ({len(result.errors)} fel i {path.name}).")
+        raise UserError(*lines)
+    source = source or repair_undecodable(path.name)  # a name that is not UTF-8 is stored as text
+    rows = [
+        {k: mask_identity_numbers(v).text if k in FILE_TEXTS and isinstance(v, str) else v for k, v in row.items()}
+        for row in result.rows
+    ]
+    return rows, mask_identity_numbers(source).text
+
+
+def import_file(path: str | Path, source: str | None = None, *, store: Store) -> tuple[int, dict[str, int]]:
+    """Read an indicator file (``read_indicator_file``) and store its rows in the caller's
+    ``store``, all or nothing; returns (rows, counts)."""
+    rows, source = read_indicator_file(path, source)
+    return len(rows), store.replace_indicator_values(rows, source=source)
+
+
+def import_summary(n: int, counts: dict[str, int], shown: str) -> str:
+    """"Importerade 1 rad (1 ny, 0 ändrade, 0 oförändrade) från fil.csv" – the CLI and the app."""
+    from assistant.glossary import counted
+
+    return (
+        f"Importerade {counted(n, 'rad', 'rader')} ({counted(counts.get('inserted', 0), 'ny', 'nya')}, "
+        f"{counted(counts.get('updated', 0), 'ändrad', 'ändrade')}, "
+        f"{counted(counts.get('unchanged', 0), 'oförändrad', 'oförändrade')}) från {shown}"
+    )

@@ -14,8 +14,10 @@ A clinic is compared only with the clinics of its peer group, decided in this or
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from assistant.data.importer import fold
@@ -38,10 +40,10 @@ class PeerGroup:
 UNKNOWN = PeerGroup(UNKNOWN_KEY, "enheter vars typ inte är känd", "unknown")
 
 
+@lru_cache(maxsize=65536)
 def clinic_key(name: str) -> str:
-    from assistant.data.flags import clinic_key as key
-
-    return key(name)
+    """How clinic names are compared: case-folded, whitespace collapsed (as storage keys them)."""
+    return " ".join(unicodedata.normalize("NFC", str(name)).split()).casefold()
 
 
 def _kind_group(kind_id: str, catalogue: Catalogue, source: str) -> PeerGroup:
@@ -97,8 +99,29 @@ def resolve_groups(
                 out[key] = _kind_group(kind_id, catalogue, "data")
             else:
                 out[key] = PeerGroup(f"data:{fold(text)}", f"enheter av typen {text}", "data")
-        elif flow_kinds and flow_kinds.get(key):
+        elif flow_kinds is not None and flow_kinds.get(key):
             out[key] = _kind_group(flow_kinds[key], catalogue, "flow")
         else:
             out[key] = UNKNOWN
     return out
+
+
+def _bare(name: str) -> str:
+    """'Fysio Norr (påhittad)' -> 'fysio norr': without a parenthesis at the end, case or extra spaces."""
+    import re
+
+    return " ".join(re.sub(r"\s*\([^)]*\)\s*$", "", name).split()).casefold()
+
+
+def likely_clinic(known: list[str], typed: str) -> str | None:
+    """The one known clinic a name that is not known probably means: "Fysio Norr" for "Fysio Norr
+    (påhittad)" (the same name without its parenthesis), or the only one that begins with it. None
+    when the name is known as typed, or when it could mean none or several."""
+    wanted = " ".join(typed.split()).casefold()
+    if not wanted or any(k.casefold() == wanted for k in known):
+        return None
+    same = [k for k in known if _bare(k) == _bare(typed)]
+    if len(same) == 1:
+        return same[0]
+    starts = [k for k in known if k.casefold().startswith(wanted)] if len(wanted) >= 4 else []
+    return starts[0] if len(starts) == 1 else None

@@ -606,7 +606,9 @@ def control_chart(points: Sequence[Point], sigma2: float) -> ControlChart:
 _TOKEN = re.compile(r"(\d+)")
 
 
+@lru_cache(maxsize=4096)
 def period_key(period: str) -> tuple:
-    """Natural sort key: '2024' < '2024-Q2' < '2024-Q10' < '2025'."""
+    """Natural sort key: '2024' < '2024-Q2' < '2024-Q10' < '2025'. Cached: flags sort and compare
+    the same few periods thousands of times."""
     parts = _TOKEN.split(period.strip().casefold())
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p != "")

@@ -24,7 +24,7 @@ from assistant.engine.state import FOLLOWUP_PREFIX, State
 @dataclass(frozen=True)
 class IndicatorLinks:
     """What ties an indicator to a dialogue beyond the flow's own ``indicators`` lists: the topic
-    catalogue's questions per indicator, and each topic's indicators (``assistant.topics.indicator_links``)."""
+    catalogue's questions per indicator, and each topic's indicators (``assistant.report.indicator_links``)."""
 
     questions: Mapping[str, frozenset[str]] = field(default_factory=dict)  # indicator -> question ids
     topics: Mapping[str, frozenset[str]] = field(default_factory=dict)  # topic id -> indicators

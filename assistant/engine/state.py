@@ -12,16 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from assistant.engine.events import Event
+from assistant.engine.errors import ReplayError
+from assistant.engine.evaluation import Context, evaluate
+from assistant.events import Event
 from assistant.flows import Flow, Question, Section
+from assistant.labels import action_overdue
 
 # A gap between two events longer than this is a pause (lunch, the next day), not meeting time.
 PAUSE = timedelta(minutes=30)
 FOLLOWUP_PREFIX = "foljd."
-
-
-class ReplayError(Exception):
-    """The events do not fit the flow or each other (a damaged or foreign log)."""
 
 
 @dataclass(frozen=True)
@@ -73,16 +72,6 @@ class ReviewStep:
     status: str  # sent | commented | approved
     who: str | None
     note: str | None
-
-
-def action_overdue(status: str | None, due: str | None, today: date) -> bool:
-    """An open action whose due date has passed (the day itself is not overdue yet)."""
-    if status == "done" or not due:
-        return False
-    try:
-        return date.fromisoformat(str(due)) < today
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -174,8 +163,6 @@ class State:
         q = self.question(qid)
         if q is None or q.when is None:
             return True
-        from assistant.engine.evaluate import Context, evaluate
-
         return evaluate(q.when, self, Context())
 
     def elapsed_seconds(self, now: datetime | None = None) -> float:

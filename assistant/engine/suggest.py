@@ -5,64 +5,20 @@ per question."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant import render
-from assistant.engine.evaluate import Context, evaluate
+from assistant.engine.evaluation import Context, evaluate
 from assistant.engine.state import FOLLOWUP_PREFIX, State
+from assistant.engine.suggestion import Suggestion
+from assistant.flagstates import SEVERITY
 
 if TYPE_CHECKING:
     from assistant.engine.topics import TopicSet
 
-_SEVERITY = {
-    "clearly_worse_than_peers": 15,
-    "misses_target": 12,
-    "worse_than_peers": 10,
-    "worse_than_previous": 8,
-    "possibly_misses_target": 5,
-}
 _TAGS = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    sid: str
-    rule: str
-    reason: str
-    questions: tuple[str, ...] = ()
-    text: str | None = None  # a follow-up question not in the bank, or the text of a proposed action
-    section: str | None = None
-    action: bool = False
-    score: int = 0
-    indicator: str | None = None
-    labels: tuple[str, ...] = field(default=())  # the questions' texts, for display
-    topic: str | None = None  # the answer topic it follows up (topic suggestions)
-    alternatives: tuple[str, ...] = field(default=(), repr=False)  # a topic's other open questions
-
-    def payload(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"sid": self.sid, "rule": self.rule, "reason": self.reason, "questions": list(self.questions)}
-        if self.text:
-            out["text"] = self.text
-        if self.section:
-            out["section"] = self.section
-        if self.action:
-            out["action"] = True
-        if self.indicator:
-            out["indicator"] = self.indicator
-        if self.topic:
-            out["topic"] = self.topic
-        return out
-
-    @property
-    def title(self) -> str:
-        """What accepting it would ask or do, for a one-line list."""
-        if self.action:
-            return "Gör om till åtgärd: " + (self.text or "")
-        if self.text:
-            return self.text
-        return " / ".join(self.labels)
 
 
 def _render(template: str, state: State, ctx: Context) -> str:
@@ -82,7 +38,7 @@ def suggestions(
 ) -> list[Suggestion]:
     """Open suggestions, best first. Accepted and dismissed ones never come back. ``topics``: the
     flow's compiled topic catalogue, for follow-ups on what the answers take up."""
-    from assistant.engine.step import prompt_text
+    from assistant.engine.navigation import prompt_text
 
     flags = flags or []
     flow = state.flow
@@ -125,7 +81,7 @@ def suggestions(
         indicator = None
         if ctx.flag is not None:
             indicator = getattr(ctx.flag, "indicator", None)
-            score += max((_SEVERITY.get(s, 0) for s in getattr(ctx.flag, "states", ())), default=0)
+            score += max((SEVERITY.get(s, 0) for s in getattr(ctx.flag, "states", ())), default=0)
         if ctx.match is not None and ctx.match.question == last_answered:
             score += 10
         reason = _render(rule.self_reason if state.mode == "self" and rule.self_reason else rule.reason, state, ctx)
@@ -165,7 +121,7 @@ def _topic_suggestions(state: State, topics: TopicSet, flags: list[Any]) -> list
 def _one_per_question(state: State, ranked: list[Suggestion]) -> list[Suggestion]:
     """One suggestion per question: a lower-ranked suggestion loses the questions a better one
     already asks (a topic moves on to its next open question), and is dropped when none are left."""
-    from assistant.engine.step import prompt_text
+    from assistant.engine.navigation import prompt_text
 
     kept: list[Suggestion] = []
     covered: set[str] = set()

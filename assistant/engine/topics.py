@@ -381,9 +381,9 @@ def cues(state: State, topics: TopicSet) -> dict[str, Cue]:
 def topic_suggestions(state: State, topics: TopicSet, flags: list[Any] | None = None) -> list[tuple[int, Any]]:
     """(score, Suggestion) for each topic worth a follow-up now. ``Suggestion.alternatives`` holds
     the topic's other open questions, for when a better-ranked suggestion already asks the first."""
+    from assistant.engine.navigation import next_question, prompt_text
     from assistant.engine.state import FOLLOWUP_PREFIX
-    from assistant.engine.step import next_question, prompt_text
-    from assistant.engine.suggest import Suggestion
+    from assistant.engine.suggestion import Suggestion
 
     found = cues(state, topics)
     if not found:

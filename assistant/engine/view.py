@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from assistant import render
-from assistant.engine.events import Event
 from assistant.engine.state import State
+from assistant.events import Event
 from assistant.flows import Choice, Section
 
 T = TypeVar("T")

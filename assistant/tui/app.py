@@ -25,6 +25,11 @@ if TYPE_CHECKING:  # (imported in a worker after the first paint, never at start
     from assistant.tui.chatlog import History
     from storage import Store
 
+if TYPE_CHECKING:
+    from assistant.session import Dialogue
+    from assistant.tui.chatlog import History
+    from storage import Store
+
 Clock = Callable[[], datetime]
 
 
@@ -58,7 +63,7 @@ class DialogstodApp(App[None]):
         db_path: str | None = None,
     ) -> None:
         super().__init__()
-        self._store = store
+        self._store: Store | None = store
         self._owns_store = store is None
         self._db_path = db_path
         self._store_lock = threading.Lock()
@@ -91,7 +96,7 @@ class DialogstodApp(App[None]):
         """The open store (opened on first use; call from a worker the first time)."""
         with self._store_lock:
             if self._store is None:
-                from assistant.session import open_store
+                from assistant.database import open_store
 
                 self._store = open_store(self._db_path)
             return self._store
@@ -291,7 +296,7 @@ class DialogstodApp(App[None]):
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
         except Exception as exc:  # noqa: BLE001 - storage errors are for the user
-            from assistant.cli import user_error_lines
+            from assistant.errors import user_error_lines
 
             self.call_from_thread(self.drop_keys)
             lines = user_error_lines(exc)

@@ -167,7 +167,7 @@ class ArchiveScreen(Screen):
 
     @work(thread=True, exclusive=True, group="archive-search")
     def search(self, query: str, clinic: str | None) -> None:
-        from assistant.cli import user_error_lines
+        from assistant.errors import user_error_lines
 
         try:
             hits = self.app.store.search(query, limit=200, clinic=clinic)
@@ -279,7 +279,7 @@ class TranscriptScreen(Screen):
         text = transcript_text(d.state, d.row)
         self.app.call_on_screen(self, self.show, d, text)
 
-    def show(self, d: Any, text: str) -> None:
+    def show(self, d: Dialogue, text: str) -> None:
         from assistant.report import OVERDUE, local_today, review_label
 
         self.d = d

@@ -23,6 +23,9 @@ from assistant.verbs import key_hint
 if TYPE_CHECKING:
     from assistant.session import Dialogue
 
+if TYPE_CHECKING:
+    from assistant.session import Dialogue
+
 VIA_LABELS = {"parked": "parkerad fråga", "suggestion": "förslag", "back": "tillbaka", "jump": ""}
 
 

@@ -23,6 +23,15 @@ from assistant.verbs import key_hint
 Saver = Callable[..., "str | None"]  # returns an error message to show, or None when saved
 
 
+class DialogBody(VerticalScroll):
+    """What lies between a dialog's title and its buttons, scrolling in a small window. Tab stops
+    here only when there is something to scroll: a body that fits is no invisible stop between the
+    buttons (Enter on it did nothing, and no button looked focused)."""
+
+    def allow_focus(self) -> bool:
+        return super().allow_focus() and self.max_scroll_y > 0
+
+
 class Modal(ModalScreen):
     """A modal with a title, a body and Esc to cancel."""
 
@@ -59,7 +68,7 @@ class ConfirmModal(Modal):
         with Vertical(classes="dialog"):
             yield Static(Content.styled(self.question, "bold"), classes="dialog-title")
             if self.detail:
-                with VerticalScroll(classes="dialog-body"):
+                with DialogBody(classes="dialog-body"):
                     yield Static(Content(self.detail), classes="muted")
             with Horizontal(classes="buttons"):
                 yield Button(self.yes, id="yes", variant="default" if self.safe == "no" else "primary")
@@ -94,7 +103,7 @@ class NoteModal(Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
-            with VerticalScroll(classes="dialog-body"):
+            with DialogBody(classes="dialog-body"):
                 yield AnswerBox(placeholder=f"Skriv anteckningen – Enter sparar, {key_hint('newline')} ny rad", id="note-text")
                 yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
@@ -133,7 +142,7 @@ class ActionModal(Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
-            with VerticalScroll(classes="dialog-body"):
+            with DialogBody(classes="dialog-body"):
                 yield Label("Vad ska göras?")
                 yield Input(self.text, placeholder="t.ex. Se över telefontiderna", id="action-text", disabled=self.edit)
                 yield Label("Ansvarig")
@@ -182,7 +191,7 @@ class ReviewModal(Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Static(Content.styled("Granskning av dokumentationen", "bold"), classes="dialog-title")
-            with VerticalScroll(classes="dialog-body"):
+            with DialogBody(classes="dialog-body"):
                 with ChoiceSet(id="review-status", compact=True):
                     for i, (_, label) in enumerate(REVIEW_CHOICES):
                         yield RadioButton(Content(label), value=i == self.start)
@@ -328,7 +337,7 @@ class ExportModal(Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
-            with VerticalScroll(classes="dialog-body"):
+            with DialogBody(classes="dialog-body"):
                 yield Label("Format (pilarna väljer, Enter exporterar)")
                 yield OptionList(*[Option(Content(label), id=fmt) for fmt, label in self.formats], id="format")
                 yield Label("Spara i")
@@ -378,7 +387,7 @@ class ChoiceModal(Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Content.styled(self.question, "bold"), classes="dialog-title")
-            with VerticalScroll(classes="dialog-body"):
+            with DialogBody(classes="dialog-body"):
                 yield Static(plain(self.detail), classes="muted", markup=False)
             with Horizontal(classes="buttons"):
                 for i, (label, value) in enumerate(self.choices):
@@ -388,6 +397,21 @@ class ChoiceModal(Modal):
     def on_mount(self) -> None:
         index = next((i for i, (_, v) in enumerate(self.choices) if v == self.default), 0)
         self.query_one(f"#choice-{index}", Button).focus()
+        self.call_after_refresh(self.fit_buttons)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.fit_buttons)
+
+    def fit_buttons(self) -> None:
+        """Long answers ("Använd ”Fysio Söder (påhittad)”") do not fit side by side at 80×24: then
+        the buttons stand one under the other, one line each, so none is cut off."""
+        row = self.query_one(".buttons", Horizontal)
+        buttons = list(row.query(Button))
+        side_by_side = sum(max(16, len(str(b.label)) + 4) + 1 for b in buttons)
+        stacked = side_by_side > self.query_one(".dialog").content_region.width
+        row.set_class(stacked, "-stacked")
+        for b in buttons:
+            b.compact = stacked
 
     @on(Button.Pressed, ".buttons Button")
     def _chosen(self, event: Button.Pressed) -> None:
@@ -407,7 +431,7 @@ class CorrectModal(Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Static(Content.styled("Rätta ett svar", "bold"), classes="dialog-title")
-            with VerticalScroll(classes="dialog-body"):
+            with DialogBody(classes="dialog-body"):
                 yield Static(
                     Content("Rättelsen sparas som en egen händelse; det tidigare svaret finns kvar i loggen."),
                     classes="muted",

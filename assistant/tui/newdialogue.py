@@ -55,7 +55,17 @@ class ClinicInfo:
 
 class ClinicNames(AutoComplete):
     """The clinic names of the imported data and of earlier dialogues, offered as the name is typed
-    (textual-autocomplete: Down/Up, Enter or Tab takes one, Esc closes the list)."""
+    (textual-autocomplete: Down/Up, Enter or Tab takes one, a click too, Esc closes the list)."""
+
+    def post_completion(self) -> None:
+        super().post_completion()
+        # The name is put in without an Input.Changed: look the chosen clinic up now (a choice needs
+        # no pause for typing), or its data, "Menade du …" and the dialogue in progress would stay
+        # those of the name as typed.
+        screen = self.screen
+        if screen._clinic_timer is not None:
+            screen._clinic_timer.stop()
+        screen._clinic_info_now()
 
 
 class ParticipantRow(Horizontal):
@@ -118,9 +128,7 @@ class NewDialogueScreen(Screen):
         with Horizontal(id="new-body"):
             with VerticalScroll(id="new-form"):
                 yield Label("Mottagning", id="unit-label")
-                clinic = Input(placeholder="Mottagningens namn – förslag visas medan du skriver", id="clinic", compact=True)
-                yield clinic
-                yield ClinicNames(clinic, candidates=self.clinic_candidates)
+                yield Input(placeholder="Mottagningens namn – förslag visas medan du skriver", id="clinic", compact=True)
                 yield Static("", id="open-warning", classes="warning hidden", markup=False)
                 with Horizontal(id="clinic-actions", classes="row hidden"):
                     yield Button("", id="use-name", compact=True, classes="hidden")
@@ -155,6 +163,9 @@ class NewDialogueScreen(Screen):
                 yield Static(Content.styled("Från förra dialogen", "bold"), classes="panel-title hidden", id="prev-title")
                 yield Static("", id="previous", classes="hidden", markup=False)
         yield KeyBar()
+        # On the screen itself, not in the scrolling form: a click on a name would otherwise focus the form
+        # first, which closes the list before the click can take the name.
+        yield ClinicNames("#clinic", candidates=self.clinic_candidates)
 
     async def on_mount(self) -> None:
         for _ in range(2):
@@ -292,7 +303,9 @@ class NewDialogueScreen(Screen):
 
     @work(thread=True, exclusive=True, group="clinic-info")
     def load_clinic_info(self, clinic: str) -> None:
-        from assistant.session import clinic_flags, flagged, known_clinics, likely_clinic, open_dialogues
+        from assistant.flagstates import flagged
+        from assistant.flagview import clinic_flags
+        from assistant.session import known_clinics, likely_clinic, open_dialogues
 
         if not clinic:
             self.app.call_on_screen(self, self.show_clinic_info, ClinicInfo(clinic))

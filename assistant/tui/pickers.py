@@ -26,7 +26,7 @@ from assistant.textsafe import terminal_safe
 
 PICKER_CSS = """
 FileSystemPickerScreen Dialog { width: 100%; height: 100%; max-width: 110; max-height: 34; }
-FileSystemPickerScreen FileFilter { width: 26; }
+FileSystemPickerScreen InputBar FileFilter { width: 26; }
 FileSystemPickerScreen InputBar { padding: 0 1; }
 """
 
@@ -65,6 +65,7 @@ class ImportFilePicker(FileOpen):
     or a path typed (a letter typed in the list goes to the name field)."""
 
     DEFAULT_CSS = PICKER_CSS
+    SCOPED_CSS = False  # (scoped, "FileSystemPickerScreen …" would be read as a screen inside this one)
     ERROR_A_FILE_MUST_EXIST = "Filen finns inte"
     ERROR_A_FILE_MUST_BE_CHOSEN = "Välj en fil"
     ERROR_PERMISSION_ERROR = "Behörighet saknas"
@@ -99,6 +100,7 @@ class FolderPicker(SelectDirectory):
     """Choose the folder an export is written to."""
 
     DEFAULT_CSS = PICKER_CSS
+    SCOPED_CSS = False
     ERROR_PERMISSION_ERROR = "Behörighet saknas"
 
     def __init__(self, location: str | Path, title: str = "Välj mapp för exporten") -> None:

@@ -196,7 +196,7 @@ class RegionScreen(Screen):
         self.app.pop_screen()
 
     def action_export(self) -> None:
-        from assistant.commands.region import region_bytes
+        from assistant.region import region_bytes
         from assistant.tui.exporting import ExportFlow
         from assistant.tui.modals import REGION_FORMATS
 

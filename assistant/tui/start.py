@@ -39,6 +39,9 @@ DEMO_HINT = (
     "föreslår följdfrågor."
 )
 
+if TYPE_CHECKING:
+    from storage import Store
+
 
 def local_time(value: Any) -> str:
     """An ISO timestamp from the database as local 'YYYY-MM-DD HH:MM'."""
@@ -65,7 +68,7 @@ def flow_titles() -> dict[str, str]:
 def import_indicator_file(store: Store, path: str | Path, source: str | None = None) -> str:
     """Import a file the way `dialogstod data import` does, into the app's ``store``; returns a
     summary, raises on errors."""
-    from assistant.commands.data import import_file, import_summary
+    from assistant.data.importer import import_file, import_summary
 
     n, counts = import_file(path, source=source, store=store)
     return import_summary(n, counts, Path(path).name) + "."
@@ -142,7 +145,7 @@ class StartScreen(Screen):
             has_data = bool(store.indicator_values())
             titles = flow_titles()
         except Exception as exc:  # noqa: BLE001 - the message is the user's to act on
-            from assistant.cli import user_error_lines
+            from assistant.errors import user_error_lines
 
             lines = user_error_lines(exc)
             if lines is None:
@@ -283,7 +286,7 @@ class StartScreen(Screen):
         try:
             summary = import_indicator_file(app.store, path, source)
         except Exception as exc:  # noqa: BLE001
-            from assistant.cli import user_error_lines
+            from assistant.errors import user_error_lines
 
             lines = user_error_lines(exc)
             if lines is None:

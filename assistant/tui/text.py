@@ -37,9 +37,9 @@ MARK_STYLES = {"▼": "bold $text-warning", "▲": "bold $text-success", "◆": 
 
 
 def flag_mark(flag: object) -> Content:
-    """The flag's marker (``session.flag_marker``: ▼ worse, ▲ only better, ◆ a neutral indicator far
+    """The flag's marker (``flagstates.flag_marker``: ▼ worse, ▲ only better, ◆ a neutral indicator far
     from its peers), coloured."""
-    from assistant.session import flag_marker
+    from assistant.flagstates import flag_marker
 
     mark = flag_marker(flag)
     return Content.styled(mark, MARK_STYLES.get(mark, "$text-muted"))

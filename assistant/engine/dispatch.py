@@ -1,206 +1,65 @@
-"""Commands and ``step``: what a user does becomes events; nothing here touches storage or a screen.
+"""``start`` and ``step``: what a user does becomes events; nothing here touches storage or a screen.
 
 ``events = step(state, command, now)`` validates the command against the state and returns the
 events it makes (including the next ``prompted`` event where the prompt changes). The caller
-persists them, then folds them in with ``advance(state, events)``.
+persists them, then folds them in with ``advance(state, events)``. Every event is sealed on the
+way out (``seal``: personal identity numbers masked). The commands are ``engine.commands``,
+answers are read by ``engine.answers``, and the next question is chosen by ``engine.navigation``.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from assistant import privacy, render
-from assistant.engine.events import Event
+from assistant import privacy
+from assistant.engine.answers import clean_text, parse_answer, parse_due
+from assistant.engine.commands import (
+    REVIEW_STATUSES,
+    Accept,
+    AddAction,
+    AddNote,
+    Answer,
+    AssignRole,
+    Back,
+    ChooseFocus,
+    Correct,
+    DiscussFlags,
+    Dismiss,
+    EndSection,
+    Finish,
+    Jump,
+    Offer,
+    Open,
+    Park,
+    Reopen,
+    ReturnToParked,
+    Review,
+    ShowFlags,
+    Skip,
+    StartOptions,
+    UpdateAction,
+)
+from assistant.engine.errors import EngineError
+from assistant.engine.navigation import (
+    back_target,
+    first_in_section,
+    need_current,
+    prompt_next,
+    prompted,
+    resolve_target,
+    with_sequence_steps,
+)
 from assistant.engine.state import FOLLOWUP_PREFIX, State, advance
-from assistant.flows import Flow, Question
-from assistant.textsafe import MAX_SHORT, MAX_TEXT, normalise_typed
-
-
-class EngineError(Exception):
-    """A command that does not fit the state. The message is Swedish and meant for the user."""
-
-
-# ---------------------------------------------------------------- commands
-
-
-@dataclass(frozen=True)
-class Answer:
-    text: str
-
-
-@dataclass(frozen=True)
-class Skip:
-    pass
-
-
-@dataclass(frozen=True)
-class Back:
-    pass
-
-
-@dataclass(frozen=True)
-class Jump:
-    section: str  # a section id, an area ("P3", "B") or a 1-based number
-
-
-@dataclass(frozen=True)
-class Park:
-    pass
-
-
-@dataclass(frozen=True)
-class ReturnToParked:
-    qid: str | None = None
-
-
-@dataclass(frozen=True)
-class EndSection:
-    pass
-
-
-@dataclass(frozen=True)
-class AddNote:
-    text: str
-    qid: str | None = None  # the question it belongs to (default: the one on screen)
-
-
-@dataclass(frozen=True)
-class AddAction:
-    text: str
-    owner: str | None = None
-    due: str | None = None
-
-
-@dataclass(frozen=True)
-class UpdateAction:
-    """Change an action: its status, owner or due date (None leaves a field as it is; an empty
-    owner or due clears it). ``via`` names the dialogue it was changed from, if another one."""
-
-    action_id: str
-    status: str | None = None
-    who: str | None = None
-    owner: str | None = None
-    due: str | None = None
-    via: str | None = None
-
-
-REVIEW_STATUSES = ("sent", "commented", "approved")
-
-
-@dataclass(frozen=True)
-class Review:
-    """A step of the documentation's review: sent to the clinic, the clinic's comments or
-    corrections, approved. ``note`` is what was said (a comment, say)."""
-
-    status: str
-    who: str | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class Offer:
-    suggestions: tuple[Any, ...]  # engine.suggest.Suggestion
-
-
-@dataclass(frozen=True)
-class Accept:
-    """Take a suggestion. For one that proposes an action ("gör om till åtgärd"), ``text``,
-    ``owner`` and ``due`` make the action (the text defaults to what the suggestion proposes)."""
-
-    sid: str
-    owner: str | None = None
-    due: str | None = None
-    text: str | None = None
-
-
-@dataclass(frozen=True)
-class Dismiss:
-    sid: str
-
-
-@dataclass(frozen=True)
-class ChooseFocus:
-    party: str
-    sections: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class AssignRole:
-    name: str
-    role: str
-
-
-@dataclass(frozen=True)
-class DiscussFlags:
-    indicators: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ShowFlags:
-    """Record the clinic's data as shown when the meeting opens (dicts: indicator, label, period, text, states)."""
-
-    flags: tuple[dict[str, Any], ...]
-
-
-@dataclass(frozen=True)
-class Correct:
-    qid: str
-    text: str
-    who: str | None = None
-
-
-@dataclass(frozen=True)
-class Open:
-    """Open a prepared dialogue: the meeting begins."""
-
-
-@dataclass(frozen=True)
-class Finish:
-    pass
-
-
-@dataclass(frozen=True)
-class Reopen:
-    pass
-
-
-@dataclass(frozen=True)
-class Participant:
-    name: str
-    role: str = ""
-
-
-@dataclass(frozen=True)
-class StartOptions:
-    clinic: str
-    mode: str = "facilitator"
-    participants: tuple[Participant, ...] = ()
-    flow_sha256: str = ""
-    prepared: bool = False
-    focus: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    mask_pii: bool = True
-    stage: str | None = None  # a staged flow (Nära vård's Del 1–3): the stage this dialogue belongs to
-    continues: str | None = None  # the dialogue of the previous stage this one continues
-    continues_date: str | None = None
-
-
-# ---------------------------------------------------------------- text hygiene
-
-
-def clean_text(text: str, *, limit: int = MAX_TEXT, what: str = "Svaret") -> str:
-    """Normalise what a person typed: newlines, no NULs, no trailing blanks. Markup stays as typed."""
-    if len(text) > limit:
-        raise EngineError(f"{what} är för långt ({len(text):,} tecken, högst {limit:,}).".replace(",", "\u00a0"))
-    return "\n".join(line.rstrip() for line in normalise_typed(text).split("\n")).strip("\n")
+from assistant.events import Event
+from assistant.flows import Flow
+from assistant.textsafe import MAX_SHORT
 
 
 def seal_text(text: str, mask: bool) -> str:
     """A text as ``seal`` would store it."""
     return privacy.mask_identity_numbers(text).text if mask else text
-
 
 def seal(events: list[Event], mask: bool) -> list[Event]:
     """The events as they may be stored: with ``mask``, every personal identity number in any text
@@ -218,14 +77,9 @@ def seal(events: list[Event], mask: bool) -> list[Event]:
             out.append(Event(seq=first + len(out), kind="pii_masked", at=event.at, qid=event.qid, payload={"count": n}))
     return out
 
-
-# ---------------------------------------------------------------- starting
-
-
 def start(flow: Flow, options: StartOptions, now: datetime) -> list[Event]:
     events = _start(flow, options, now)
     return seal(events, bool(events[0].payload["mask_pii"]))
-
 
 def _start(flow: Flow, options: StartOptions, now: datetime) -> list[Event]:
     clinic = clean_text(options.clinic, limit=MAX_SHORT, what="Mottagningens namn").strip()
@@ -270,13 +124,11 @@ def _start(flow: Flow, options: StartOptions, now: datetime) -> list[Event]:
         )
     if not options.prepared:
         state = advance(_empty(flow), events)
-        events += _prompt_next(state, now, via="next")
+        events += prompt_next(state, now, via="next")
     return events
-
 
 def _empty(flow: Flow) -> State:
     return State(flow=flow)
-
 
 def check_focus_count(flow: Flow, sections: tuple[str, ...] | list[str]) -> None:
     """A party chooses between the flow's min and max focus areas (or none at all)."""
@@ -285,20 +137,14 @@ def check_focus_count(flow: Flow, sections: tuple[str, ...] | list[str]) -> None
         span = f"{lo}–{hi}" if lo != hi else str(hi)
         raise EngineError(f"Välj {span} fokusområden ({len(sections)} valda). {flow.focus.prompt}.")
 
-
 def _check_sections(flow: Flow, sections: tuple[str, ...] | list[str]) -> None:
     for s in sections:
         if s not in flow.section_index:
             raise EngineError(f"Okänt område: {s}")
 
-
-# ---------------------------------------------------------------- step
-
-
 def step(state: State, command: Any, now: datetime) -> list[Event]:
     """The events ``command`` makes in ``state``, sealed (masked) for storing."""
     return seal(_step(state, command, now), state.mask_pii)
-
 
 def _step(state: State, command: Any, now: datetime) -> list[Event]:
     seq = state.last_seq
@@ -320,27 +166,27 @@ def _step(state: State, command: Any, now: datetime) -> list[Event]:
 
     match command:
         case Answer(text=raw):
-            current = _need_current(state)
+            current = need_current(state)
             question = state.question(current.qid)
             text, value = parse_answer(question, clean_text(raw))
             payload = {} if value is None else {"value": value}
             ev("answered", current.qid, text, **payload)
-            return made + _prompt_next(advance(state, made), now)
+            return made + prompt_next(advance(state, made), now)
         case Skip():
-            current = _need_current(state)
+            current = need_current(state)
             ev("skipped", current.qid)
-            return made + _prompt_next(advance(state, made), now)
+            return made + prompt_next(advance(state, made), now)
         case Park():
-            current = _need_current(state)
+            current = need_current(state)
             ev("parked", current.qid)
-            return made + _prompt_next(advance(state, made), now)
+            return made + prompt_next(advance(state, made), now)
         case Back():
-            target = _back_target(state)
+            target = back_target(state)
             if target is None:
                 raise EngineError("Det finns ingen tidigare fråga att gå tillbaka till.")
             ev("went_back", target)
             after = advance(state, made)
-            return made + [_prompted(after, target, now, "back", seq + len(made) + 1)]
+            return made + [prompted(after, target, now, "back", seq + len(made) + 1)]
         case Jump(section=ref):
             section_id, subarea_id = resolve_target(state, ref)
             if subarea_id:
@@ -348,21 +194,21 @@ def _step(state: State, command: Any, now: datetime) -> list[Event]:
             else:
                 ev("jumped", section=section_id)
             after = advance(state, made)
-            target = _first_in_section(after, section_id, subarea_id)
+            target = first_in_section(after, section_id, subarea_id)
             if target is None:
                 raise EngineError("Avsnittet har inga frågor som passar den här dialogen.")
-            return made + [_prompted(after, target, now, "jump", seq + len(made) + 1)]
+            return made + [prompted(after, target, now, "jump", seq + len(made) + 1)]
         case ReturnToParked(qid=qid):
             if not state.parked:
                 raise EngineError("Parkeringsplatsen är tom.")
             target = qid or state.parked[0]
             if target not in state.parked:
                 raise EngineError("Den frågan är inte parkerad.")
-            return [_prompted(state, target, now, "parked", seq + 1)]
+            return [prompted(state, target, now, "parked", seq + 1)]
         case EndSection():
-            current = _need_current(state)
+            current = need_current(state)
             ev("section_ended", section=current.section)
-            return made + _prompt_next(advance(state, made), now)
+            return made + prompt_next(advance(state, made), now)
         case AddNote(text=raw, qid=about):
             text = clean_text(raw, what="Anteckningen")
             if not text.strip():
@@ -475,7 +321,7 @@ def _step(state: State, command: Any, now: datetime) -> list[Event]:
                 raise EngineError("Dialogen är redan igång.")
             ev("opened")
             after = advance(state, made)
-            return made + _prompt_next(after, now)
+            return made + prompt_next(after, now)
         case Finish():
             ev("finished")
             return made
@@ -485,23 +331,9 @@ def _step(state: State, command: Any, now: datetime) -> list[Event]:
             ev("reopened")
             after = advance(state, made)
             if after.current is None:
-                return made + _prompt_next(after, now)
+                return made + prompt_next(after, now)
             return made
     raise EngineError(f"Okänt kommando: {command!r}")
-
-
-def _need_current(state: State):
-    if state.current is None:
-        raise EngineError("Det finns ingen aktuell fråga. Gå till ett avsnitt eller en parkerad fråga, eller avsluta.")
-    return state.current
-
-
-def _back_target(state: State) -> str | None:
-    for qid in reversed(state.history):
-        if state.current is None or qid != state.current.qid:
-            return qid
-    return None
-
 
 def _accept(state: State, accept: Accept, now: datetime, ev, made: list[Event], seq: int) -> list[Event]:
     sid = accept.sid
@@ -510,7 +342,7 @@ def _accept(state: State, accept: Accept, now: datetime, ev, made: list[Event], 
         raise EngineError("Det förslaget finns inte.")
     if sid in state.accepted or sid in state.dismissed:
         raise EngineError("Förslaget är redan hanterat.")
-    questions = _with_sequence_steps(
+    questions = with_sequence_steps(
         state, [q for q in offered.get("questions", []) if state.is_open(q) or q in state.parked]
     )
     text = offered.get("text")
@@ -533,7 +365,7 @@ def _accept(state: State, accept: Accept, now: datetime, ev, made: list[Event], 
     after = advance(state, made)
     next_seq = seq + len(made) + 1
     if questions:
-        return made + [_prompted(after, questions[0], now, "suggestion", next_seq)]
+        return made + [prompted(after, questions[0], now, "suggestion", next_seq)]
     section = str(offered.get("section"))
     qid = FOLLOWUP_PREFIX + str(offered.get("rule") or sid)
     return made + [
@@ -546,231 +378,3 @@ def _accept(state: State, accept: Accept, now: datetime, ev, made: list[Event], 
             payload={"via": "suggestion", "followup": offered.get("rule") or sid, "section": section},
         )
     ]
-
-
-def _with_sequence_steps(state: State, questions: list[str]) -> list[str]:
-    """A question that is a step of an exercise brings the exercise's later open steps along."""
-    out: list[str] = []
-    for qid in questions:
-        if qid not in out:
-            out.append(qid)
-        sub = state.flow.subarea_of.get(qid)
-        if sub is not None and sub.sequence:
-            ids = [q.id for q in sub.questions]
-            for later in ids[ids.index(qid) + 1 :]:
-                # a conditional step is queued too; whether it applies is judged when its turn comes
-                if later not in out and later not in state.answers and later not in state.skipped:
-                    out.append(later)
-    return out
-
-
-# ---------------------------------------------------------------- choosing the next prompt
-
-
-def next_question(state: State) -> str | None:
-    """The question to ask next: a suggestion's queued questions, the question a detour
-    interrupted, the rest of the area on screen, then the first open question in the planned order
-    (focus areas first, the closing sections last).
-
-    The planned order is kept after a jump: jumping from P5 to P1 goes on with what is left of P5,
-    then the other areas as planned, and the summary and feedback last – not with the areas that
-    happen to follow P1. Only from a closing section (Sammanfattning, Återkoppling: wrapping up) does
-    the walk go on forward from where it is."""
-    for qid in state.queue:
-        if state.is_open(qid) or qid in state.parked:
-            return qid
-    if state.resume_at and state.is_open(state.resume_at):
-        return state.resume_at
-    order = state.order
-    position = -1
-    section: str | None = None
-    anchors = ([state.current.qid] if state.current else []) + list(reversed(state.history))
-    index = {q: i for i, q in enumerate(order)}
-    for qid in anchors:
-        if qid in index:
-            position = index[qid]
-            section = state.section_id_of(qid)
-            break
-        if qid in state.followups:  # a follow-up sits at the start of its section
-            sec = state.followups[qid].section
-            firsts = [index[q.id] for q in state.flow.section_questions(sec) if q.id in index]
-            if firsts:
-                position = firsts[0] - 1
-                section = sec
-                break
-
-    def askable(qid: str) -> bool:
-        return state.is_open(qid) and (state.current is None or qid != state.current.qid)
-
-    if section is not None:
-        for qid in order[position + 1 :]:  # the rest of the area on screen (an area's questions are together)
-            if state.section_id_of(qid) != section:
-                break
-            if askable(qid):
-                return qid
-        if state.flow.section_index[section].kind != "dialogue":
-            return next((q for q in order[position + 1 :] + order[: position + 1] if askable(q)), None)
-    return next((q for q in order if askable(q)), None)
-
-
-def _prompt_next(state: State, now: datetime, via: str = "next") -> list[Event]:
-    qid = next_question(state)
-    if qid is None:
-        return []
-    if qid in state.queue:
-        via = "suggestion"
-    return [_prompted(state, qid, now, via, state.last_seq + 1)]
-
-
-def _first_in_section(state: State, section_id: str, subarea_id: str | None = None) -> str | None:
-    if subarea_id:
-        sub = next(x for x in state.flow.section_index[section_id].subareas if x.id == subarea_id)
-        qids = [q.id for q in sub.questions]
-    else:
-        qids = [q.id for q in state.flow.section_questions(section_id)]
-    for qid in qids:
-        if state.is_open(qid):
-            return qid
-    for qid in qids:
-        if state.relevant(qid):
-            return qid
-    return None
-
-
-def _prompted(state: State, qid: str, now: datetime, via: str, seq: int) -> Event:
-    return Event(seq=seq, kind="prompted", at=now, qid=qid, text=prompt_text(state, qid), payload={"via": via})
-
-
-def prompt_text(state: State, qid: str) -> str:
-    if qid in state.followups:
-        return state.followups[qid].text
-    q = state.question(qid)
-    if q is None:
-        return qid
-    raw = q.self_text if state.mode == "self" and q.self_text else q.text
-    try:
-        return render.render_text(raw, state.answers)
-    except render.TemplateProblem:
-        return raw
-
-
-def resolve_target(state: State, ref: str) -> tuple[str, str | None]:
-    """A section (by id, area, number or title) or a sub-area (by id or title): (section, subarea)."""
-    try:
-        return resolve_section(state, ref), None
-    except EngineError as not_a_section:
-        wanted = ref.strip().casefold()
-        for section in state.flow.sections:
-            if state.mode == "self" and section.facilitator_only:
-                continue
-            for sub in section.subareas:
-                if wanted and (sub.id.casefold() == wanted or sub.title.casefold().startswith(wanted)):
-                    return section.id, sub.id
-        raise not_a_section
-
-
-def resolve_section(state: State, ref: str) -> str:
-    """A section given by id, area ("P3", "b") or 1-based number among the sections."""
-    ref = ref.strip()
-    flow = state.flow
-    if ref in flow.section_index:
-        return ref
-    sections = [s for s in flow.sections if not (state.mode == "self" and s.facilitator_only)]
-    if ref.isdigit() and 1 <= int(ref) <= len(sections):
-        return sections[int(ref) - 1].id
-    for s in sections:
-        if s.area and s.area.casefold() == ref.casefold():
-            return s.id
-    for s in sections:
-        if s.title.casefold().startswith(ref.casefold()) and ref:
-            return s.id
-    names = ", ".join(f"{i}. {flow.section_label(s)}" for i, s in enumerate(sections, 1))
-    raise EngineError(f"Okänt avsnitt {ref!r}. Välj bland: {names}")
-
-
-# ---------------------------------------------------------------- answers by type
-
-_SPLIT = re.compile(r"\s*[,;]\s*")
-
-
-def _choice_for(question: Question, token: str):
-    t = token.strip()
-    if t.isdigit() and 1 <= int(t) <= len(question.choices):
-        return question.choices[int(t) - 1]
-    folded = t.casefold()
-    for c in question.choices:
-        if folded in (c.value.casefold(), c.label.casefold()):
-            return c
-    return None
-
-
-def parse_answer(question: Question | None, text: str) -> tuple[str, Any]:
-    """Validate an answer for its question type. Returns (text to store, value or None)."""
-    if not text.strip():
-        raise EngineError("Svaret är tomt. Skriv ett svar, eller hoppa över frågan.")
-    if question is None or question.type == "text":
-        return text, None
-    if question.type == "single":
-        choice = _choice_for(question, text)
-        if choice is not None:
-            return choice.label, choice.value
-        if question.allow_other:
-            return text, None
-        raise EngineError("Välj ett av alternativen: " + _choices_hint(question))
-    if question.type == "multi":
-        picked = []
-        for token in _SPLIT.split(text.strip()):
-            if not token:
-                continue
-            choice = _choice_for(question, token)
-            if choice is None:
-                if question.allow_other:
-                    return text, None
-                raise EngineError(f"Okänt alternativ {token!r}. Välj bland: " + _choices_hint(question))
-            if choice.value not in picked:
-                picked.append(choice.value)
-        labels = {c.value: c.label for c in question.choices}
-        return ", ".join(labels[v] for v in picked), picked
-    if question.type == "scale":
-        scale = question.scale
-        lo, hi = (scale.min, scale.max) if scale else (1, 5)
-        try:
-            value = int(text.strip())
-        except ValueError:
-            raise EngineError(f"Svara med en siffra från {lo} till {hi}.") from None
-        if not lo <= value <= hi:
-            raise EngineError(f"Svara med en siffra från {lo} till {hi}.")
-        return str(value), value
-    if question.type == "number":
-        cleaned = text.strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
-        try:
-            value = float(cleaned)
-        except ValueError:
-            raise EngineError("Svara med ett tal, t.ex. 12 eller 3,5.") from None
-        if value != value or value in (float("inf"), float("-inf")):
-            raise EngineError("Svara med ett tal, t.ex. 12 eller 3,5.")
-        return text.strip(), value
-    return text, None  # pragma: no cover
-
-
-def _choices_hint(question: Question) -> str:
-    hint = ", ".join(f"{i}. {c.label}" for i, c in enumerate(question.choices, 1))
-    if question.allow_other:
-        hint += " (eller skriv ett eget)"
-    return hint
-
-
-_DUE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def parse_due(text: str) -> str:
-    from datetime import date
-
-    t = text.strip()
-    if not _DUE.match(t):
-        raise EngineError("Ange datum som ÅÅÅÅ-MM-DD, t.ex. 2027-03-31.")
-    try:
-        date.fromisoformat(t)
-    except ValueError:
-        raise EngineError(f"{t} är inget giltigt datum.") from None
-    return t

@@ -1,5 +1,9 @@
 """Events: a dialogue *is* its append-only list of events.
 
+The event record, and the one module of ``assistant`` that ``storage`` imports: a leaf (the
+standard library only), so the database layer depends on the record it stores and on nothing above
+it (``tests/test_architecture.py``). ``assistant.engine`` re-exports ``Event``.
+
 An event is small and flat so storage can persist it as one row: a sequence number within its
 dialogue, a UTC timestamp, a kind, the question id it concerns (if any), the text a person wrote
 (if any), and a small JSON-able payload. ``engine.replay(flow, events)`` is the only way to get a

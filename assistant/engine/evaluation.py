@@ -1,11 +1,16 @@
-"""Evaluating declarative conditions against a dialogue state. A tree walk; nothing is eval-ed."""
+"""Evaluating declarative conditions against a dialogue state. A tree walk; nothing is eval-ed.
+
+What a condition reads of the state is ``Facts``; ``engine.state.State`` provides it (and uses
+``evaluate`` for questions asked only ``when`` a condition holds), so this module depends on the
+conditions, not on the state.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.conditions import (
     All,
@@ -26,7 +31,22 @@ from assistant.conditions import (
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from assistant.engine.state import State
+    from assistant.flows import Flow
+
+
+class Facts(Protocol):
+    """What a condition may read of a dialogue (``engine.state.State``)."""
+
+    flow: Flow
+    mode: str
+    answers: dict[str, str]
+    values: dict[str, Any]
+    skipped: set[str]
+    focus: dict[str, list[str]]
+
+    def section_touched(self, section_id: str) -> bool: ...
+
+    def elapsed_seconds(self, now: datetime | None = None) -> float: ...
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -99,7 +119,7 @@ class Context:
     match: WordMatch | None = None
 
 
-def evaluate(cond: Any, state: State, ctx: Context) -> bool:
+def evaluate(cond: Any, state: Facts, ctx: Context) -> bool:
     match cond:
         case None:
             return True
