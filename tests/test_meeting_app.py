@@ -384,6 +384,25 @@ async def test_6_the_key_bar_shows_what_applies_and_f9_asks_safely(store, clock,
     assert "finished" not in kinds(store, d.id)
 
 
+async def test_6_typing_on_in_the_f9_confirmation_does_not_end_the_meeting(store, clock, mini):
+    """F9 pressed by mistake while typing: "jag tycker" must not end the meeting with its "j"."""
+    from assistant.tui.modals import ConfirmModal
+
+    d = start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        await pilot.press("f9")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press(*"jag tycker")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)  # still asking
+        await pilot.press("escape")
+        await settle(pilot)
+    assert "finished" not in kinds(store, d.id)
+
+
 async def test_6_tab_in_the_f9_confirmation_goes_between_its_buttons(store, clock, mini):
     """A body that fits (the untouched areas) is no invisible Tab stop between the buttons."""
     start_dialogue(store, clock)

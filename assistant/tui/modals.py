@@ -77,6 +77,11 @@ class ConfirmModal(Modal):
     def on_mount(self) -> None:
         self.query_one("#no" if self.safe == "no" else "#yes", Button).focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # One key ("j") answers yes only where yes is the safe answer: a facilitator who pressed F9
+        # by mistake and goes on typing ("jag …") must not end the meeting with the first letter.
+        return not (action == "yes" and self.safe == "no")
+
     def action_yes(self) -> None:
         self.dismiss(True)
 
