@@ -52,7 +52,16 @@ def md(value: Any) -> str:
         marker = m.group(2)
         return m.group(1) + (marker[:-1] + "\\" + marker[-1] if marker[-1] in ".)" else "\\" + marker)
 
-    return "\n".join(_MD_LIST.sub(guard, line) for line in text.split("\n"))
+    return "\n".join(_keep_indent(_MD_LIST.sub(guard, line)) for line in text.split("\n"))
+
+
+_INDENT = re.compile(r"^[ \t]+")
+
+
+def _keep_indent(line: str) -> str:
+    """Leading spaces and tabs as no-break spaces: four of them would start a code block, and a
+    no-break space is text to Markdown (it still shows the indent)."""
+    return _INDENT.sub(lambda m: "\u00a0" * len(m.group(0).expandtabs(4)), line)
 
 
 def md_quote(value: Any) -> str:

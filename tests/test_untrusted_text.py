@@ -225,6 +225,8 @@ STRUCTURE = [
     "rad\n- punkt som avbryter",
     "<!-- kommentar -->",
     "[ref]: https://x.invalid",
+    "    indragen som kod",
+    "\tmed tabb\nrad",
 ]
 
 
@@ -257,7 +259,7 @@ def test_markdown_export_keeps_list_markers_and_headings_as_text(user_flows, tex
     assert [t.type for t in note] == ["paragraph_open", "inline", "paragraph_close"], md
     for block in (answer, note):
         shown = "".join(c.content if c.type == "text" else "\n" for c in block[1].children)
-        assert shown.split("\n") == [line.strip() for line in text.split("\n")]
+        assert [line.strip() for line in shown.split("\n")] == [line.strip() for line in text.split("\n")]
 
 
 # Every kind of character the fast paths of textsafe must tell apart: plain and Swedish letters,
