@@ -6,6 +6,7 @@ rename), mode 0600 unless asked otherwise, and never over anything that is not a
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 from datetime import datetime
@@ -113,19 +114,31 @@ def _add(doc: Any, text: str, style: Any) -> Any:
     return paragraph
 
 
-def _docx(ctx: dict[str, Any]) -> bytes:
-    import io
+class _Docx:
+    """A new python-docx document with its styles looked up once (python-docx resolves a style name
+    with an XPath query every time), a heading by level, and the finished file's bytes."""
 
-    from docx import Document
+    def __init__(self, *styles: str) -> None:
+        from docx import Document
+
+        self.doc = Document()
+        self.styles = {name: self.doc.styles[name] for name in ("Title", "Heading 1", "Heading 2", *styles)}
+
+    def heading(self, text: str, level: int) -> None:
+        _add(self.doc, text, self.styles["Title" if level == 0 else f"Heading {level}"])
+
+    def bytes(self) -> bytes:
+        buf = io.BytesIO()
+        self.doc.save(buf)
+        return buf.getvalue()
+
+
+def _docx(ctx: dict[str, Any]) -> bytes:
     from docx.shared import Inches, Pt
 
-    doc = Document()
-    # Look each style up once: python-docx resolves a style name with an XPath query every time.
-    styles = {name: doc.styles[name] for name in ("Title", "Heading 1", "Heading 2", "List Bullet", "Table Grid")}
+    writer = _Docx("List Bullet", "Table Grid")
+    doc, styles, heading = writer.doc, writer.styles, writer.heading
     bullet = styles["List Bullet"]
-
-    def heading(text: str, level: int) -> None:
-        _add(doc, text, styles["Title" if level == 0 else f"Heading {level}"])
 
     doc.core_properties.title = ctx["title"][:255]  # the docx format caps core properties at 255
     doc.core_properties.subject = ctx["clinic"][:255]
@@ -241,23 +254,15 @@ def _docx(ctx: dict[str, Any]) -> bytes:
     sources = f" Källor: {'; '.join(ctx['sources'])}." if ctx["sources"] else ""
     foot = doc.add_paragraph(f"{ctx['flow']['provenance']}.{sources} Dialog {ctx['dialogue_id']}.")
     foot.runs[0].font.size = Pt(8)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    return writer.bytes()
 
 
 def _pack_docx(ctx: dict[str, Any]) -> bytes:
-    import io
-
-    from docx import Document
     from docx.shared import Cm, Pt
 
-    doc = Document()
-    styles = {name: doc.styles[name] for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "List Bullet", "List Number", "Table Grid")}
+    writer = _Docx("Heading 3", "List Bullet", "List Number", "Table Grid")
+    doc, styles, heading = writer.doc, writer.styles, writer.heading
     bullet = styles["List Bullet"]
-
-    def heading(text: str, level: int) -> None:
-        _add(doc, text, styles["Title" if level == 0 else f"Heading {level}"])
 
     def muted(text: str) -> None:
         doc.add_paragraph(text).runs[0].italic = True
@@ -389,23 +394,15 @@ def _pack_docx(ctx: dict[str, Any]) -> bytes:
     sources = f" Flödets källor: {'; '.join(ctx['sources'])}." if ctx["sources"] else ""
     foot = doc.add_paragraph(f"{ctx['title']} · Dialog {ctx['dialogue_id']}.{sources}")
     foot.runs[0].font.size = Pt(8)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    return writer.bytes()
 
 
 def region_docx(ctx: dict[str, Any]) -> bytes:
-    import io
-
-    from docx import Document
     from docx.shared import Cm, Pt
 
-    doc = Document()
-    styles = {name: doc.styles[name] for name in ("Title", "Heading 1", "Heading 2", "List Bullet", "Table Grid")}
+    writer = _Docx("List Bullet", "Table Grid")
+    doc, styles, heading = writer.doc, writer.styles, writer.heading
     bullet = styles["List Bullet"]
-
-    def heading(text: str, level: int) -> None:
-        _add(doc, text, styles["Title" if level == 0 else f"Heading {level}"])
 
     def muted(text: str) -> None:
         doc.add_paragraph(text).runs[0].italic = True
@@ -499,6 +496,4 @@ def region_docx(ctx: dict[str, Any]) -> bytes:
         muted("Ingen indikatordata importerad.")
     foot = doc.add_paragraph(f"{ctx['title']} · skapad {ctx['generated']}.")
     foot.runs[0].font.size = Pt(8)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    return writer.bytes()
