@@ -140,7 +140,7 @@ DIALOGUE = (
          slash=("data",), title="Data och bilder", action="data_view", rank=65),
     Verb("previous", "Förra dialogen", "åtgärder från förra dialogen: markera klar, ändra ansvarig och datum",
          keys="f5", slash=("förra", "previous"), title="Åtgärder från förra dialogen", action="previous_actions",
-         line_help="visa det förra dialogen lämnade: önskemål, öppna åtgärder, parkerade frågor", rank=45,
+         line_help="visa vad förra dialogen lämnade: önskemål, öppna åtgärder, parkerade frågor", rank=45,
          when="previous_actions"),
     Verb("tick", "Bocka av", "markera öppen åtgärd N från förra dialogen som klar", slash=("bocka", "tick"), arg="N"),
     Verb("update", "Ändra åtgärd", "ändra ansvarig eller datum för åtgärd N från förra dialogen",
