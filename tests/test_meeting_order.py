@@ -78,3 +78,18 @@ def test_konkret_exempel_does_not_touch_its_area(clock):
     s.do(E.Answer("Huvudprocesserna är …"))
     p4 = next(a for a in E.coverage(s.state) if a.section == "p4")
     assert p4.answered == 1 and p4.touched
+
+
+def test_the_question_counter_and_the_coverage_count_the_same_questions(clock):
+    """The heading said "fråga 1 av 34" in P4 while the areas panel said 0/29: the counter counted
+    Konkret exempel's five steps among P4's questions, the coverage apart."""
+    flow = vardcentral()
+    s = Session(flow, clock, focus={"vardcentralen": ("p4",)})
+    assert s.state.current.section == "p4"
+    view = E.prompt_view(s.state)
+    p4 = next(a for a in E.coverage(s.state) if a.section == "p4")
+    assert (view.position, view.total) == (1, p4.total)
+    s.do(E.Jump("konkret"))
+    s.do(E.Answer("Telefonen"))
+    view = E.prompt_view(s.state)
+    assert view.subarea == "Konkret exempel" and (view.position, view.total) == (2, 5)

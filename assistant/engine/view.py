@@ -65,9 +65,16 @@ def prompt_view(state: State) -> PromptView | None:
         intro = None  # the area's guiding question is also one of its questions (in this dialogue's form)
     # The counter is the question's place in its area ("fråga 3 av 8"), which reads the same after a
     # jump; a place in the whole walk jumped about (41/64, then 10/64) as the order changed.
-    asked_here = [q.id for q in flow.section_questions(current.section) if state.relevant(q.id) or q.id == current.qid]
-    position = asked_here.index(current.qid) + 1 if current.qid in asked_here else 0
+    # An exercise's step counts among the exercise's steps, any other question among its area's
+    # ordinary questions: the same totals as the coverage (Konkret exempel is counted apart there too).
     sub = flow.subarea_of.get(current.qid)
+    if sub is not None and sub.sequence:
+        pool = [q.id for q in sub.questions]
+    else:
+        exercise = {q.id for s in section.subareas if s.sequence for q in s.questions} if section else set()
+        pool = [q.id for q in flow.section_questions(current.section) if q.id not in exercise]
+    asked_here = [qid for qid in pool if state.relevant(qid) or qid == current.qid]
+    position = asked_here.index(current.qid) + 1 if current.qid in asked_here else 0
     return PromptView(
         qid=current.qid,
         text=current.text,
