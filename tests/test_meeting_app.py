@@ -449,6 +449,33 @@ async def test_6_the_command_palette_and_a_select_list_speak_swedish(store, cloc
         assert "Dismiss" not in text and "esc Stäng listan" in text
 
 
+async def test_6_the_empty_palette_offers_commands_before_declining_suggestions(store, clock, mini):
+    """The palette lists its entries by name: "Avböj förslag 1…7" came before every real command.
+    Declining is found by searching for it."""
+    store.replace_indicator_values(tel_rows(), source="test")
+    start_dialogue(store, clock)
+    app = app_for(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_dialogue(pilot)
+        assert app.screen.listed  # there are suggestions to take or decline
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        commands = app.screen.query_one("CommandList")
+        for _ in range(200):
+            if commands.option_count:
+                break
+            await pilot.pause()
+        shown = [str(commands.get_option_at_index(i).prompt) for i in range(commands.option_count)]
+        assert shown and not any("Avböj förslag" in p for p in shown), shown[:5]
+        await type_text(pilot, "avböj förslag 1")
+        for _ in range(200):  # the search runs in a worker
+            found = [str(commands.get_option_at_index(i).prompt) for i in range(commands.option_count)]
+            if any("Avböj förslag 1" in p for p in found):
+                break
+            await pilot.pause()
+        assert any("Avböj förslag 1" in p for p in found), found
+
+
 # ---------------------------------------------------------------- 7. the conversation reads right
 
 

@@ -393,8 +393,9 @@ class DialogstodApp(App[None]):
         yield SystemCommand("Välj tema", "Välj bland alla färgteman", self.action_change_theme)
         commands = getattr(screen, "palette_commands", None)
         if commands is not None:
-            for title, help_text, callback in commands():
-                yield SystemCommand(title, help_text, callback)
+            for title, help_text, callback, *discover in commands():
+                # an entry a screen marks as not for the empty palette is found by searching only
+                yield SystemCommand(title, help_text, callback, *discover)
         for title, help_text, callback in everywhere[-1:]:
             yield SystemCommand(title, help_text, callback)
 

@@ -719,4 +719,5 @@ class DialogueScreen(Screen):
             title = escape(plain_line(s.title, 60).plain)
             reason = escape(plain_line(s.reason, 120).plain)
             yield f"Ta förslag {i}: {title}", reason, (lambda sid=s.sid: self.accept(sid))
-            yield f"Avböj förslag {i}: {title}", reason, (lambda sid=s.sid: self.dismiss_suggestion(sid))
+            # Declining is searched for ("avböj"), not offered first in the empty palette (A sorts first).
+            yield f"Avböj förslag {i}: {title}", reason, (lambda sid=s.sid: self.dismiss_suggestion(sid)), False
