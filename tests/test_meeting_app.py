@@ -708,28 +708,52 @@ def test_10_the_line_mode_piped_stops_and_says_what_to_do(store, clock, mini):
 
 
 def test_10_the_line_mode_typed_offers_to_continue(store, clock, mini, monkeypatch):
-    import io
+    d = start_dialogue(store, clock, clinic="Fysio Test")
+    d.do(E.Answer("Tre fysioterapeuter"))
+    code, said = _typed_chat(monkeypatch, "\n/avsluta\n", "--flow", "mini", "--clinic", "Fysio Test")
+    assert code == 0
+    assert "Fortsätta den? [J/n" in said and "Fortsätter där dialogen slutade (1 svar hittills)." in said
+    assert len(store.list_dialogues()) == 1
 
-    from tests.conftest import run_cli
+
+def _typed_chat(monkeypatch, typed: str, *argv: str) -> tuple[int, str]:
+    """The line mode at a terminal: ``typed`` is what the person types."""
+    import io
+    import sys
+
+    from assistant.cli import main
 
     class Typed(io.StringIO):
         def isatty(self):
             return True
 
-    d = start_dialogue(store, clock, clinic="Fysio Test")
-    d.do(E.Answer("Tre fysioterapeuter"))
-    monkeypatch.setattr("sys.stdin", Typed("\n/avsluta\n"))
-    import sys
-
-    from assistant.cli import main
-
     out = io.StringIO()
+    monkeypatch.setattr(sys, "stdin", Typed(typed))
     monkeypatch.setattr(sys, "stdout", out)
-    assert main(["chat", "--flow", "mini", "--clinic", "Fysio Test"]) == 0
-    said = out.getvalue()
-    assert "Fortsätta den? [J/n" in said and "Fortsätter där dialogen slutade (1 svar hittills)." in said
+    return main(["chat", *argv]), out.getvalue()
+
+
+def test_10_the_line_mode_typed_asks_about_a_name_that_is_nearly_right(store, clock, mini, monkeypatch):
+    start_dialogue(store, clock, clinic="Fysio Söder (påhittad)").do(E.Finish())
+    code, said = _typed_chat(monkeypatch, "\n/avsluta\n", "--flow", "mini", "--clinic", "Fysio Söder")
+    assert code == 0
+    assert "Menade du ”Fysio Söder (påhittad)”? [J/n]" in said
+    assert sorted(r["clinic"] for r in store.list_dialogues()) == ["Fysio Söder (påhittad)"] * 2
+    code, said = _typed_chat(monkeypatch, "n\n/avsluta\n", "--flow", "mini", "--clinic", "Fysio Söder")
+    assert code == 0 and "Menade du" in said
+    assert "Fysio Söder" in [r["clinic"] for r in store.list_dialogues()]  # n: the name as typed
+
+
+def test_10_the_line_mode_piped_stops_at_a_name_that_is_nearly_right(store, clock, mini):
+    from tests.conftest import run_cli
+
+    start_dialogue(store, clock, clinic="Fysio Söder (påhittad)").do(E.Finish())
+    code, out, err = run_cli("chat", "--flow", "mini", "--clinic", "Fysio Söder", stdin="Svar\n/avsluta\n")
+    assert code == 2 and out == ""
+    assert "Ingen mottagning heter ”Fysio Söder”" in err and '--clinic "Fysio Söder (påhittad)"' in err and "--ny" in err
     assert len(store.list_dialogues()) == 1
-    assert run_cli  # (the piped case is above)
+    code, out, err = run_cli("chat", "--flow", "mini", "--clinic", "Fysio Söder", "--ny", stdin="/avsluta\n")
+    assert code == 0 and "Fysio Söder" in [r["clinic"] for r in store.list_dialogues()]
 
 
 # ---------------------------------------------------------------- 11. words in the app

@@ -40,7 +40,8 @@ def register(sub) -> None:
         "--new",
         dest="new",
         action="store_true",
-        help="starta en ny dialog även om mottagningen redan har en pågående eller förberedd",
+        help="starta en ny dialog utan att fråga: även om mottagningen redan har en pågående eller förberedd, "
+        "och med namnet som det skrivs även om det liknar en annan mottagnings",
     )
     p.add_argument(
         "--keep-identity-numbers",
@@ -113,6 +114,7 @@ def cmd_chat(args) -> int:
     store = open_store()
     try:
         if not args.resume and not args.new:
+            args.clinic = _meant_clinic(store, args)
             args.resume = _already_open(store, args)
         if args.resume:
             try:
@@ -184,6 +186,33 @@ def cmd_chat(args) -> int:
         return chat.run(fresh=fresh)
     finally:
         store.close()
+
+
+def _meant_clinic(store, args) -> str:
+    """A name that is not known but probably means a clinic that is ("Fysio Söder" – the data is for
+    "Fysio Söder (påhittad)") gets the app's question: typed, "Menade du …? [J/n]" (Enter takes the
+    known name); piped, it stops with what to write, as for a second dialogue. Returns the name to use."""
+    from assistant.chat import ask_line
+    from assistant.errors import UserError
+    from assistant.session import known_clinics, likely_clinic
+    from assistant.textsafe import terminal_safe
+
+    typed = args.clinic.strip()
+    meant = None if store.list_dialogues(clinic=typed, limit=1) else likely_clinic(known_clinics(store), typed)
+    if meant is None:
+        return args.clinic
+    said = f"Ingen mottagning heter ”{terminal_safe(typed)}”, men ”{terminal_safe(meant)}” finns."
+    if not sys.stdin.isatty():
+        raise UserError(
+            f"{said} Skriv --clinic \"{terminal_safe(meant)}\", eller --ny för en dialog med namnet som det är skrivet."
+        )
+    while True:
+        reply = ask_line(f"{said} Menade du ”{terminal_safe(meant)}”? [J/n] ", sys.stdin, sys.stdout)
+        if reply is None or reply.casefold() in ("", "j", "ja", "y", "yes"):
+            return meant
+        if reply.casefold() in ("n", "nej", "no"):
+            return args.clinic
+        print(f"Svara j (använd ”{terminal_safe(meant)}”) eller n (starta med ”{terminal_safe(typed)}”).")
 
 
 def _already_open(store, args) -> str | None:
