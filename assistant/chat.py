@@ -309,20 +309,36 @@ class LineChat:
             self.show_prompt()
 
     def cmd_return_parked(self, arg: str) -> None:
-        if not self.d.state.parked:
+        parked = list(self.d.state.parked)
+        if not parked:
             self.say("Parkeringsplatsen är tom.")
             return
+        current = self.d.state.current.qid if self.d.state.current is not None else None
+        numbers = "1" if len(parked) == 1 else f"1–{len(parked)}"
         if arg:
-            for i, qid in enumerate(self.d.state.parked, 1):
-                if arg == str(i):
-                    self._navigate(E.ReturnToParked(qid))
-                    return
-        if not arg and len(self.d.state.parked) > 1:
+            if not (arg.isascii() and arg.isdigit()):
+                self.say(f"! Skriv /parkerade med numret på en parkerad fråga ({numbers}), inte ”{self.user(arg)}”.")
+                return
+            n = int(arg)
+            if not 1 <= n <= len(parked):
+                self.say(f"! Det finns ingen parkerad fråga nummer {n} ({numbers}).")
+                return
+            if parked[n - 1] == current:
+                self.say(f"! Fråga {n} är den som visas nu.")
+                return
+            self._navigate(E.ReturnToParked(parked[n - 1]))
+            return
+        waiting = [i for i, qid in enumerate(parked, 1) if qid != current]
+        if not waiting:
+            self.say("! Den parkerade frågan är den som visas nu.")
+            return
+        if len(parked) > 1:
             self.say("Parkerade frågor:")
-            for i, qid in enumerate(self.d.state.parked, 1):
-                self.say(f"  {i}. {one_line(E.prompt_text(self.d.state, qid), 90)}")
-            self.say(f"Tar upp nummer 1 (skriv {slash_hint('return_parked')} N för en annan).")
-        self._navigate(E.ReturnToParked())
+            for i, qid in enumerate(parked, 1):
+                now = " (visas nu)" if qid == current else ""
+                self.say(f"  {i}. {one_line(E.prompt_text(self.d.state, qid), 90)}{now}")
+            self.say(f"Tar upp nummer {waiting[0]} (skriv {slash_hint('return_parked')} N för en annan).")
+        self._navigate(E.ReturnToParked(parked[waiting[0] - 1]))
 
     def cmd_note(self, arg: str) -> None:
         made = self.run_engine(E.AddNote(arg))

@@ -385,6 +385,21 @@ def test_parked_lists_the_questions_and_takes_up_the_one_asked_for(user_flows):
     assert "Parkerade frågor:" not in one and one.endswith("(parkerad fråga)\nVilka arbetar här?\n")
 
 
+def test_parked_with_a_number_that_does_not_fit_says_so(user_flows):
+    script = ["/parkera", "/parkera", "/parkerade", "/parkerade 1", "/parkerade 9", "/parkerade x", "/parkerade", "/quit"]
+    code, out, err = chat(user_flows, "\n".join(script) + "\n", "--flow", "mini", "--clinic", "X")
+    assert code == 0, err
+    assert replies(out, "/parkerade 1") == ["! Fråga 1 är den som visas nu.\n"]
+    assert replies(out, "/parkerade 9") == ["! Det finns ingen parkerad fråga nummer 9 (1–2).\n"]
+    assert replies(out, "/parkerade x") == ["! Skriv /parkerade med numret på en parkerad fråga (1–2), inte ”x”.\n"]
+    # Without a number, the one not on screen is taken up.
+    again = replies(out, "/parkerade")[1]
+    assert "  1. Vilka arbetar här? (visas nu)\n" in again and "Tar upp nummer 2 " in again
+    assert again.endswith("(parkerad fråga)\nHur är arbetsmiljön?\n  Hjälp: Tänk på både fysisk och psykosocial miljö.\n")
+    _, events = events_of()
+    assert [e.qid for e in events if e.kind == "prompted"][-2:] == ["p1.vilka", "p1.miljo"]  # nothing taken up by mistake
+
+
 @pytest.mark.parametrize(("parked", "hint"), [(1, "1 fråga är parkerad"), (2, "2 frågor är parkerade")])
 def test_nothing_left_to_answer_points_to_the_parked_questions(user_flows, parked, hint):
     # The mini flow asks 13 questions; park some, skip the rest.
