@@ -14,8 +14,21 @@ if TYPE_CHECKING:
     from storage import Store
 
 
-def open_store(path: str | os.PathLike[str] | None = None) -> Store:
-    from assistant.locations import db_path
+def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:
+    """The database, created if missing. ``create=False`` (the commands that only read): a file
+    named by ``--db`` or ``$DIALOGSTOD_DB`` that does not exist is a mistyped path, a UserError
+    (exit code 2, nothing written); the default file in the data directory is still created, so
+    that ``list`` on a fresh machine says "Inga dialoger"."""
+    from assistant.locations import DB_ENV, db_path
     from storage import Store
 
-    return Store.open(db_path(path))
+    target = db_path(path)
+    if not create and (path or os.environ.get(DB_ENV)) and not target.expanduser().exists():
+        from assistant.errors import UserError
+        from assistant.textsafe import terminal_safe
+
+        raise UserError(
+            f"Databasen {terminal_safe(str(target))} finns inte. Kontrollera --db (eller $DIALOGSTOD_DB), "
+            "eller skapa den genom att starta appen (`dialogstod`) eller en dialog (`dialogstod chat`)."
+        )
+    return Store.open(target)

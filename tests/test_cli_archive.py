@@ -191,6 +191,7 @@ def test_locate(isolated_dirs):
 
 def test_database_option_and_environment(held, tmp_path, monkeypatch):
     monkeypatch.setenv("DIALOGSTOD_DB", str(tmp_path / "tom.db"))
+    open_store().close()  # an empty database (a missing one is an error for `list`: see below)
     assert json.loads(run("list", "--json")[1]) == []
     monkeypatch.delenv("DIALOGSTOD_DB")
     assert json.loads(run("--db", str(tmp_path / "data" / "dialogstod.db"), "list", "--json")[1])[0]["id"] == held
@@ -302,10 +303,35 @@ def test_list_and_actions_json_stream_every_row_in_order(isolated_dirs):
 
 
 def test_empty_lists_say_so(isolated_dirs):
+    open_store().close()
     assert run("list", "--json")[1] == "[]\n"
     assert run("actions", "--json")[1] == "[]\n"
     assert run("list")[1].startswith("Inga dialoger.")
     assert run("actions")[1] == "Inga åtgärder.\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("list",), ("show", "abc"), ("search", "x"), ("export", "abc"), ("actions",), ("review", "abc"),
+     ("region",), ("data", "flags", "--clinic", "X")],
+)
+def test_a_command_that_reads_does_not_create_a_mistyped_database(isolated_dirs, tmp_path, command):
+    missing = tmp_path / "nonexist" / "q.db"
+    code, out, err = run("--db", str(missing), *command)
+    assert code == 2 and out == ""
+    assert err == (
+        f"dialogstod: Databasen {missing} finns inte. Kontrollera --db (eller $DIALOGSTOD_DB), eller skapa den "
+        "genom att starta appen (`dialogstod`) eller en dialog (`dialogstod chat`).\n"
+    )
+    assert not missing.parent.exists()
+
+
+def test_the_default_database_and_the_commands_that_write_are_still_created(isolated_dirs, tmp_path, monkeypatch):
+    monkeypatch.delenv("DIALOGSTOD_DB")  # a fresh machine: the data directory's file
+    assert run("list") == (0, "Inga dialoger. Starta en med `dialogstod chat` eller `dialogstod`.\n", "")
+    made = tmp_path / "ny" / "q.db"
+    assert run("--db", str(made), "data", "demo")[0] == 0 and made.exists()
+    assert run("--db", str(made), "list")[0] == 0
 
 
 def test_json_export_needs_no_flow_but_show_says_what_is_missing(isolated_dirs, tmp_path):

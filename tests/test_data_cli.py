@@ -172,6 +172,9 @@ def test_unknown_period_lists_periods(capsys, db):
 
 
 def test_flags_without_any_data(capsys, db):
+    from assistant.database import open_store
+
+    open_store(db).close()  # a database without indicator data (a missing one is another message)
     code, _, err = run(capsys, "--db", db, "data", "flags", "--clinic", NORR)
     assert code == 2 and "data demo" in err
 

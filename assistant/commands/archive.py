@@ -107,10 +107,11 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_locate)
 
 
-def _store():
+def _store(*, create: bool = False):
+    """The database; a command that only reads (the most) does not create one at a mistyped --db."""
     from assistant.database import open_store
 
-    return open_store()
+    return open_store(create=create)
 
 
 def _dialogue(store, ref: str):
@@ -263,7 +264,7 @@ def cmd_bundle_export(args) -> int:
 def cmd_bundle_import(args) -> int:
     from assistant.bundles import import_bundle
 
-    with _store() as store:
+    with _store(create=True) as store:
         result = import_bundle(store, args.file)
     extended = result.get("extended", 0)
     new = result["imported"] - extended

@@ -72,10 +72,10 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 # ---------------------------------------------------------------- helpers
 
 
-def _open_store():
+def _open_store(*, create: bool = True):
     from assistant.database import open_store
 
-    return open_store()
+    return open_store(create=create)
 
 
 # ---------------------------------------------------------------- commands
@@ -110,7 +110,7 @@ def cmd_flags(clinic: str, period: str | None, as_json: bool) -> int:
     from assistant.flagview import FlowKinds
 
     catalogue = load_indicator_catalogue()
-    with _open_store() as store:
+    with _open_store(create=False) as store:
         rows = store.indicator_values()
         if not rows:
             raise UserError(

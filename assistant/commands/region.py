@@ -41,7 +41,7 @@ def cmd_region(args) -> int:
             raise UserError(f"Det finns inget flöde {args.flow!r}. Tillgängliga flöden: {known}")
     if args.format == "docx" and not args.output:
         raise UserError("En docx-fil kan inte skrivas till terminalen; ange en fil med -o.")
-    with open_store() as store:
+    with open_store(create=False) as store:
         data = region_bytes(store, args.format, year=args.year, flow=args.flow, generated=utcnow())
     if not args.output or args.output == "-":
         binary = getattr(sys.stdout, "buffer", None)
