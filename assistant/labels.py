@@ -9,6 +9,8 @@ from datetime import date, datetime
 
 MODE_LABELS = {"facilitator": "Uppföljningsdialog", "self": "Självskattning"}
 STATUS_LABELS = {"prepared": "Förberedd", "in_progress": "Pågår", "finished": "Avslutad", "new": "Ny"}
+# A stored dialogue's status in a list ("pågår"); `list --status` takes these words too.
+STATUS_WORDS = {status: label.lower() for status, label in STATUS_LABELS.items() if status != "new"}
 ACTION_STATUS = {"open": "öppen", "done": "klar"}
 OVERDUE = "försenad"  # an open action past its due date, wherever actions are listed
 REVIEW_LABELS = {"sent": "skickad", "commented": "kommenterad", "approved": "godkänd"}

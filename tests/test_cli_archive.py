@@ -65,6 +65,21 @@ def test_list_json_has_the_documented_fields(held):
     assert run("list", "--clinic", "fysio åby", "--json")[1] != "[]\n"
 
 
+def test_list_status_takes_the_words_the_list_shows(held):
+    ids = lambda *argv: [r["id"] for r in json.loads(run("list", *argv, "--json")[1])]  # noqa: E731
+    for word in ("avslutad", "Avslutad", "finished"):
+        assert ids("--status", word) == [held]
+    for word in ("pågår", "PÅGÅR", "in_progress", "förberedd", "prepared"):
+        assert ids("--status", word) == []
+    err = io.StringIO()
+    with redirect_stderr(err), pytest.raises(SystemExit) as stopped:
+        main(["list", "--status", "klar"])
+    assert stopped.value.code == 2
+    err = err.getvalue()
+    assert err.endswith("argument --status: okänd status 'klar' (skriv förberedd, pågår, avslutad)\n")
+    assert "--status STATUS" in err
+
+
 def test_list_year_filters_on_the_year_started(held):
     year = int(json.loads(run("list", "--json")[1])[0]["started"][:4])
     assert [r["id"] for r in json.loads(run("list", "--year", str(year), "--json")[1])] == [held]

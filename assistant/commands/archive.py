@@ -7,10 +7,21 @@ import stat
 import sys
 from pathlib import Path
 
+from assistant.labels import STATUS_WORDS as STATUS_SV
 from assistant.textsafe import json_array, json_text, one_line, terminal_safe
 
-STATUSES = ("prepared", "in_progress", "finished")
-STATUS_SV = {"prepared": "förberedd", "in_progress": "pågår", "finished": "avslutad"}
+
+def _status(text: str) -> str:
+    """`list --status`: the word the list shows (pågår, förberedd, avslutad) or the stored id
+    (in_progress, prepared, finished), in any case."""
+    import argparse
+
+    wanted = " ".join(text.split()).casefold()
+    for status, word in STATUS_SV.items():
+        if wanted in (status, word):
+            return status
+    raise argparse.ArgumentTypeError(f"okänd status {text!r} (skriv {', '.join(STATUS_SV.values())})")
+
 KIND_SV = {"prompted": "fråga", "answered": "svar", "noted": "anteckning", "action_added": "åtgärd",
            "corrected": "rättelse", "started": "mottagning"}
 
@@ -19,7 +30,13 @@ def register(sub) -> None:
     p = sub.add_parser("list", help="lista dialoger")
     p.add_argument("--clinic", metavar="NAMN", help="bara den här mottagningen")
     p.add_argument("--flow", metavar="ID", help="bara det här flödet")
-    p.add_argument("--status", choices=STATUSES, help="bara dialoger med den här statusen")
+    p.add_argument(
+        "--status",
+        type=_status,
+        metavar="STATUS",
+        help=f"bara dialoger med den här statusen: {', '.join(STATUS_SV.values())} "
+        f"(eller {', '.join(STATUS_SV)})",
+    )
     p.add_argument("--year", type=int, metavar="ÅR", help="bara dialoger som började det här året")
     p.add_argument("--json", action="store_true", help="skriv JSON")
     p.set_defaults(func=cmd_list)

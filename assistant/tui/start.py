@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Static
 
 from assistant import verbs
+from assistant.labels import STATUS_WORDS
 from assistant.tui.keys import bindings, palette_entries
 from assistant.tui.widgets import KeyBar, TopBar
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 OPEN_LIMIT = 50  # dialogues in progress or prepared listed here; the rest are under Tidigare dialoger
 
-STATUS_SV = {"prepared": "förberedd", "in_progress": "pågår", "finished": "avslutad"}
+STATUS_SV = STATUS_WORDS
 
 WELCOME = (
     "Välkommen! Det finns inga dialoger i databasen ännu.\n"
