@@ -206,6 +206,16 @@ class Dialogue:
         with self._doing:
             return self._do(command, asked, patience, busy_timeout_ms)
 
+    def refusal(self, command: Any) -> str | None:
+        """Why ``command`` does not fit the state now (the ``EngineError`` ``do`` would raise), or
+        None if it fits. Nothing is written: a door asks before doing something first that only
+        makes sense if the command goes through."""
+        try:
+            E.step(self.state, command, self.clock())
+        except E.EngineError as exc:
+            return str(exc)
+        return None
+
     def _do(self, command: Any, asked: Any, patience: float | None, busy_timeout_ms: int | None) -> list[E.Event]:
         self.notices = []
         self.caught_up = []

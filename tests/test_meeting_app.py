@@ -824,3 +824,78 @@ async def test_12_a_paste_goes_in_at_the_cursor(store, clock, mini):
         app.post_message(events.Paste("före ␛[31mRÖD "))
         await settle(pilot)
         assert answer_box(app).text == "abc före ␛[31mRÖD xyz"
+
+
+# ---------------------------------------------------------------- 13. unsent text is kept, under its question
+
+
+def notes_and_answers(store, dialogue_id) -> list[tuple[str, str | None, str | None]]:
+    return [(e.kind, e.qid, e.text) for e in store.load_events(dialogue_id) if e.kind in ("noted", "answered")]
+
+
+def meeting(store, clock):
+    """A dialogue, its first question's id (A) and the app to hold it in."""
+    d = start_dialogue(store, clock)
+    return d, d.state.current.qid, app_for(store, clock)
+
+
+async def typed_unsent(pilot, text: str) -> None:
+    """The dialogue on screen with ``text`` in the answer box, not sent."""
+    await open_first_dialogue(pilot)
+    await type_text(pilot, text)
+
+
+@pytest.mark.parametrize("key", ["ctrl+k", "ctrl+s", "ctrl+e"])
+async def test_13_leaving_a_question_keeps_its_unsent_text_as_a_note_to_it(store, clock, mini, key):
+    """Ctrl+K/Ctrl+S/Ctrl+E with "abc def" typed: a note to question A, the box empty at question B,
+    and Enter there files nothing of A's under B."""
+    d, a, app = meeting(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await typed_unsent(pilot, "abc def")
+        await pilot.press(key)
+        await settle(pilot)
+        now = app.screen.d.state.current
+        assert now is None or now.qid != a  # the question moved on
+        assert answer_box(app).text == ""
+        await pilot.press("enter")  # nothing to send
+        await settle(pilot)
+        assert any("sparades som anteckning" in n.message for n in app._notifications)
+    assert notes_and_answers(store, d.id) == [("noted", a, "abc def")]
+
+
+async def test_13_a_move_that_is_refused_leaves_the_text_in_the_box(store, clock, mini):
+    """Ctrl+B at the first question goes nowhere: the text stays in the box, no note is made."""
+    d, _, app = meeting(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await typed_unsent(pilot, "abc def")
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        assert answer_box(app).text == "abc def"
+    assert notes_and_answers(store, d.id) == []
+
+
+async def test_13_ending_with_f9_keeps_the_unsent_text_as_a_note_and_says_so_first(store, clock, mini):
+    from assistant.tui.modals import ConfirmModal
+
+    d, a, app = meeting(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await typed_unsent(pilot, "utkast 123")
+        await pilot.press("f9")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert "sparas som anteckning" in app.screen.detail
+        await pilot.press("tab", "enter")  # "Avsluta dialogen"
+        await settle(pilot)
+    assert notes_and_answers(store, d.id) == [("noted", a, "utkast 123")]
+    assert kinds(store, d.id)[-1] == "finished"
+
+
+async def test_13_ctrl_q_stores_the_unsent_text_as_a_note_before_the_app_exits(store, clock, mini):
+    d, a, app = meeting(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await typed_unsent(pilot, "utkast 123")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert notes_and_answers(store, d.id) == [("noted", a, "utkast 123")]  # stored before the exit
+    assert "sparades som anteckning" in app.exit_message
+    assert "finished" not in kinds(store, d.id)

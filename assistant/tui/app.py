@@ -326,15 +326,21 @@ class DialogstodApp(App[None]):
     # ------------------------------------------------------------ actions
 
     async def action_quit(self) -> None:
-        dialogue = getattr(self.screen, "d", None)
-        if dialogue is not None and not dialogue.state.finished:
+        from assistant.tui.dialogue import DialogueScreen
+
+        # The meeting's screen, also under a dialog or the data view (F4).
+        screen = next((s for s in reversed(self.screen_stack) if isinstance(s, DialogueScreen)), None)
+        if screen is not None and not screen.d.state.finished:
             from assistant.textsafe import one_line
 
+            dialogue = screen.d
+            draft = screen.keep_draft_before_exit()  # committed (or in the recovery file) before the exit
             self.exit_message = (
-                f"Dialogen med {one_line(dialogue.clinic, 60)} är sparad ({dialogue.id[:8]}). "
+                (draft + " " if draft else "")
+                + f"Dialogen med {one_line(dialogue.clinic, 60)} är sparad ({dialogue.id[:8]}). "
                 "Starta dialogstod igen och välj den på startsidan för att fortsätta."
             )
-            pending = getattr(self.screen, "pending", None)
+            pending = screen.pending
             if pending is not None:  # still waiting for a busy database: keep the text before leaving
                 kept = dialogue.keep(pending.command, pending.asked, "appen stängdes medan databasen var upptagen")
                 where = f"; texten finns i {kept}" if kept is not None else ""

@@ -7,7 +7,11 @@ with whatever other windows wrote to the same dialogue meanwhile (``dialogue.cau
 Nothing typed is lost on the way to the database: if it is busy (another program holds the
 write lock), the answer stays in the box (read-only) while a worker waits for it, with a line
 saying so; if it cannot be written at all, the answer stays in the box and in the recovery file
-(``assistant.session``), and Enter sends it again once the problem is fixed.
+(``assistant.session``), and Enter sends it again once the problem is fixed. Nor is it lost or
+misfiled by leaving the question: text left unsent in the box when the question on screen changes
+(skip, park, back, Gå till, Avsnitt klart, a suggestion taken, a parked question taken up), the
+meeting ends (F9) or the app closes (Ctrl+Q) is stored first as a note to the question it was
+typed under (``keep_draft``), and the box is emptied.
 
 The conversation is ``tui/conversation.py`` (it stays cheap however long the meeting), a
 suggestion in the panel ``tui/suggestion_item.py``; what the screen shows besides the prompt comes
@@ -31,6 +35,7 @@ from textual.widgets import Button, Static
 from assistant import engine as E
 from assistant import glossary, lexicon, verbs
 from assistant.session import FREE_AGAIN, Busy, Dialogue, DialogueError, NotStored, Unsaved
+from assistant.textsafe import one_line
 from assistant.tui import chatlog
 from assistant.tui.conversation import ChatView, Panel
 from assistant.tui.keys import bindings, palette_entries
@@ -44,6 +49,7 @@ if TYPE_CHECKING:
 
 WAITING_LINE = "Databasen är upptagen av ett annat program. Det du skrev sparas så snart den är ledig."
 FIRST_TRY_MS = 300  # how long a write may wait for the lock on the UI thread before a worker takes over
+EXIT_WAIT_MS = 2000  # how long Ctrl+Q waits for the lock to store the answer box's text before the recovery file
 STILL_WAITING = "Väntar fortfarande på databasen – det du skrev finns kvar. Försök igen om en stund."
 
 
@@ -220,8 +226,10 @@ class DialogueScreen(Screen):
                 self.notify(str(problem), severity="warning", markup=False)
             self.refresh_panels()
             return
-        if isinstance(command, E.Answer) and box.text == command.text:
-            box.clear()
+        if isinstance(command, E.Answer | E.AddNote) and box.text == command.text:
+            box.clear()  # (a note: the box's text, kept before leaving its question)
+            if isinstance(command, E.AddNote):
+                self.notify(self.kept_notice(command.qid), markup=False, timeout=6)
         self.after(made)
         self.notify(FREE_AGAIN, timeout=4)
 
@@ -430,20 +438,80 @@ class DialogueScreen(Screen):
         box.focus()
         box.insert_newline()
 
+    # ------------------------------------------------------------ text typed but not sent
+
+    def draft(self) -> E.AddNote | None:
+        """The answer box's unsent text as a note to the question on screen (None if the box is
+        blank, or holds the text of a write that waits for a busy database)."""
+        text = self.query_one(AnswerBox).text
+        if not text.strip() or self.pending is not None:
+            return None
+        current = self.d.state.current
+        return E.AddNote(text, qid=current.qid if current is not None else None)
+
+    def kept_notice(self, qid: str | None) -> str:
+        if qid is None:
+            return "Texten i svarsrutan sparades som anteckning."
+        return f"Texten i svarsrutan sparades som anteckning till frågan ”{one_line(E.prompt_text(self.d.state, qid), 80)}”."
+
+    def keep_draft(self) -> bool:
+        """Before the question on screen changes or the meeting ends: unsent text in the answer box
+        is stored as a note to that question, the box emptied, and a notice says so. False if it is
+        not stored (yet): the caller stays where it is, with the text in the box."""
+        note = self.draft()
+        if note is None:
+            return True
+        if self.run(note) is None:
+            return False
+        self.query_one(AnswerBox).clear()
+        self.notify(self.kept_notice(note.qid), markup=False, timeout=6)
+        return True
+
+    def leave(self, command: Any) -> list[E.Event] | None:
+        """Run a command that leaves the question on screen (skip, park, back, …), keeping what
+        is typed first (``keep_draft``): only if the command fits, so a refused move keeps the text
+        in the box."""
+        refused = self.d.refusal(command) if self.draft() is not None else None
+        if refused is not None:
+            self.notify(refused, severity="warning", markup=False)
+            return None
+        if not self.keep_draft():
+            return None
+        return self.run(command)
+
+    def keep_draft_before_exit(self) -> str:
+        """Ctrl+Q: the box's unsent text stored as a note before the app exits, or in the recovery
+        file if the database will not take it; the sentence the exit message says it with."""
+        note = self.draft()
+        if note is None:
+            return ""
+        try:
+            self.d.do(note, patience=0, busy_timeout_ms=EXIT_WAIT_MS)
+        except Unsaved as exc:
+            where = exc.recovery
+        except Busy as exc:
+            where = self.d.keep(exc.command, exc.asked, "appen stängdes medan databasen var upptagen")
+        except (E.EngineError, DialogueError) as exc:
+            where = self.d.keep(note, note.qid, str(exc))
+        else:
+            return self.kept_notice(note.qid)
+        kept = f"; den finns i {where}" if where is not None else ""
+        return f"Texten i svarsrutan kunde inte sparas i dialogen{kept}."
+
     # ------------------------------------------------------------ navigation
 
     def action_skip(self) -> None:
-        self.run(E.Skip())
+        self.leave(E.Skip())
 
     def action_back(self) -> None:
-        self.run(E.Back())
+        self.leave(E.Back())
 
     def action_park(self) -> None:
-        if self.run(E.Park()) is not None:
+        if self.leave(E.Park()) is not None:
             self.notify(f"Parkerad. {len(self.d.state.parked)} på parkeringsplatsen.", timeout=3)
 
     def action_end_section(self) -> None:
-        self.run(E.EndSection())
+        self.leave(E.EndSection())
 
     def action_jump(self) -> None:
         from assistant.tui.modals import PickerModal
@@ -459,7 +527,7 @@ class DialogueScreen(Screen):
 
     def _jumped(self, section: str | None) -> None:
         if section:
-            self.run(E.Jump(section))
+            self.leave(E.Jump(section))
         self.query_one(AnswerBox).focus()
 
     def action_return_parked(self) -> None:
@@ -470,14 +538,14 @@ class DialogueScreen(Screen):
             self.notify("Parkeringsplatsen är tom.")
             return
         if len(parked) == 1:
-            self.run(E.ReturnToParked(parked[0]))
+            self.leave(E.ReturnToParked(parked[0]))
             return
         options = [(plain_line(E.prompt_text(self.d.state, q), 90), q) for q in parked]
         self.app.push_screen(PickerModal("Parkerade frågor", options), self._returned)
 
     def _returned(self, qid: str | None) -> None:
         if qid:
-            self.run(E.ReturnToParked(qid))
+            self.leave(E.ReturnToParked(qid))
         self.query_one(AnswerBox).focus()
 
     # ------------------------------------------------------------ notes and actions
@@ -534,7 +602,7 @@ class DialogueScreen(Screen):
         if suggestion is not None and suggestion.action:
             self.make_action(suggestion)
             return
-        self.run(E.Accept(sid))
+        self.leave(E.Accept(sid))  # the suggestion is the next question
         self.query_one(AnswerBox).focus()
 
     def make_action(self, suggestion: E.Suggestion) -> None:
@@ -674,6 +742,8 @@ class DialogueScreen(Screen):
 
         untouched = [a.label for a in self.d.coverage() if not a.touched]
         detail = "Ni kan fortfarande rätta svar och exportera efteråt."
+        if self.draft() is not None:
+            detail = "Texten i svarsrutan, som inte är skickad, sparas som anteckning till frågan. " + detail
         if untouched:
             detail = "Ej berört ännu: " + ", ".join(untouched) + ". " + detail
         self.app.push_screen(
@@ -685,7 +755,7 @@ class DialogueScreen(Screen):
         if not yes:
             self.query_one(AnswerBox).focus()
             return
-        if self.run(E.Finish()) is None:
+        if self.leave(E.Finish()) is None:
             return
         ref = self.d.id
         self.app.pop_screen()
@@ -713,7 +783,7 @@ class DialogueScreen(Screen):
         yield from palette_entries(verbs.DIALOGUE, self, self.key_applies)
         for s in E.visible_sections(self.d.state):
             label = escape(self.d.flow.section_label(s))  # the palette reads markup
-            yield f"Gå till {label}", "Hoppa direkt till avsnittet", (lambda sid=s.id: self.run(E.Jump(sid)))
+            yield f"Gå till {label}", "Hoppa direkt till avsnittet", (lambda sid=s.id: self.leave(E.Jump(sid)))
         for i, s in enumerate(self.listed[:9], 1):
             # The palette reads names and help as markup: user text is escaped (and made terminal-safe).
             title = escape(plain_line(s.title, 60).plain)
