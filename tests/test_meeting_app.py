@@ -767,7 +767,7 @@ async def test_11_the_app_says_it_the_glossary_way(store, clock, mini):
         await open_first_dialogue(pilot)
         prompt = [t for k, t in chat_texts(app) if k == "prompt"][-1]
         assert "Svara med siffran eller skriv ett eget svar." in prompt and "(flera" not in prompt
-        assert "fråga 3 av 4" in prompt  # its place in P3
+        assert "fråga 1 av 2" in prompt  # its place among the exercise's steps (Konkret exempel is counted apart)
         assert app.screen.query_one("#topbar #right").render().plain == "Mötestid 0 av 60 min"
 
 
