@@ -317,7 +317,7 @@ class LineChat:
         numbers = "1" if len(parked) == 1 else f"1–{len(parked)}"
         if arg:
             if not (arg.isascii() and arg.isdigit()):
-                self.say(f"! Skriv /parkerade med numret på en parkerad fråga ({numbers}), inte ”{self.user(arg)}”.")
+                self.say(f"! Skriv {slash_hint('return_parked')} med numret på en parkerad fråga ({numbers}), inte ”{self.user(arg)}”.")
                 return
             n = int(arg)
             if not 1 <= n <= len(parked):
